@@ -1,0 +1,1 @@
+"""Text analysis shared by the indexer and the search service."""

@@ -1,0 +1,86 @@
+"""The web service: create_app builds the Flask app (gunicorn runs ``wsgi:app``)."""
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, request
+
+from app.errors import ApiError, register_error_handlers
+from app.settings import SETTINGS, data_dir, layered_settings
+
+SAMPLE_CALLS = Path(__file__).resolve().parent.parent / "sample" / "calls.jsonl"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+def _load_config(app, test_config):
+    app.config.from_pyfile("config.py", silent=True)
+    instance = {name: app.config[name] for name in app.config if name.startswith("KB_")}
+    app.config.update(layered_settings(instance, os.environ, test_config or {}))
+    app.config.update({k: v for k, v in (test_config or {}).items() if not k.startswith("KB_")})
+    app.config["MAX_CONTENT_LENGTH"] = app.config["KB_MAX_BODY_BYTES"]
+
+
+def _load_sample_if_empty(services):
+    if services.store.count() or not SAMPLE_CALLS.exists():
+        return
+    from indexer.importer import import_file
+
+    outcome = import_file(services.store, SAMPLE_CALLS, actor="sample")
+    logging.getLogger(__name__).info("loaded %d sample calls into the empty store", outcome.inserted)
+
+
+def _refuse_large_bodies(app):
+    @app.before_request
+    def check_body_size():
+        length = request.content_length
+        if length is not None and length > app.config["KB_MAX_BODY_BYTES"]:
+            raise ApiError(
+                f"the request body is {length:,} bytes; the limit is {app.config['KB_MAX_BODY_BYTES']:,}", 413
+            )
+
+
+def _security_headers(app):
+    @app.after_request
+    def add_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        return response
+
+
+def create_app(test_config=None):
+    """Build the app: settings, store, index (built from the store if missing), blueprints.
+
+    :param test_config: a mapping of settings that wins over the environment (tests).
+    :returns: the Flask app.
+    """
+    from app import api, health, pages
+    from app.services import Services
+
+    app = Flask(__name__, instance_relative_config=True)
+    _load_config(app, test_config)
+    settings = {name: app.config[name] for name in (s.name for s in SETTINGS)}
+    services = Services(settings, data_dir(settings))
+    if app.config["KB_LOAD_SAMPLE"]:
+        _load_sample_if_empty(services)
+    services.ensure_index()
+    services.catch_up(timeout=60)
+    app.extensions["kb"] = services
+
+    @app.before_request
+    def start_follower():
+        services.follower.ensure_running()
+
+    _refuse_large_bodies(app)
+    _security_headers(app)
+    register_error_handlers(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+    return app

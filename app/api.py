@@ -1,0 +1,217 @@
+"""The JSON API under /api/v1: search, calls, feedback, and the OpenAPI document."""
+
+from flask import Blueprint, current_app, jsonify, request
+
+from app.auth import require_role, search_key_required
+from app.errors import ApiError
+from app.openapi import openapi_document
+from app.search import InvalidSearchError
+from indexer.index_home import IndexBusyError, IndexMissingError
+from indexer.records import InvalidCallRecordError, public_record, validate_record
+from indexer.store import CallNotFoundError, StoreUnavailableError
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_RECORDS_PER_REQUEST = 1_000
+
+
+def services():
+    """The process's shared services."""
+    return current_app.extensions["kb"]
+
+
+def _int_arg(name, default):
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError(f"'{name}' must be a whole number, not {raw[:20]!r}", 400, field=name) from None
+
+
+def _hit_json(hit):
+    return {key: hit[key] for key in (
+        "id", "title", "title_html", "score", "snippet", "resolution", "product", "category",
+        "created_at", "tags", "resolved", "matches")}
+
+
+def search_response(result):
+    """The JSON body of a search result (shared with the widget)."""
+    body = {
+        "query": result.query,
+        "total": result.total,
+        "took_ms": result.took_ms,
+        "did_you_mean": result.did_you_mean,
+        "timed_out": result.timed_out,
+        "results": [_hit_json(hit) for hit in result.hits],
+    }
+    if result.facets:
+        body["facets"] = result.facets
+    return body
+
+
+def run_search():
+    """Run the search described by the request's query string."""
+    if "q" not in request.args:
+        raise ApiError("the query parameter 'q' is required, e.g. /api/v1/search?q=printer+offline", 400, field="q")
+    try:
+        result = services().search.search(
+            request.args["q"],
+            product=request.args.get("product") or None,
+            category=request.args.get("category") or None,
+            limit=_int_arg("limit", 10),
+            offset=_int_arg("offset", 0),
+            facets=request.args.get("facets", "").lower() in ("1", "true", "yes"),
+        )
+    except InvalidSearchError as error:
+        raise ApiError(str(error), 400, field=error.field) from None
+    except IndexMissingError as error:
+        raise ApiError(str(error), 503) from None
+    return search_response(result)
+
+
+@bp.get("/search")
+def search():
+    """Ranked past calls for a query."""
+    if search_key_required():
+        require_role("search")
+    return jsonify(run_search())
+
+
+@bp.get("/calls/<path:call_id>")
+def get_call(call_id):
+    """One call record."""
+    if search_key_required():
+        require_role("search")
+    record = _store_call(lambda store: store.get(call_id))
+    if record is None:
+        raise ApiError(f"call {call_id} not found", 404)
+    return jsonify(public_record(record))
+
+
+def _store_call(operation):
+    try:
+        return operation(services().store)
+    except StoreUnavailableError as error:
+        raise ApiError(f"the store is unavailable, nothing was written: {error}", 503) from None
+
+
+def _validated(items):
+    records, errors, seen = [], [], set()
+    for position, item in enumerate(items):
+        try:
+            record = validate_record(item)
+        except InvalidCallRecordError as error:
+            prefix = f"record {position}: " if len(items) > 1 else ""
+            errors.append({"index": position, "field": error.field, "message": prefix + str(error)})
+            continue
+        if record["id"] in seen:
+            errors.append({"index": position, "field": "id", "message": f"record {position}: duplicate id '{record['id']}'"})
+            continue
+        seen.add(record["id"])
+        records.append(record)
+    if errors:
+        raise ApiError(errors[0]["message"], 422, field=errors[0]["field"], errors=errors)
+    return records
+
+
+def _json_body():
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ApiError("the request body must be JSON (Content-Type: application/json)", 400)
+    return body
+
+
+def _write(records):
+    summary = _store_call(lambda store: store.upsert(records, actor=_actor()))
+    indexed = True
+    try:
+        services().catch_up(timeout=current_app.config["KB_INDEX_LOCK_TIMEOUT_S"])
+    except IndexBusyError:
+        indexed = False  # stored; the follower indexes it as soon as the writer is free
+    return summary, indexed
+
+
+def _actor():
+    return request.headers.get("X-KB-Agent", "api")[:100]
+
+
+@bp.post("/calls")
+def create_calls():
+    """Insert or update one call record or an array of them."""
+    require_role("write")
+    body = _json_body()
+    items = body if isinstance(body, list) else [body]
+    if not items:
+        raise ApiError("the array of call records is empty", 400)
+    if len(items) > MAX_RECORDS_PER_REQUEST:
+        raise ApiError(f"at most {MAX_RECORDS_PER_REQUEST} records per request; use the importer for more", 413)
+    records = _validated(items)
+    summary, indexed = _write(records)
+    status = 201 if summary.inserted else 200
+    return jsonify({
+        "ok": True, "inserted": summary.inserted, "updated": summary.updated, "unchanged": summary.unchanged,
+        "ids": [record["id"] for record in records], "indexed": indexed,
+        "seq": summary.latest_seq,
+    }), status
+
+
+@bp.put("/calls/<path:call_id>")
+def put_call(call_id):
+    """Create or replace the call with this id."""
+    require_role("write")
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise ApiError("the request body must be one call record (a JSON object)", 400)
+    if "id" in body and str(body["id"]) != call_id:
+        raise ApiError(f"the body's id '{body['id']}' differs from the URL's '{call_id}'", 400, field="id")
+    summary, indexed = _write(_validated([{**body, "id": call_id}]))
+    record = services().store.get(call_id)
+    return jsonify({"ok": True, "call": public_record(record), "indexed": indexed,
+                    "seq": summary.latest_seq}), (201 if summary.inserted else 200)
+
+
+@bp.delete("/calls/<path:call_id>")
+def delete_call(call_id):
+    """Delete the call with this id."""
+    require_role("write")
+    try:
+        summary = _store_call(lambda store: store.delete(call_id, actor=_actor()))
+    except CallNotFoundError:
+        raise ApiError(f"call {call_id} not found", 404) from None
+    indexed = True
+    try:
+        services().catch_up(timeout=current_app.config["KB_INDEX_LOCK_TIMEOUT_S"])
+    except IndexBusyError:
+        indexed = False
+    return jsonify({"ok": True, "deleted": call_id, "indexed": indexed, "seq": summary.latest_seq})
+
+
+@bp.post("/feedback")
+def feedback():
+    """Record that a call solved the problem searched for."""
+    if search_key_required():
+        require_role("search")
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise ApiError("the request body must be a JSON object with 'call_id' and 'query'", 400)
+    call_id, query = body.get("call_id"), body.get("query", "")
+    if not isinstance(call_id, str) or not call_id.strip():
+        raise ApiError("'call_id' is required (the id of the call that solved it)", 422, field="call_id")
+    if not isinstance(query, str) or len(query) > 1_000:
+        raise ApiError("'query' must be a string of at most 1,000 characters", 422, field="query")
+    source = body.get("source", "api")
+    if source not in ("page", "widget", "api"):
+        raise ApiError("'source' must be one of page, widget, api", 422, field="source")
+    try:
+        _store_call(lambda store: store.add_feedback(call_id, query.strip(), source))
+    except CallNotFoundError:
+        raise ApiError(f"call {call_id} not found", 404) from None
+    return jsonify({"ok": True, "call_id": call_id, "query": query.strip()}), 201
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3 document of this API."""
+    return jsonify(openapi_document())

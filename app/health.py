@@ -1,0 +1,33 @@
+"""GET /healthz: store and index reachable, record count, how far the index lags the store."""
+
+import time
+
+from flask import Blueprint, current_app, jsonify
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Report the state of the store and the index; 503 when the index cannot serve searches."""
+    kb = current_app.extensions["kb"]
+    body = {"ok": True, "store": {"ok": True}, "index": {"ok": True}}
+    try:
+        body["store"].update(kind=type(kb.store).__name__, calls=kb.store.count(), latest_seq=kb.store.latest_seq())
+    except Exception as error:  # searches go on from the local index; health says the store is away
+        body["store"] = {"ok": False, "error": str(error)}
+    try:
+        searcher = kb.search.searcher()
+        folder = kb.home.current_dir()
+        applied = kb.home.read_applied_seq(folder)
+        body["index"].update(calls=searcher.doc_count(), applied_seq=applied, generation=folder.name)
+        latest = body["store"].get("latest_seq")
+        if latest is not None:
+            lag = max(0, latest - applied)
+            body["index"]["lag_changes"] = lag
+            body["index"]["lag_seconds"] = 0.0 if lag == 0 else round(time.time() - kb.last_applied_at, 3)
+    except Exception as error:
+        body["index"] = {"ok": False, "error": str(error)}
+    body["ok"] = body["store"]["ok"] and body["index"]["ok"]
+    body["calls"] = body["store"].get("calls", body["index"].get("calls"))
+    return jsonify(body), (200 if body["index"]["ok"] else 503)

@@ -1,0 +1,152 @@
+"""The OpenAPI 3 document of the JSON API (checked against the routes by the tests)."""
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_JSON_ERROR = {"description": "Error", "content": {"application/json": {"schema": _ERROR}}}
+
+
+def _errors(*statuses):
+    return {str(status): _JSON_ERROR for status in statuses}
+
+
+def _json(schema, description="OK"):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_CALL_ID = {"name": "call_id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+_CALL_INPUT = {"$ref": "#/components/schemas/CallInput"}
+
+_COMPONENTS = {
+    "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+    "schemas": {
+        "Error": {
+            "type": "object",
+            "required": ["ok", "error", "errors", "status"],
+            "properties": {
+                "ok": {"type": "boolean", "enum": [False]},
+                "error": {"type": "string"},
+                "errors": {"type": "array", "items": {"type": "object"}},
+                "status": {"type": "integer"},
+            },
+        },
+        "CallInput": {
+            "type": "object",
+            "required": ["id"],
+            "properties": {
+                "id": {"type": "string"}, "title": {"type": "string", "maxLength": 1000},
+                "problem": {"type": "string"}, "resolution": {"type": "string"},
+                "product": {"type": "string"}, "category": {"type": "string"},
+                "tags": {"type": "array", "items": {"type": "string"}},
+                "created_at": {"type": "string", "format": "date-time"}, "resolved": {"type": "boolean"},
+            },
+            "additionalProperties": True,
+        },
+        "Call": {
+            "type": "object",
+            "required": ["id", "title", "problem", "resolution", "product", "category", "tags", "created_at", "resolved"],
+            "properties": {
+                "id": {"type": "string"}, "title": {"type": "string"}, "problem": {"type": "string"},
+                "resolution": {"type": "string"}, "product": {"type": "string"}, "category": {"type": "string"},
+                "tags": {"type": "array", "items": {"type": "string"}}, "created_at": {"type": "string"},
+                "resolved": {"type": "boolean"},
+            },
+            "additionalProperties": True,
+        },
+        "Match": {
+            "type": "object",
+            "required": ["query_term", "matched", "how"],
+            "properties": {
+                "query_term": {"type": "string"}, "matched": {"type": "string"},
+                "how": {"type": "string", "enum": ["exact", "stem", "spelling-variant", "synonym", "typo", "sounds-like"]},
+            },
+        },
+        "Hit": {
+            "type": "object",
+            "required": ["id", "title", "score", "snippet", "resolution", "product", "category", "created_at", "matches"],
+            "properties": {
+                "id": {"type": "string"}, "title": {"type": "string"},
+                "title_html": {"type": "string", "description": "Escaped title with <mark> around matched words."},
+                "score": {"type": "number"},
+                "snippet": {"type": "string", "description": "Escaped text with <mark> around matched words."},
+                "resolution": {"type": "string", "description": "The resolution, cut after 600 characters."},
+                "product": {"type": "string"}, "category": {"type": "string"}, "created_at": {"type": "string"},
+                "tags": {"type": "array", "items": {"type": "string"}}, "resolved": {"type": "boolean"},
+                "matches": {"type": "array", "items": {"$ref": "#/components/schemas/Match"}},
+            },
+        },
+        "SearchResult": {
+            "type": "object",
+            "required": ["query", "total", "took_ms", "did_you_mean", "results"],
+            "properties": {
+                "query": {"type": "string"}, "total": {"type": "integer"}, "took_ms": {"type": "number"},
+                "did_you_mean": {
+                    "oneOf": [
+                        {"type": "null"},
+                        {"type": "object", "required": ["text", "html", "corrections"],
+                         "properties": {"text": {"type": "string"}, "html": {"type": "string"},
+                                        "corrections": {"type": "array", "items": {"type": "object"}}}},
+                    ]
+                },
+                "timed_out": {"type": "boolean"},
+                "facets": {"type": "object"},
+                "results": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+            },
+        },
+    },
+}
+
+
+def openapi_document():
+    """The OpenAPI 3.0 document as a dict.
+
+    :returns: a JSON-serialisable dict.
+    """
+    write = [{"bearer": []}]
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Support knowledge-base search API", "version": "1"},
+        "paths": {
+            "/api/v1/search": {"get": {
+                "summary": "Ranked past calls for a query",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}},
+                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                    {"name": "product", "in": "query", "schema": {"type": "string"}},
+                    {"name": "category", "in": "query", "schema": {"type": "string"}},
+                    {"name": "facets", "in": "query", "schema": {"type": "boolean"}},
+                ],
+                "responses": {"200": _json({"$ref": "#/components/schemas/SearchResult"}), **_errors(400, 401, 429, 503)},
+            }},
+            "/api/v1/calls": {"post": {
+                "summary": "Insert or update one call record or an array of them",
+                "security": write,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "oneOf": [_CALL_INPUT, {"type": "array", "items": _CALL_INPUT, "minItems": 1}]}}}},
+                "responses": {"200": _json({"type": "object"}), "201": _json({"type": "object"}, "Created"),
+                              **_errors(400, 401, 403, 413, 422, 429, 503)},
+            }},
+            "/api/v1/calls/{call_id}": {
+                "parameters": [_CALL_ID],
+                "get": {"summary": "One call record",
+                        "responses": {"200": _json({"$ref": "#/components/schemas/Call"}), **_errors(401, 404, 429)}},
+                "put": {"summary": "Create or replace the call with this id", "security": write,
+                        "requestBody": {"required": True, "content": {"application/json": {"schema": _CALL_INPUT}}},
+                        "responses": {"200": _json({"type": "object"}), "201": _json({"type": "object"}, "Created"),
+                                      **_errors(400, 401, 403, 413, 422, 429, 503)}},
+                "delete": {"summary": "Delete the call with this id", "security": write,
+                           "responses": {"200": _json({"type": "object"}), **_errors(401, 403, 404, 429, 503)}},
+            },
+            "/api/v1/feedback": {"post": {
+                "summary": "Record that a call solved the problem searched for",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["call_id"],
+                    "properties": {"call_id": {"type": "string"}, "query": {"type": "string"},
+                                   "source": {"type": "string", "enum": ["page", "widget", "api"]}}}}}},
+                "responses": {"201": _json({"type": "object"}, "Recorded"), **_errors(400, 401, 404, 422, 429, 503)},
+            }},
+            "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"})}}},
+            "/healthz": {"get": {"summary": "Store and index reachable, record count, index lag",
+                                 "responses": {"200": _json({"type": "object"}), "503": _json({"type": "object"}, "Unhealthy")}}},
+        },
+        "components": _COMPONENTS,
+    }

@@ -1,0 +1,150 @@
+"""From what the agent typed to the terms worth searching for, and why each is there.
+
+Each typed word becomes a group of alternatives: its own index term first, then, only
+when the word is unknown to the calls, typo corrections and sound-alikes that do exist
+in them, and synonyms from the editable synonyms file. Alternatives carry a weight so
+that an exact match always outranks a guessed one, and a ``how`` for "why it matched".
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from analyzers.chains import surface_analyzer, text_analyzer
+from analyzers.spelling import us_spelling
+
+MAX_QUERY_WORDS = 32
+WEIGHTS = {"exact": 1.0, "synonym": 0.8, "typo": 0.7, "sounds-like": 0.45}
+TYPO_SUGGESTIONS = 2
+SOUND_ALIKE_SUGGESTIONS = 2
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CAPITALS = re.compile(r"\b[A-Z][A-Z0-9]+\b")
+
+_TEXT_ANALYZER = text_analyzer()
+_SURFACE_ANALYZER = surface_analyzer()
+
+
+def clean_query_text(text):
+    """Drop control characters and lone surrogates, fold to NFC, collapse spaces.
+
+    :param text: raw query text.
+    :returns: the text safe to analyze and echo.
+    """
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text))
+    return " ".join(text.split())
+
+
+def index_terms(word):
+    """The terms the ``text`` field indexes for one word (empty for a stop word).
+
+    :param word: one surface word.
+    :returns: a list of term strings.
+    """
+    return [token.text for token in _TEXT_ANALYZER(word, mode="query")]
+
+
+def typed_words(text):
+    """The words of a query as typed: tokenized, lowercased, accents folded, in order, unique.
+
+    :param text: cleaned query text.
+    :returns: a list of strings, at most ``MAX_QUERY_WORDS`` long.
+    """
+    seen, words = set(), []
+    for token in _SURFACE_ANALYZER(text, mode="query"):
+        if token.text not in seen:
+            seen.add(token.text)
+            words.append(token.text)
+        if len(words) == MAX_QUERY_WORDS:
+            break
+    return words
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One way a typed word may appear in a call: index terms that must all match."""
+
+    terms: tuple
+    word: str
+    how: str
+
+    @property
+    def weight(self):
+        """How much a match through this alternative counts against an exact one."""
+        return WEIGHTS[self.how]
+
+
+@dataclass
+class WordPlan:
+    """A typed word and its alternatives, its own terms first."""
+
+    typed: str
+    alternatives: list = field(default_factory=list)
+    known: bool = True
+    correction: str = ""
+
+
+@dataclass
+class QueryPlan:
+    """The whole query: one group per typed word that is not a stop word."""
+
+    text: str
+    words: list = field(default_factory=list)
+
+    def term_sources(self):
+        """Map each index term to the (typed word, alternative) that brought it in, exact first."""
+        sources = {}
+        for word_plan in self.words:
+            for alternative in word_plan.alternatives:
+                for term in alternative.terms:
+                    sources.setdefault(term, (word_plan.typed, alternative))
+        return sources
+
+    def corrected_text(self):
+        """The query with each corrected word replaced, or '' when nothing was corrected."""
+        corrections = {w.typed: w.correction for w in self.words if w.correction}
+        if not corrections:
+            return ""
+        return " ".join(corrections.get(word, word) for word in typed_words(self.text))
+
+
+def _alternatives_from(words, how, already):
+    found = []
+    for word in words:
+        terms = tuple(index_terms(word))
+        if terms and terms not in already:
+            already.add(terms)
+            found.append(Alternative(terms, word, how))
+    return found
+
+
+def plan_query(text, is_indexed, vocabulary=None, synonyms=None):
+    """Plan the search for a query.
+
+    :param text: the query as typed (any string).
+    :param is_indexed: ``is_indexed(term) -> bool``, true when a call holds that index term.
+    :param vocabulary: an ``app.vocabulary.Vocabulary`` for typo and sound-alike
+        suggestions, or None to search only for what was typed.
+    :param synonyms: a mapping from a lowercase word to its synonyms, or None.
+    :returns: a :class:`QueryPlan`.
+    """
+    plan = QueryPlan(text=clean_query_text(text))
+    typed_in_capitals = {word.lower() for word in _CAPITALS.findall(plan.text)}
+    for word in typed_words(plan.text):
+        own_terms = tuple(index_terms(word))
+        if not own_terms:
+            continue
+        word_plan = WordPlan(typed=word, alternatives=[Alternative(own_terms, us_spelling(word), "exact")])
+        already = {own_terms}
+        word_plan.known = all(is_indexed(term) for term in own_terms)
+        if not word_plan.known and vocabulary is not None and word not in typed_in_capitals:
+            typos = _alternatives_from(vocabulary.typos.corrections(word, limit=TYPO_SUGGESTIONS), "typo", already)
+            word_plan.alternatives += typos
+            if typos:
+                word_plan.correction = typos[0].word
+            sounds = vocabulary.phonetic.candidates(us_spelling(word), limit=SOUND_ALIKE_SUGGESTIONS)
+            word_plan.alternatives += _alternatives_from(sounds, "sounds-like", already)
+        if synonyms:
+            word_plan.alternatives += _alternatives_from(synonyms.get(word, ()), "synonym", already)
+        plan.words.append(word_plan)
+    return plan

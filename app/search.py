@@ -1,0 +1,266 @@
+"""The search service: query text in, ranked calls with escaped snippets and reasons out.
+
+It imports no Flask: the agents' page, the widget, the JSON API and the benchmarks all
+call :meth:`SearchService.search`.
+"""
+
+import threading
+import time
+from dataclasses import dataclass, field
+from html import escape
+
+from whoosh import query as Q
+from whoosh import sorting
+from whoosh.collectors import TimeLimit, TimeLimitCollector
+
+from analyzers.spelling import us_spelling
+from app.query_plan import plan_query
+from app.snippets import highlight, surface_words
+from indexer.schema import NO_VALUE
+
+MAX_LIMIT = 50
+RESOLUTION_PREVIEW_CHARS = 600
+
+
+class InvalidSearchError(ValueError):
+    """A search request breaks a rule; ``field`` names the parameter."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class SearchResult:
+    """What one search returns."""
+
+    query: str
+    total: int
+    took_ms: float
+    hits: list
+    did_you_mean: dict = None
+    facets: dict = field(default_factory=dict)
+    timed_out: bool = False
+    widened: bool = False
+
+
+def _word_group(word_plan):
+    options = []
+    for alternative in word_plan.alternatives:
+        terms = [Q.Term("text", term) for term in alternative.terms]
+        option = terms[0] if len(terms) == 1 else Q.And(terms)
+        option.boost = alternative.weight
+        options.append(option)
+    return options[0] if len(options) == 1 else Q.DisjunctionMax(options)
+
+
+def build_query(plan, require_all):
+    """The Whoosh query for a plan: every word required, or any word enough.
+
+    :param plan: a ``QueryPlan``.
+    :param require_all: True for AND across words, False for OR.
+    :returns: a Whoosh query, or ``NullQuery`` when no word is left.
+    """
+    groups = [_word_group(word_plan) for word_plan in plan.words]
+    if not groups:
+        return Q.NullQuery
+    if len(groups) == 1:
+        return groups[0]
+    return Q.And(groups) if require_all else Q.Or(groups)
+
+
+def _how(typed, alternative, surface):
+    if alternative.how != "exact":
+        return alternative.how
+    if surface == typed:
+        return "exact"
+    if us_spelling(surface) == us_spelling(typed) and surface != typed:
+        return "spelling-variant"
+    return "stem"
+
+
+def explain_matches(plan, matched_terms, texts):
+    """Why a call matched: one entry per (typed word, matched word), strongest first.
+
+    :param plan: the ``QueryPlan``.
+    :param matched_terms: the index terms found in this call.
+    :param texts: the call's stored texts, to find each term's word as written.
+    :returns: (list of {"query_term", "matched", "how"}, set of terms to highlight).
+    """
+    sources = plan.term_sources()
+    terms = {term for term in matched_terms if term in sources}
+    surfaces = surface_words(texts, terms)
+    matches, seen = [], set()
+    for term in terms:
+        typed, alternative = sources[term]
+        surface = surfaces.get(term, alternative.word)
+        key = (typed, surface)
+        if key in seen:
+            continue
+        seen.add(key)
+        matches.append({"query_term": typed, "matched": surface, "how": _how(typed, alternative, surface)})
+    order = {"exact": 0, "stem": 1, "spelling-variant": 2, "synonym": 3, "typo": 4, "sounds-like": 5}
+    matches.sort(key=lambda match: (order[match["how"]], match["query_term"]))
+    return matches, terms
+
+
+def _did_you_mean(plan, hits):
+    corrected = plan.corrected_text()
+    if not corrected:
+        return None
+    used = any(match["how"] == "typo" for hit in hits for match in hit["matches"])
+    if not used:
+        return None
+    corrections = [{"from": w.typed, "to": w.correction} for w in plan.words if w.correction]
+    changed = {c["to"] for c in corrections}
+    html = " ".join(f"<mark>{escape(word)}</mark>" if word in changed else escape(word) for word in corrected.split())
+    return {"text": corrected, "html": html, "corrections": corrections}
+
+
+def _display(value):
+    return "" if value == NO_VALUE else value
+
+
+class SearchService:
+    """Searches the index in use; one per process, safe to share between threads."""
+
+    def __init__(self, home, vocabulary_cache=None, synonyms_source=None, time_limit_ms=300):
+        """
+        :param home: the ``IndexHome`` to search.
+        :param vocabulary_cache: an ``app.vocabulary.VocabularyCache``, or None for no typo
+            and sound-alike suggestions.
+        :param synonyms_source: a callable returning the current synonyms mapping, or None.
+        :param time_limit_ms: after this long a search returns the best hits found so far.
+        """
+        self.home = home
+        self.vocabulary_cache = vocabulary_cache
+        self.synonyms_source = synonyms_source
+        self.time_limit_s = time_limit_ms / 1000
+        self._lock = threading.Lock()
+        self._index = None
+        self._index_name = None
+        self._searcher = None
+
+    def searcher(self):
+        """The current searcher, reopened when the index moved to a new generation or commit.
+
+        :raises IndexMissingError: when no index was built.
+        """
+        with self._lock:
+            name = self.home.current_name()
+            if self._searcher is None or name != self._index_name:
+                if self._searcher is not None:
+                    self._searcher.close()
+                self._index = self.home.open_index()
+                self._index_name = name
+                self._searcher = self._index.searcher()
+            elif not self._searcher.up_to_date():
+                fresh = self._searcher.refresh()
+                self._searcher = fresh
+            return self._searcher
+
+    def generation_key(self, searcher):
+        """A value that changes whenever the searched index changes."""
+        return (self._index_name, searcher.reader().generation())
+
+    def plan(self, text, searcher):
+        """Plan a query against the current index (see ``app.query_plan.plan_query``)."""
+        vocabulary = None
+        if self.vocabulary_cache is not None:
+            vocabulary = self.vocabulary_cache.get(searcher, self.generation_key(searcher), self.home)
+        synonyms = self.synonyms_source() if self.synonyms_source else None
+        return plan_query(text, lambda term: searcher.doc_frequency("text", term) > 0, vocabulary, synonyms)
+
+    def search(self, text, product=None, category=None, limit=10, offset=0, facets=False):
+        """Rank calls for a query.
+
+        :param text: the query as typed.
+        :param product: only calls of this product, if given.
+        :param category: only calls of this category, if given.
+        :param limit: how many hits (1–50).
+        :param offset: how many ranked hits to skip.
+        :param facets: also count matches by product and category.
+        :returns: a :class:`SearchResult`.
+        :raises InvalidSearchError: for an empty query or a limit/offset out of range.
+        """
+        started = time.perf_counter()
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidSearchError("the query 'q' is empty: type a few words to search for", "q")
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidSearchError(f"'limit' must be between 1 and {MAX_LIMIT}", "limit")
+        if offset < 0:
+            raise InvalidSearchError("'offset' must be 0 or more", "offset")
+        searcher = self.searcher()
+        plan = self.plan(text, searcher)
+        filters = [Q.Term(name, value) for name, value in (("product", product), ("category", category)) if value]
+        restrict = None if not filters else (filters[0] if len(filters) == 1 else Q.And(filters))
+        wanted = offset + limit
+        results, timed_out = self._run(searcher, build_query(plan, True), restrict, wanted, facets)
+        widened = False
+        if len(plan.words) > 1 and results.scored_length() < wanted:
+            results, timed_out = self._run(searcher, build_query(plan, False), restrict, wanted, facets)
+            widened = True
+        hits = [self._hit(plan, hit) for hit in results[offset:wanted]]
+        return SearchResult(
+            query=plan.text,
+            total=len(results) if not timed_out else results.scored_length(),
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            hits=hits,
+            did_you_mean=_did_you_mean(plan, hits),
+            facets=self._facets(results) if facets else {},
+            timed_out=timed_out,
+            widened=widened,
+        )
+
+    def _run(self, searcher, whoosh_query, restrict, wanted, facets):
+        grouped = None
+        if facets:
+            grouped = {
+                "product": sorting.FieldFacet("product", maptype=sorting.Count),
+                "category": sorting.FieldFacet("category", maptype=sorting.Count),
+            }
+        if restrict is not None:
+            # TimeLimitCollector skips the collector's own filter, so the filter goes into the query
+            # (at no weight: Whoosh 2.7.4's Require matcher returns wrong documents).
+            whoosh_query = Q.And([whoosh_query, Q.ConstantScoreQuery(restrict, 0.0)])
+        collector = searcher.collector(limit=wanted, terms=True, groupedby=grouped)
+        limited = TimeLimitCollector(collector, timelimit=self.time_limit_s, use_alarm=False)
+        try:
+            searcher.search_with_collector(whoosh_query, limited)
+            return limited.results(), False
+        except TimeLimit:
+            return limited.results(), True
+
+    @staticmethod
+    def _facets(results):
+        counts = {}
+        for name in ("product", "category"):
+            groups = results.groups(name) if name in results.facet_names() else {}
+            counts[name] = dict(
+                sorted(((_display(k), v) for k, v in groups.items() if k != NO_VALUE), key=lambda kv: (-kv[1], kv[0]))
+            )
+        return counts
+
+    def _hit(self, plan, hit):
+        stored = hit.fields()
+        matched = {term.decode("utf-8") if isinstance(term, bytes) else term
+                   for field_name, term in hit.matched_terms() if field_name == "text"}
+        texts = (stored.get("title", ""), stored.get("problem", ""), stored.get("resolution", ""))
+        matches, terms = explain_matches(plan, matched, texts)
+        problem = stored.get("problem", "")
+        resolution = stored.get("resolution", "")
+        snippet_source = problem or stored.get("title", "")
+        return {
+            "id": stored["id"],
+            "title": stored.get("title", ""),
+            "title_html": highlight(stored.get("title", ""), terms, size=1000),
+            "score": round(hit.score, 4),
+            "snippet": highlight(snippet_source, terms),
+            "resolution": resolution[:RESOLUTION_PREVIEW_CHARS] + ("…" if len(resolution) > RESOLUTION_PREVIEW_CHARS else ""),
+            "product": _display(stored.get("product", "")),
+            "category": _display(stored.get("category", "")),
+            "created_at": stored.get("created_at", ""),
+            "tags": stored.get("tags", []),
+            "resolved": stored.get("resolved", True),
+            "matches": matches,
+        }

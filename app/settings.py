@@ -1,0 +1,109 @@
+"""The one list of settings: name, default and a one-line help text each.
+
+Every setting is read from an environment variable of the same name (``KB_*``),
+or from the instance ``config.py``, or from the test mapping given to ``create_app``.
+This module imports no Flask, so the command line reads the same list.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key with its default and what it is for."""
+
+    name: str
+    default: object
+    help: str
+
+
+SETTINGS = (
+    Setting("KB_DATA_DIR", "./var", "Folder holding the SQLite store, the Whoosh index and rules."),
+    Setting(
+        "KB_DATABASE_URL",
+        "",
+        "Empty for the embedded SQLite store; postgresql://... for a shared PostgreSQL store.",
+    ),
+    Setting(
+        "KB_API_KEYS",
+        "",
+        "Comma-separated write keys accepted besides keys made with 'indexer keys create'.",
+    ),
+    Setting(
+        "KB_SEARCH_KEY_REQUIRED",
+        "auto",
+        "Whether searching needs a key: 'true', 'false', or 'auto' (true beyond localhost).",
+    ),
+    Setting("KB_WIDGET_ORIGINS", "", "Comma-separated origins allowed to call the API from the widget."),
+    Setting("KB_MAX_BODY_BYTES", 10_000_000, "Largest request body accepted, in bytes (413 beyond)."),
+    Setting("KB_SEARCH_TIME_LIMIT_MS", 300, "Search time limit; the best hits found by then are returned."),
+    Setting("KB_FOLLOW_INTERVAL_S", 0.25, "How often each server checks the store for changes to index."),
+    Setting("KB_INDEX_LOCK_TIMEOUT_S", 30.0, "How long a write waits for the index writer before leaving it to the follower."),
+    Setting("KB_SYNONYMS_FILE", "", "Synonyms file read at query time (empty: the one shipped in analyzers/data)."),
+    Setting("KB_LOAD_SAMPLE", False, "Load the sample knowledge base when the store is empty."),
+    Setting("KB_RATE_LIMIT", "600 per minute", "Requests allowed per key and per address (flask-limiter syntax)."),
+)
+
+SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def coerce(name, value):
+    """Convert a raw (string) value of a setting to the type of its default.
+
+    :param name: the setting's name.
+    :param value: the raw value, usually a string from the environment.
+    :returns: the value as an int, float, bool or str, like the default.
+    :raises ValueError: when the value cannot be read as that type.
+    """
+    default = SETTINGS_BY_NAME[name].default
+    if not isinstance(value, str):
+        return value
+    if isinstance(default, bool):
+        lowered = value.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise ValueError(f"{name} must be true or false, not {value!r}")
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    return value
+
+
+def layered_settings(*layers):
+    """Every setting's value from its default and then each layer in turn (later layers win).
+
+    :param layers: mappings from setting names to raw values; other keys are ignored.
+    :returns: a dict from setting name to its typed value.
+    """
+    values = {setting.name: setting.default for setting in SETTINGS}
+    for layer in layers:
+        for name in values:
+            if name in layer:
+                values[name] = coerce(name, layer[name])
+    return values
+
+
+def read_settings(environ=None, overrides=None):
+    """Every setting's value: defaults, then the environment, then overrides.
+
+    :param environ: the environment mapping (``os.environ`` when None).
+    :param overrides: a mapping of setting names to values that wins over both.
+    :returns: a dict from setting name to its typed value.
+    """
+    return layered_settings(os.environ if environ is None else environ, overrides or {})
+
+
+def data_dir(settings):
+    """The data folder as an absolute path, created if missing.
+
+    :param settings: the mapping returned by :func:`read_settings`.
+    :returns: a :class:`pathlib.Path`.
+    """
+    path = Path(settings["KB_DATA_DIR"]).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,1 @@
+"""Relevance benchmark: real corpora, judged queries and query perturbations."""

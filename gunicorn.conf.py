@@ -1,0 +1,17 @@
+"""gunicorn settings for ``gunicorn wsgi:app`` (used by scripts/serve.sh)."""
+
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# The app (store migration, index check, word lists) is loaded once, before the workers fork.
+preload_app = True
+timeout = 60
+accesslog = None
+
+
+def when_ready(server):
+    """Print the URL of the agents' page once the server listens."""
+    host, port = bind.rsplit(":", 1)
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    print(f"\n  Agents' page: http://{shown}:{port}/\n  Search API:   http://{shown}:{port}/api/v1/search?q=printer+offline\n", flush=True)

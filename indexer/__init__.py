@@ -1,0 +1,1 @@
+"""Getting calls into the store and keeping the Whoosh index in step with it."""

@@ -1,0 +1,196 @@
+"""Bringing the Whoosh index in step with the store: full rebuilds and incremental updates.
+
+The store's change feed drives every update: whoever holds the writer lock reads the
+changes after the index's ``applied_seq`` and applies them, so writes from any worker,
+server or the command line land in order, and a write nobody applied is caught up by
+the next one (or by the follower, or by ``check --repair``).
+"""
+
+import time
+from dataclasses import dataclass, field
+
+from indexer.index_home import IndexHome, IndexMissingError
+from indexer.records import content_hash
+from indexer.schema import index_document
+
+WRITER_MEMORY_MB = 256
+_FETCH_CHUNK = 500
+
+
+def _no_progress(done, total):
+    return None
+
+
+@dataclass
+class RebuildResult:
+    """What a full rebuild did."""
+
+    documents: int
+    applied_seq: int
+    seconds: float
+
+
+def rebuild(store, home, progress=_no_progress, procs=1):
+    """Build a new index generation from every record in the store and swap it in whole.
+
+    Writes that land in the store while the build runs are applied to the new
+    generation before the swap, under the writer lock, so none is missed.
+
+    :param store: a ``CallStore``.
+    :param home: the :class:`IndexHome`.
+    :param progress: called as ``progress(done, total)`` while documents are added.
+    :param procs: indexing processes; more than one writes several segments at once.
+    :returns: a :class:`RebuildResult`.
+    """
+    started = time.perf_counter()
+    snapshot_seq = store.latest_seq()
+    total = store.count()
+    folder = home.new_generation()
+    with home.building(folder):
+        ix = _open_folder(folder)
+        options = {"limitmb": WRITER_MEMORY_MB}
+        if procs > 1:
+            options.update(procs=procs, multisegment=True)
+        writer = ix.writer(**options)
+        done = 0
+        try:
+            for record in store.iter_records():
+                writer.add_document(**index_document(record, content_hash(record)))
+                done += 1
+                if done % 500 == 0:
+                    progress(done, total)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        progress(done, total)
+        home.write_applied_seq(folder, snapshot_seq)
+        with home.writer_lock(timeout=600):
+            applied = _apply_feed(store, home, folder, ix)
+            home.swap_to(folder)
+    return RebuildResult(documents=done, applied_seq=applied, seconds=time.perf_counter() - started)
+
+
+def _open_folder(folder):
+    from whoosh import index as whoosh_index
+
+    return whoosh_index.open_dir(str(folder))
+
+
+def _apply_feed(store, home, folder, ix, progress=_no_progress):
+    applied = home.read_applied_seq(folder)
+    latest = store.latest_seq()
+    if latest <= applied:
+        return applied
+    changed = store.changed_ids(applied, latest)
+    writer = ix.writer(limitmb=WRITER_MEMORY_MB)
+    try:
+        for start in range(0, len(changed), _FETCH_CHUNK):
+            chunk = changed[start : start + _FETCH_CHUNK]
+            records = store.get_many(chunk)
+            for call_id in chunk:
+                record = records.get(call_id)
+                if record is None:
+                    writer.delete_by_term("id", call_id)
+                else:
+                    writer.update_document(**index_document(record, content_hash(record)))
+            progress(min(start + _FETCH_CHUNK, len(changed)), len(changed))
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    home.write_applied_seq(folder, latest)
+    return latest
+
+
+def apply_changes(store, home, timeout=30.0, progress=_no_progress):
+    """Apply every store change the index in use has not seen yet.
+
+    Builds the index from the store first when none exists.
+
+    :param store: a ``CallStore``.
+    :param home: the :class:`IndexHome`.
+    :param timeout: seconds to wait for another process holding the writer.
+    :param progress: called as ``progress(done, total)`` over the changed calls.
+    :returns: the store sequence number the index now reflects.
+    :raises IndexBusyError: when the writer stayed busy past ``timeout``.
+    """
+    if home.current_dir() is None:
+        return rebuild(store, home, progress).applied_seq
+    with home.writer_lock(timeout):
+        folder = home.current_dir()
+        return _apply_feed(store, home, folder, home.open_index(), progress)
+
+
+@dataclass
+class CheckReport:
+    """How the index differs from the store."""
+
+    store_count: int = 0
+    index_count: int = 0
+    applied_seq: int = 0
+    latest_seq: int = 0
+    missing: list = field(default_factory=list)
+    stale: list = field(default_factory=list)
+    extra: list = field(default_factory=list)
+    index_error: str = ""
+
+    @property
+    def agrees(self):
+        """True when the index holds exactly the store's records, each up to date."""
+        return not (self.missing or self.stale or self.extra or self.index_error)
+
+
+def check(store, home):
+    """Compare the index in use with the store: counts, ids and content digests.
+
+    :returns: a :class:`CheckReport`.
+    """
+    report = CheckReport(store_count=store.count(), latest_seq=store.latest_seq())
+    stored = store.content_hashes()
+    try:
+        ix = home.open_index()
+        report.applied_seq = home.read_applied_seq(home.current_dir())
+        indexed = {}
+        with ix.searcher() as searcher:
+            for fields in searcher.all_stored_fields():
+                indexed[fields["id"]] = fields.get("content_hash")
+    except IndexMissingError as error:
+        report.index_error = str(error)
+        report.missing = sorted(stored)
+        return report
+    except Exception as error:  # a damaged index: the report says so and repair rebuilds it
+        report.index_error = f"the index could not be read: {error}"
+        report.missing = sorted(stored)
+        return report
+    report.index_count = len(indexed)
+    report.missing = sorted(set(stored) - set(indexed))
+    report.extra = sorted(set(indexed) - set(stored))
+    report.stale = sorted(i for i in set(stored) & set(indexed) if stored[i] != indexed[i])
+    return report
+
+
+def repair(store, home, report, progress=_no_progress):
+    """Fix what a check found: rebuild a missing or damaged index, else reindex what differs.
+
+    :returns: the number of documents written or deleted.
+    """
+    if report.index_error:
+        return rebuild(store, home, progress).documents
+    differing = report.missing + report.stale + report.extra
+    with home.writer_lock(timeout=600):
+        ix = home.open_index()
+        writer = ix.writer(limitmb=WRITER_MEMORY_MB)
+        try:
+            records = store.get_many(differing)
+            for call_id in differing:
+                record = records.get(call_id)
+                if record is None:
+                    writer.delete_by_term("id", call_id)
+                else:
+                    writer.update_document(**index_document(record, content_hash(record)))
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+    return len(differing)

@@ -1,0 +1,237 @@
+"""The command line: import, rebuild, check, export, backup, restore, migrate.
+
+Every command reads ``KB_DATA_DIR`` (and ``KB_DATABASE_URL``) like the server does.
+"""
+
+import json
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from indexer.build import apply_changes, check, rebuild, repair
+from indexer.context import open_knowledge_base
+from indexer.importer import import_file
+from indexer.index_home import IndexBusyError
+from indexer.records import public_record
+from indexer.store import StoreUnavailableError
+
+# Changing this many calls (or more than half the store) rebuilds the index instead of updating it.
+REBUILD_THRESHOLD = 20_000
+
+
+@contextmanager
+def progress_bar(description, unit="calls"):
+    """A progress callback that draws a bar on a terminal and stays quiet elsewhere.
+
+    :param description: the label before the bar.
+    :returns: a context manager yielding ``callback(done, total)``.
+    """
+    bar = tqdm(desc=description, unit=f" {unit}", disable=not sys.stderr.isatty(), leave=False)
+
+    def update(done, total):
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+@contextmanager
+def knowledge_base():
+    """Open the store and index named by the settings, turning failures into CLI errors."""
+    try:
+        kb = open_knowledge_base()
+    except (StoreUnavailableError, ValueError) as error:
+        raise click.ClickException(f"cannot open the store: {error}") from error
+    try:
+        yield kb
+    finally:
+        kb.close()
+
+
+def bring_index_in_step(kb, changed):
+    """Update the index after a write, rebuilding it when most of it changed.
+
+    :returns: the store sequence number the index reflects.
+    """
+    try:
+        with progress_bar("indexing") as progress:
+            if changed >= REBUILD_THRESHOLD or changed > kb.store.count() // 2:
+                return rebuild(kb.store, kb.home, progress, procs=2).applied_seq
+            return apply_changes(kb.store, kb.home, timeout=600, progress=progress)
+    except IndexBusyError as error:
+        raise click.ClickException(
+            f"{error}; the store has the changes, run 'python -m indexer check --repair' once it is free"
+        ) from error
+
+
+@click.group()
+def cli():
+    """Manage the knowledge base: import calls, rebuild and check the index, export, back up."""
+
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--skip-invalid", is_flag=True, help="Store a file's valid rows even when some rows are bad.")
+def import_command(paths, skip_invalid):
+    """Import call records from .jsonl, .json or .csv files (each file whole or not at all)."""
+    started = time.perf_counter()
+    totals = {"inserted": 0, "updated": 0, "unchanged": 0, "skipped": 0}
+    failed_files = 0
+    with knowledge_base() as kb:
+        for path in paths:
+            try:
+                outcome = import_file(kb.store, path, skip_invalid=skip_invalid)
+            except StoreUnavailableError as error:
+                raise click.ClickException(f"{path}: {error}") from error
+            for problem in outcome.problems:
+                click.echo(f"error: {problem}", err=True)
+            if not outcome.stored:
+                failed_files += 1
+                click.echo(
+                    f"{path}: nothing imported ({len(outcome.problems)} bad row(s)); "
+                    "fix them or use --skip-invalid to store the valid rows",
+                    err=True,
+                )
+                continue
+            for key in totals:
+                totals[key] += getattr(outcome, key)
+        bring_index_in_step(kb, totals["inserted"] + totals["updated"])
+    seconds = time.perf_counter() - started
+    click.echo(
+        f"inserted {totals['inserted']}, updated {totals['updated']}, unchanged {totals['unchanged']}, "
+        f"skipped {totals['skipped']} in {seconds:.1f} s"
+    )
+    if failed_files:
+        sys.exit(1)
+
+
+@cli.command("rebuild")
+@click.option("--procs", default=2, show_default=True, help="Indexing processes.")
+def rebuild_command(procs):
+    """Rebuild the index from the store into a new folder and swap it in whole."""
+    with knowledge_base() as kb, progress_bar("rebuilding") as progress:
+        result = rebuild(kb.store, kb.home, progress, procs=max(1, procs))
+    click.echo(f"indexed {result.documents} calls (store sequence {result.applied_seq}) in {result.seconds:.1f} s")
+
+
+@cli.command("check")
+@click.option("--repair", "fix", is_flag=True, help="Reindex what differs.")
+def check_command(fix):
+    """Compare the store with the index; exit 1 when they differ."""
+    with knowledge_base() as kb:
+        report = check(kb.store, kb.home)
+        click.echo(
+            f"store: {report.store_count} calls (sequence {report.latest_seq}); "
+            f"index: {report.index_count} calls (sequence {report.applied_seq})"
+        )
+        if report.index_error:
+            click.echo(f"index: {report.index_error}")
+        for label, ids in (("missing from the index", report.missing), ("stale in the index", report.stale),
+                           ("in the index but not the store", report.extra)):
+            if ids:
+                shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+                click.echo(f"{len(ids)} {label}: {shown}")
+        if report.agrees:
+            click.echo("store and index agree")
+            return
+        if not fix:
+            click.echo("run 'python -m indexer check --repair' to fix the index")
+            sys.exit(1)
+        with progress_bar("repairing") as progress:
+            fixed = repair(kb.store, kb.home, report, progress)
+        after = check(kb.store, kb.home)
+        click.echo(f"repaired: {fixed} calls reindexed; store and index {'agree' if after.agrees else 'still differ'}")
+        if not after.agrees:
+            sys.exit(1)
+
+
+@cli.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def export_command(path):
+    """Write every call record as JSON Lines (a backup that 'import' reads back)."""
+    written = 0
+    temporary = path.with_name(path.name + ".partial")
+    with knowledge_base() as kb, open(temporary, "w", encoding="utf-8") as handle:
+        for record in kb.store.iter_records():
+            handle.write(json.dumps(public_record(record), ensure_ascii=False) + "\n")
+            written += 1
+    temporary.replace(path)
+    click.echo(f"exported {written} calls to {path}")
+
+
+@cli.command("migrate")
+def migrate_command():
+    """Create or upgrade the store's schema (also done on every start)."""
+    with knowledge_base() as kb:
+        kb.store.migrate()
+        click.echo(f"store schema is up to date ({kb.store.count()} calls)")
+
+
+@cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path):
+    """Take a consistent copy of the store while the server runs (SQLite's online backup)."""
+    with knowledge_base() as kb:
+        if not hasattr(kb.store, "backup_to"):
+            raise click.ClickException("backup works on the SQLite store; back up PostgreSQL with pg_dump")
+        kb.store.backup_to(path)
+        click.echo(f"backed up {kb.store.count()} calls to {path}")
+
+
+@cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_command(path):
+    """Replace the store with a backup and rebuild the index from it."""
+    from indexer.restore import restore_backup
+
+    with knowledge_base() as kb:
+        try:
+            count = restore_backup(kb, path)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+        with progress_bar("rebuilding") as progress:
+            result = rebuild(kb.store, kb.home, progress)
+    click.echo(f"restored {count} calls from {path}; indexed {result.documents}")
+
+
+@cli.group("keys")
+def keys_group():
+    """Create, list and revoke API keys (stored hashed)."""
+
+
+@keys_group.command("create")
+@click.option("--role", type=click.Choice(["search", "write"]), required=True, help="What the key may do.")
+@click.option("--name", default="", help="Who or what uses the key.")
+def keys_create(role, name):
+    """Make a key; it is shown once and only its hash is kept."""
+    with knowledge_base() as kb:
+        key_id, secret = kb.store.create_key(role, name)
+    click.echo(f"{key_id} ({role}): {secret}")
+    click.echo("keep this key now: it cannot be shown again", err=True)
+
+
+@keys_group.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id):
+    """Revoke a key by its id."""
+    with knowledge_base() as kb:
+        if not kb.store.revoke_key(key_id):
+            raise click.ClickException(f"no live key with id {key_id}: see 'python -m indexer keys list'")
+    click.echo(f"revoked {key_id}")
+
+
+@keys_group.command("list")
+def keys_list():
+    """List keys (ids, roles, names, dates; never the keys)."""
+    with knowledge_base() as kb:
+        for key in kb.store.list_keys():
+            state = f"revoked {key['revoked_at']}" if key["revoked_at"] else "live"
+            click.echo(f"{key['id']}  {key['role']:<6}  {state:<30}  {key['name']}")

@@ -1,0 +1,93 @@
+"""Importing files of call records into the store: each file whole or not at all."""
+
+import time
+from dataclasses import dataclass, field
+
+from indexer.readers import ImportFileError, read_rows
+from indexer.records import InvalidCallRecordError, validate_record
+
+
+@dataclass
+class RowProblem:
+    """Why one row of a file was refused."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self):
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class FileImport:
+    """The outcome of importing one file."""
+
+    path: str
+    stored: bool = False
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    problems: list = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def validate_rows(path, rows):
+    """Validate raw rows; duplicates within the file are refused after their first line.
+
+    :param path: the file name used in messages.
+    :param rows: the :class:`~indexer.readers.RawRow` list of one file.
+    :returns: (clean records, list of :class:`RowProblem`).
+    """
+    records, problems, first_line_of = [], [], {}
+    for row in rows:
+        if row.error:
+            problems.append(RowProblem(path, row.line, row.error))
+            continue
+        try:
+            record = validate_record(row.data)
+        except InvalidCallRecordError as error:
+            problems.append(RowProblem(path, row.line, str(error)))
+            continue
+        if record["id"] in first_line_of:
+            problems.append(
+                RowProblem(path, row.line, f"duplicate id '{record['id']}' (first on line {first_line_of[record['id']]})")
+            )
+            continue
+        first_line_of[record["id"]] = row.line
+        records.append(record)
+    return records, problems
+
+
+def import_file(store, path, skip_invalid=False, actor="import"):
+    """Import one file in a single store transaction.
+
+    Without ``skip_invalid`` any bad row means nothing from the file is stored.
+
+    :param store: a ``CallStore``.
+    :param path: the file's Path.
+    :param skip_invalid: store the valid rows even when some are bad.
+    :param actor: who the changes are recorded as.
+    :returns: a :class:`FileImport`.
+    """
+    started = time.perf_counter()
+    outcome = FileImport(path=str(path))
+    try:
+        rows = read_rows(path)
+    except ImportFileError as error:
+        outcome.problems.append(RowProblem(str(path), error.line or 0, error.message))
+        outcome.seconds = time.perf_counter() - started
+        return outcome
+    records, outcome.problems = validate_rows(str(path), rows)
+    outcome.skipped = len(outcome.problems)
+    if outcome.problems and not skip_invalid:
+        outcome.seconds = time.perf_counter() - started
+        return outcome
+    if records:
+        summary = store.upsert(records, actor=actor)
+        outcome.inserted, outcome.updated, outcome.unchanged = summary.inserted, summary.updated, summary.unchanged
+    outcome.stored = True
+    outcome.seconds = time.perf_counter() - started
+    return outcome

@@ -1,0 +1,164 @@
+"""Where the Whoosh index lives on disk, and the locks that keep its writers in line.
+
+Layout under the data folder::
+
+    index/CURRENT      name of the generation folder in use (replaced atomically)
+    index/gen-*/       one Whoosh index each, with ``applied_seq`` beside its files
+    index/writer.lock  held by whoever applies store changes to the current generation
+
+A rebuild fills a new generation folder and swaps ``CURRENT`` to it in one rename,
+so a reader sees either the old index or the new one, never half of one.
+"""
+
+import fcntl
+import os
+import shutil
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from indexer.schema import call_schema
+
+CURRENT_FILE = "CURRENT"
+APPLIED_SEQ_FILE = "applied_seq"
+BUILDING_LOCK_FILE = ".building"
+GENERATION_PREFIX = "gen-"
+
+
+class IndexMissingError(RuntimeError):
+    """No index has been built yet in this data folder."""
+
+
+class IndexBusyError(TimeoutError):
+    """Another process held the index writer for longer than the timeout."""
+
+
+def _write_atomically(path, text):
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+@contextmanager
+def _flock(path, timeout, blocking_message):
+    handle = open(path, "a+")
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexBusyError(blocking_message) from None
+                time.sleep(0.005)
+        yield
+    finally:
+        handle.close()
+
+
+class IndexHome:
+    """The index folder of one data folder."""
+
+    def __init__(self, data_folder):
+        self.root = Path(data_folder) / "index"
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def current_dir(self):
+        """The generation folder in use, or None when no index was ever built."""
+        pointer = self.root / CURRENT_FILE
+        try:
+            name = pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        folder = self.root / name
+        return folder if name and folder.is_dir() else None
+
+    def current_name(self):
+        """The name of the generation in use ('' when none); cheap enough to call per search."""
+        try:
+            return (self.root / CURRENT_FILE).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return ""
+
+    def open_index(self):
+        """Open the Whoosh index in use.
+
+        :raises IndexMissingError: when no index was built yet.
+        """
+        folder = self.current_dir()
+        if folder is None or not whoosh_index.exists_in(str(folder)):
+            raise IndexMissingError(
+                f"no index in {self.root}: run 'python -m indexer rebuild' to build it from the store"
+            )
+        return whoosh_index.open_dir(str(folder))
+
+    def new_generation(self):
+        """Create an empty index in a new generation folder (not yet in use).
+
+        :returns: the folder's Path.
+        """
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        folder = self.root / f"{GENERATION_PREFIX}{stamp}-{uuid.uuid4().hex[:8]}"
+        folder.mkdir()
+        whoosh_index.create_in(str(folder), call_schema())
+        self.write_applied_seq(folder, 0)
+        return folder
+
+    @contextmanager
+    def building(self, folder):
+        """Mark a generation as being built, so that clean-up leaves it alone."""
+        with _flock(folder / BUILDING_LOCK_FILE, 0, f"{folder.name} is being built by another process"):
+            yield
+
+    def swap_to(self, folder):
+        """Put a generation in use in one atomic rename, then remove unused generations."""
+        _write_atomically(self.root / CURRENT_FILE, folder.name + "\n")
+        self.remove_unused_generations()
+
+    def remove_unused_generations(self):
+        """Delete generation folders that are neither in use nor being built."""
+        in_use = self.current_name()
+        for folder in self.root.glob(f"{GENERATION_PREFIX}*"):
+            if folder.name == in_use or not folder.is_dir():
+                continue
+            try:
+                with self.building(folder):
+                    shutil.rmtree(folder, ignore_errors=True)
+            except IndexBusyError:
+                continue
+
+    @staticmethod
+    def read_applied_seq(folder):
+        """The last store sequence number applied to the index in ``folder`` (0 when unknown)."""
+        try:
+            return int((Path(folder) / APPLIED_SEQ_FILE).read_text(encoding="utf-8").strip() or 0)
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    @staticmethod
+    def write_applied_seq(folder, seq):
+        """Record, atomically, that store changes up to ``seq`` are in the index in ``folder``."""
+        _write_atomically(Path(folder) / APPLIED_SEQ_FILE, f"{seq}\n")
+
+    @contextmanager
+    def writer_lock(self, timeout):
+        """Hold the right to change the index in use; released even if the holder is killed.
+
+        :param timeout: seconds to wait for another holder.
+        :raises IndexBusyError: when the lock was not had in time.
+        """
+        with _flock(self.root / "writer.lock", timeout, f"the index writer stayed busy for {timeout:g} s"):
+            yield

@@ -1,0 +1,70 @@
+"""Which Whoosh field holds what, and with which analyzer: the one place the schema is decided.
+
+Ranking uses one catch-all field (``text``: the title twice, the problem, the resolution),
+which measured clearly better and faster than three per-field BM25F fields on real
+support records (see docs/search.md). The display fields are stored only, so a
+server can answer from its own index even when the central store is away.
+"""
+
+from whoosh.fields import BOOLEAN, ID, STORED, TEXT, Schema
+
+from analyzers.chains import text_analyzer, words_analyzer
+
+SCHEMA_VERSION = 1
+# ID fields cannot hold an empty value; calls without a product or category get this one.
+NO_VALUE = "(none)"
+
+
+def call_schema():
+    """The Whoosh schema of the call index.
+
+    :returns: a :class:`whoosh.fields.Schema`.
+    """
+    return Schema(
+        id=ID(stored=True, unique=True),
+        content_hash=STORED(),
+        text=TEXT(analyzer=text_analyzer(), phrase=False),
+        words=TEXT(analyzer=words_analyzer(), phrase=False),
+        title=STORED(),
+        problem=STORED(),
+        resolution=STORED(),
+        product=ID(stored=True, sortable=True),
+        category=ID(stored=True, sortable=True),
+        tags=STORED(),
+        created_at=STORED(),
+        resolved=BOOLEAN(stored=True),
+    )
+
+
+def catch_all_text(record):
+    """The text ranked for a record: the title twice (it counts for more), problem, resolution, tags.
+
+    :param record: a clean call record.
+    :returns: one string.
+    """
+    title = record["title"]
+    return "\n".join((title, title, record["problem"], record["resolution"], " ".join(record["tags"])))
+
+
+def index_document(record, digest):
+    """The Whoosh document for one clean record.
+
+    :param record: a clean call record.
+    :param digest: the record's content hash, kept so ``check`` can spot stale documents.
+    :returns: keyword arguments for ``writer.update_document``.
+    """
+    text = catch_all_text(record)
+    return {
+        "id": record["id"],
+        "content_hash": digest,
+        "text": text,
+        "words": text,
+        "title": record["title"],
+        "problem": record["problem"],
+        "resolution": record["resolution"],
+        "product": record["product"] or NO_VALUE,
+        "category": record["category"] or NO_VALUE,
+        "tags": record["tags"],
+        "created_at": record["created_at"],
+        "resolved": record["resolved"],
+    }

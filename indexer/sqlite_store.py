@@ -1,0 +1,335 @@
+"""The embedded store: one SQLite file in WAL mode, written through sqlite-utils."""
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import sqlite_utils
+
+from indexer.records import content_hash
+from indexer.store import CallNotFoundError, CallStore, StoreUnavailableError, WriteSummary
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+_ID_CHUNK = 500
+
+
+def utc_now():
+    """The current time as an ISO 8601 string in UTC."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def hash_key(secret):
+    """The digest under which an API key is stored."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _row_to_record(row):
+    return {
+        "id": row["id"],
+        "title": row["title"] or "",
+        "problem": row["problem"] or "",
+        "resolution": row["resolution"] or "",
+        "product": row["product"] or "",
+        "category": row["category"] or "",
+        "tags": json.loads(row["tags"] or "[]"),
+        "created_at": row["created_at"] or "",
+        "resolved": bool(row["resolved"]),
+        "extra": json.loads(row["extra"] or "{}"),
+    }
+
+
+def _record_to_row(record, digest, seq, now):
+    return {
+        **{key: record[key] for key in ("id", "title", "problem", "resolution", "product", "category", "created_at")},
+        "tags": json.dumps(record["tags"], ensure_ascii=False),
+        "resolved": 1 if record["resolved"] else 0,
+        "extra": json.dumps(record["extra"], ensure_ascii=False, sort_keys=True),
+        "content_hash": digest,
+        "seq": seq,
+        "updated_at": now,
+    }
+
+
+def _changed_fields(old, new):
+    return {key: [old.get(key), new.get(key)] for key in new if old.get(key) != new.get(key)}
+
+
+class SqliteCallStore(CallStore):
+    """Call records in one SQLite file; one connection per thread."""
+
+    def __init__(self, path):
+        self.path = path
+        self._local = threading.local()
+
+    def _db(self):
+        if getattr(self._local, "pid", None) != os.getpid():
+            # A connection must never cross a fork (gunicorn preloads the app in its master).
+            self._local.db = None
+            self._local.pid = os.getpid()
+        db = getattr(self._local, "db", None)
+        if db is None:
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            db = sqlite_utils.Database(conn)
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def _write_transaction(self):
+        db = self._db()
+        try:
+            db.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise StoreUnavailableError(f"the store is busy or unreachable: {error}") from error
+        try:
+            yield db
+        except BaseException:
+            db.conn.execute("ROLLBACK")
+            raise
+        db.conn.execute("COMMIT")
+
+    def migrate(self):
+        """Create the tables and indexes that are missing; safe to run again."""
+        db = self._db()
+        if db.journal_mode != "wal":
+            db.enable_wal()
+        if "calls" not in db.table_names():
+            db["calls"].create(
+                {
+                    "id": str, "title": str, "problem": str, "resolution": str, "product": str,
+                    "category": str, "tags": str, "created_at": str, "resolved": int, "extra": str,
+                    "content_hash": str, "seq": int, "updated_at": str,
+                },
+                pk="id",
+            )
+            db["calls"].create_index(["seq"])
+        if "changes" not in db.table_names():
+            db.execute(
+                "CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                " call_id TEXT NOT NULL, op TEXT NOT NULL, at TEXT NOT NULL)"
+            )
+        if "call_history" not in db.table_names():
+            db["call_history"].create(
+                {"id": int, "call_id": str, "at": str, "actor": str, "op": str, "changes": str}, pk="id"
+            )
+            db["call_history"].create_index(["call_id"])
+        if "feedback" not in db.table_names():
+            db["feedback"].create(
+                {"id": int, "call_id": str, "query": str, "at": str, "source": str}, pk="id"
+            )
+            db["feedback"].create_index(["call_id"])
+        if "api_keys" not in db.table_names():
+            db["api_keys"].create(
+                {"id": str, "key_hash": str, "role": str, "name": str, "created_at": str, "revoked_at": str},
+                pk="id",
+            )
+            db["api_keys"].create_index(["key_hash"], unique=True)
+        if "meta" not in db.table_names():
+            db["meta"].create({"key": str, "value": str}, pk="key")
+        db.conn.commit()
+        db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+        db.conn.commit()
+
+    def _existing_rows(self, db, call_ids):
+        found = {}
+        for start in range(0, len(call_ids), _ID_CHUNK):
+            chunk = call_ids[start : start + _ID_CHUNK]
+            placeholders = ",".join("?" * len(chunk))
+            for row in db.execute(f"SELECT * FROM calls WHERE id IN ({placeholders})", chunk).fetchall():
+                found[row["id"]] = row
+        return found
+
+    def upsert(self, records, actor="system"):
+        """Insert or update records in one transaction, each change logged in the feed.
+
+        :param records: clean records (``records.validate_record``).
+        :param actor: who made the change, kept in the edit history of updated calls.
+        :returns: a :class:`WriteSummary`.
+        :raises StoreUnavailableError: when the store stays locked past the busy timeout.
+        """
+        summary = WriteSummary()
+        now = utc_now()
+        with self._write_transaction() as db:
+            existing = self._existing_rows(db, list({record["id"] for record in records}))
+            rows, history = [], []
+            for record in records:
+                digest = content_hash(record)
+                old_row = existing.get(record["id"])
+                if old_row is not None and old_row["content_hash"] == digest:
+                    summary.unchanged += 1
+                    continue
+                seq = db.execute(
+                    "INSERT INTO changes (call_id, op, at) VALUES (?, 'upsert', ?)", (record["id"], now)
+                ).lastrowid
+                rows.append(_record_to_row(record, digest, seq, now))
+                if old_row is None:
+                    summary.inserted += 1
+                else:
+                    summary.updated += 1
+                    diff = _changed_fields(_row_to_record(old_row), record)
+                    history.append(
+                        {"call_id": record["id"], "at": now, "actor": actor, "op": "update",
+                         "changes": json.dumps(diff, ensure_ascii=False)}
+                    )
+                existing[record["id"]] = {"content_hash": digest, **rows[-1]}
+                summary.written_ids.append(record["id"])
+            if rows:
+                db["calls"].upsert_all(rows, pk="id", batch_size=500)
+            if history:
+                db["call_history"].insert_all(history)
+            summary.latest_seq = self._latest_seq(db)
+        return summary
+
+    def delete(self, call_id, actor="system"):
+        """Delete one call; the deletion enters the feed and the history.
+
+        :raises CallNotFoundError: when no call has that id.
+        """
+        now = utc_now()
+        with self._write_transaction() as db:
+            row = db.execute("SELECT * FROM calls WHERE id = ?", (call_id,)).fetchone()
+            if row is None:
+                raise CallNotFoundError(call_id)
+            db.execute("DELETE FROM calls WHERE id = ?", (call_id,))
+            db.execute("INSERT INTO changes (call_id, op, at) VALUES (?, 'delete', ?)", (call_id, now))
+            db["call_history"].insert(
+                {"call_id": call_id, "at": now, "actor": actor, "op": "delete",
+                 "changes": json.dumps(_row_to_record(row), ensure_ascii=False)}
+            )
+            latest = self._latest_seq(db)
+        return WriteSummary(deleted=1, latest_seq=latest, written_ids=[call_id])
+
+    def get(self, call_id):
+        """One clean record by id, or None."""
+        row = self._db().execute("SELECT * FROM calls WHERE id = ?", (call_id,)).fetchone()
+        return None if row is None else _row_to_record(row)
+
+    def get_many(self, call_ids):
+        """Clean records by id; unknown ids are left out."""
+        rows = self._existing_rows(self._db(), list(call_ids))
+        return {call_id: _row_to_record(row) for call_id, row in rows.items()}
+
+    def count(self):
+        """How many calls the store holds."""
+        return self._db().execute("SELECT COUNT(*) FROM calls").fetchone()[0]
+
+    @staticmethod
+    def _latest_seq(db):
+        return db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
+
+    def latest_seq(self):
+        """The highest change sequence number written so far (0 when none)."""
+        return self._latest_seq(self._db())
+
+    def changed_ids(self, after_seq, upto_seq):
+        """Ids written or deleted in (after_seq, upto_seq], in order of their last change."""
+        rows = self._db().execute(
+            "SELECT call_id, MAX(seq) AS last FROM changes WHERE seq > ? AND seq <= ?"
+            " GROUP BY call_id ORDER BY last",
+            (after_seq, upto_seq),
+        ).fetchall()
+        return [row["call_id"] for row in rows]
+
+    def iter_records(self, batch_size=1000):
+        """Every record in id order, read in batches so memory stays flat."""
+        last_id = ""
+        db = self._db()
+        while True:
+            rows = db.execute(
+                "SELECT * FROM calls WHERE id > ? ORDER BY id LIMIT ?", (last_id, batch_size)
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _row_to_record(row)
+            last_id = rows[-1]["id"]
+
+    def content_hashes(self):
+        """A dict from every call id to the digest of its current content."""
+        return dict(self._db().execute("SELECT id, content_hash FROM calls").fetchall())
+
+    def history(self, call_id):
+        """The edit history of one call, oldest first."""
+        rows = self._db().execute(
+            "SELECT at, actor, op, changes FROM call_history WHERE call_id = ? ORDER BY id", (call_id,)
+        ).fetchall()
+        return [{"at": r["at"], "actor": r["actor"], "op": r["op"], "changes": json.loads(r["changes"])} for r in rows]
+
+    def add_feedback(self, call_id, query, source):
+        """Record that a call solved the problem searched for with ``query``.
+
+        :raises CallNotFoundError: when the call is unknown.
+        """
+        with self._write_transaction() as db:
+            if db.execute("SELECT 1 FROM calls WHERE id = ?", (call_id,)).fetchone() is None:
+                raise CallNotFoundError(call_id)
+            db["feedback"].insert({"call_id": call_id, "query": query, "at": utc_now(), "source": source})
+
+    def feedback_for(self, call_id):
+        """Every feedback row for one call, oldest first."""
+        rows = self._db().execute(
+            "SELECT query, at, source FROM feedback WHERE call_id = ? ORDER BY id", (call_id,)
+        ).fetchall()
+        return [dict(row) for row in rows]
+
+    def create_key(self, role, name=""):
+        """Make a new API key; only its hash is kept.
+
+        :param role: 'search' or 'write'.
+        :param name: a label for people (who or what uses the key).
+        :returns: (key id, the secret key, shown this once).
+        """
+        key_id = "key_" + secrets.token_hex(4)
+        secret = f"kb_{role}_{secrets.token_urlsafe(24)}"
+        with self._write_transaction() as db:
+            db["api_keys"].insert(
+                {"id": key_id, "key_hash": hash_key(secret), "role": role, "name": name,
+                 "created_at": utc_now(), "revoked_at": ""}
+            )
+        return key_id, secret
+
+    def role_of_key(self, secret):
+        """The role of a live key, or None when it is unknown or revoked."""
+        row = self._db().execute(
+            "SELECT key_hash, role, revoked_at FROM api_keys WHERE key_hash = ?", (hash_key(secret),)
+        ).fetchone()
+        if row is None or row["revoked_at"] or not hmac.compare_digest(row["key_hash"], hash_key(secret)):
+            return None
+        return row["role"]
+
+    def revoke_key(self, key_id):
+        """Revoke a key by id; returns False when no live key has that id."""
+        with self._write_transaction() as db:
+            cursor = db.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at = ''", (utc_now(), key_id)
+            )
+            return cursor.rowcount == 1
+
+    def list_keys(self):
+        """Every key's id, role, name and dates (never the key itself)."""
+        rows = self._db().execute("SELECT id, role, name, created_at, revoked_at FROM api_keys ORDER BY created_at")
+        return [dict(row) for row in rows.fetchall()]
+
+    def backup_to(self, path):
+        """Write a consistent copy of the store to ``path`` with SQLite's online backup."""
+        target = sqlite3.connect(str(path))
+        try:
+            self._db().conn.backup(target)
+        finally:
+            target.close()
+
+    def close(self):
+        """Close this thread's connection."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.conn.close()
+            self._local.db = None

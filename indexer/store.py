@@ -1,0 +1,109 @@
+"""The store: the source of truth for call records, behind one small interface.
+
+Every write of a call appends to a change feed (``changes``) in the same transaction,
+so each index can follow the store by sequence number and be rebuilt from it at any time.
+``open_store`` picks the implementation; nothing outside ``indexer/`` knows which one is used.
+"""
+
+from dataclasses import dataclass, field
+
+
+class StoreUnavailableError(RuntimeError):
+    """The store cannot be reached or written right now."""
+
+
+class CallNotFoundError(KeyError):
+    """No call with the given id is in the store."""
+
+    def __str__(self):
+        return f"call {self.args[0]} not found"
+
+
+@dataclass
+class WriteSummary:
+    """What one write transaction did."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    latest_seq: int = 0
+    written_ids: list = field(default_factory=list)
+
+
+class CallStore:
+    """The interface every store implements (see ``sqlite_store.SqliteCallStore``)."""
+
+    def migrate(self):
+        """Create or upgrade the schema; safe to run any number of times."""
+        raise NotImplementedError
+
+    def upsert(self, records, actor="system"):
+        """Insert or update clean records in one transaction; unchanged ones are left alone.
+
+        :param records: records returned by ``records.validate_record``.
+        :param actor: who made the change, kept in the edit history.
+        :returns: a :class:`WriteSummary`.
+        """
+        raise NotImplementedError
+
+    def delete(self, call_id, actor="system"):
+        """Delete one call by id.
+
+        :returns: a :class:`WriteSummary`.
+        :raises CallNotFoundError: when the id is unknown.
+        """
+        raise NotImplementedError
+
+    def get(self, call_id):
+        """One clean record by id, or None."""
+        raise NotImplementedError
+
+    def get_many(self, call_ids):
+        """Clean records by id: a dict from id to record, unknown ids left out."""
+        raise NotImplementedError
+
+    def count(self):
+        """How many calls the store holds."""
+        raise NotImplementedError
+
+    def latest_seq(self):
+        """The highest change sequence number written so far (0 when none)."""
+        raise NotImplementedError
+
+    def changed_ids(self, after_seq, upto_seq):
+        """Ids of calls written or deleted with after_seq < seq <= upto_seq, in order of change."""
+        raise NotImplementedError
+
+    def iter_records(self, batch_size=1000):
+        """Every clean record, in id order, fetched in batches."""
+        raise NotImplementedError
+
+    def content_hashes(self):
+        """A dict from every call id to the digest of its current content."""
+        raise NotImplementedError
+
+    def close(self):
+        """Release connections."""
+
+
+def open_store(settings, data_folder):
+    """Open the store the settings select, with its schema migrated.
+
+    :param settings: the mapping from ``app.settings.read_settings``.
+    :param data_folder: the data folder (a Path) for the embedded store.
+    :returns: a :class:`CallStore`.
+    """
+    url = settings.get("KB_DATABASE_URL") or ""
+    if url.startswith(("postgresql://", "postgres://")):
+        from indexer.postgres_store import PostgresCallStore
+
+        store = PostgresCallStore(url)
+    elif url:
+        raise ValueError(f"KB_DATABASE_URL must start with postgresql:// (or be empty for SQLite), not {url[:30]!r}")
+    else:
+        from indexer.sqlite_store import SqliteCallStore
+
+        store = SqliteCallStore(data_folder / "calls.db")
+    store.migrate()
+    return store

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Create .venv (if missing) and install the pinned packages: runtime only, or with "dev" the test tools too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv 2>/dev/null || true
+if [ ! -x .venv/bin/python ]; then
+  echo "could not create .venv: install Python 3.11 with venv support (apt-get install python3-venv)" >&2
+  exit 1
+fi
+requirements=requirements.txt
+[ "${1:-}" = "dev" ] && requirements=requirements-dev.txt
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"

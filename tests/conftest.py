@@ -1,0 +1,87 @@
+"""Shared fixtures: a real SQLite store and a real Whoosh index in a temporary data folder."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from app import create_app
+from indexer.cli import cli
+from indexer.context import open_knowledge_base
+
+TEST_DATA = Path(__file__).resolve().parent / "data"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+WRITE_KEY = "test-write-key"
+
+
+def settings_for(data_folder, **more):
+    """Settings of a test app over ``data_folder``."""
+    return {
+        "TESTING": True,
+        "KB_DATA_DIR": str(data_folder),
+        "KB_API_KEYS": WRITE_KEY,
+        "KB_SEARCH_KEY_REQUIRED": "false",
+        "KB_FOLLOW_INTERVAL_S": 0.1,
+        "KB_DATABASE_URL": "",
+        **more,
+    }
+
+
+@pytest.fixture
+def data_folder(tmp_path):
+    """An empty data folder."""
+    folder = tmp_path / "var"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def app(data_folder):
+    """An app over an empty store and index."""
+    return create_app(settings_for(data_folder))
+
+
+@pytest.fixture
+def client(app):
+    """A test client of ``app``."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(data_folder, monkeypatch):
+    """Runs ``python -m indexer`` commands against the test data folder."""
+    monkeypatch.setenv("KB_DATA_DIR", str(data_folder))
+    monkeypatch.delenv("KB_DATABASE_URL", raising=False)
+    cli_runner = CliRunner()
+
+    def run(*args):
+        return cli_runner.invoke(cli, list(map(str, args)), catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def store(data_folder):
+    """The store of the test data folder."""
+    kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(data_folder), "KB_DATABASE_URL": ""}, environ={})
+    yield kb.store
+    kb.close()
+
+
+@pytest.fixture
+def indexed_app(data_folder, runner):
+    """An app whose store and index were filled from tests/data/calls.json by the real importer."""
+    result = runner("import", TEST_DATA / "calls.json")
+    assert result.exit_code == 0, result.output
+    return create_app(settings_for(data_folder))
+
+
+@pytest.fixture
+def indexed_client(indexed_app):
+    """A test client of ``indexed_app``."""
+    return indexed_app.test_client()
+
+
+def auth(key=WRITE_KEY):
+    """The header that carries an API key."""
+    return {"Authorization": f"Bearer {key}"}

@@ -1,0 +1,159 @@
+import time
+
+import pytest
+
+from analyzers.typos import TypoCorrector, english_words
+
+CORPUS = {
+    "router": 120,
+    "roster": 3,
+    "connect": 90,
+    "connection": 60,
+    "outlook": 200,
+    "password": 150,
+    "passwords": 20,
+    "bluetooth": 40,
+    "configuration": 30,
+    "configurations": 5,
+    "authentication": 25,
+    "exchange": 80,
+    "hdmi": 15,
+    "macos": 12,
+    "printer": 70,
+    "printers": 30,
+    "pointer": 4,
+    "vpn": 50,
+    "0x80070005": 3,
+    "p1102w": 2,
+}
+
+
+@pytest.fixture(scope="module")
+def corrector():
+    return TypoCorrector(CORPUS)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("rowter", ["router", "roster"]),
+        ("conect", ["connect"]),
+        ("outlok", ["outlook"]),
+        ("Outlok", ["outlook"]),
+        ("pasword", ["password"]),
+        ("blutooth", ["bluetooth"]),
+        ("configuraton", ["configuration", "configurations"]),
+        ("authentcation", ["authentication"]),
+        ("exchnage", ["exchange"]),
+        ("passwrds", ["passwords", "password"]),
+        ("printes", ["printer", "printers"]),
+        ("prnter", ["printer"]),
+        ("bluetoothx", ["bluetooth"]),
+    ],
+    ids=[
+        "one-edit-two-results-by-frequency",
+        "missing-letter",
+        "outlok",
+        "typed-capitalised",
+        "pasword",
+        "long-word",
+        "two-edit-by-distance-then-frequency",
+        "long-missing-letter",
+        "transposition",
+        "distance-before-frequency",
+        "ties-by-frequency",
+        "one-edit-only-under-eight-letters",
+        "extra-letter",
+    ],
+)
+def test_corrections(corrector, typed, expected):
+    assert corrector.corrections(typed) == expected
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "0x80070005",
+        "P1102w",
+        "p1102x",
+        "hdmi",
+        "HDMI",
+        "macos",
+        "MACOSX",
+        "VPNN",
+        "headset",
+        "licence",
+        "colour",
+        "vpm",
+        "wi-fi",
+        "rtr",
+        "",
+        "routerroutersrouterrouters",
+    ],
+    ids=[
+        "hex-code",
+        "model-number",
+        "unknown-model-number",
+        "corpus-jargon",
+        "all-capitals",
+        "corpus-macos",
+        "all-capitals-unknown",
+        "all-capitals-near-corpus-word",
+        "english-word",
+        "uk-spelling-in-english-list",
+        "uk-spelling-variant",
+        "under-four-letters",
+        "non-alphabetic",
+        "three-letters",
+        "empty",
+        "over-twenty-letters",
+    ],
+)
+def test_no_correction(corrector, typed):
+    assert corrector.corrections(typed) == []
+
+
+def test_short_word_gets_only_one_edit(corrector):
+    assert [corrector.corrections("routr"), corrector.corrections("rowtr")] == [["router"], []]
+
+
+def test_limit_caps_the_list(corrector):
+    assert corrector.corrections("configuraton", limit=1) == ["configuration"]
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [("router", True), ("HDMI", True), ("headset", True), ("colour", True), ("rowter", False)],
+    ids=["corpus", "corpus-any-case", "english", "uk-variant", "typo"],
+)
+def test_is_known(corrector, word, expected):
+    assert corrector.is_known(word) is expected
+
+
+def test_english_list_is_loaded_once():
+    assert english_words() is english_words()
+
+
+def test_two_edit_search_finds_what_a_full_scan_finds():
+    import jellyfish
+
+    words = ["abcdefgh", "xbcdefgy", "abcdefghij", "badcefgh", "abcdef", "zzcdefgh", "abcxyzgh"]
+    corrector = TypoCorrector({word: 1 for word in words})
+    typed = "abcdefgg"
+    expected = sorted(w for w in words if jellyfish.damerau_levenshtein_distance(typed, w) <= 2)
+    assert sorted(corrector.corrections(typed, limit=10)) == expected
+
+
+def test_corrections_are_fast_enough():
+    vocabulary = {f"{a}{b}{c}{d}ation": 1 for a in "bcdfgklmnp" for b in "aeiou" for c in "lmnrst"
+                  for d in "aeiou"}
+    vocabulary.update({f"{word[:-5]}ing": 1 for word in vocabulary})
+    corrector = TypoCorrector(vocabulary)
+    typos = [word[:2] + "q" + word[3:-1] for word in list(vocabulary)[:200]]
+    timings = []
+    for typo in typos:
+        start = time.perf_counter()
+        corrector.corrections(typo)
+        timings.append(time.perf_counter() - start)
+    timings.sort()
+    assert timings[int(len(timings) * 0.95)] < 0.020

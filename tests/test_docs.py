@@ -1,0 +1,32 @@
+"""The docs name every setting, API route and CLI command (issue #2)."""
+
+from pathlib import Path
+
+from app.settings import SETTINGS
+from indexer.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_setting_is_in_the_settings_doc():
+    text = (ROOT / "docs" / "settings.md").read_text()
+    assert [s.name for s in SETTINGS if f"`{s.name}`" not in text] == []
+
+
+def test_every_api_route_is_in_the_api_doc(indexed_app):
+    text = (ROOT / "docs" / "api.md").read_text()
+    routes = {rule.rule.replace("<path:call_id>", "<id>") for rule in indexed_app.url_map.iter_rules()
+              if rule.rule.startswith("/api/") or rule.rule == "/healthz"}
+    assert sorted(route for route in routes if route not in text) == []
+
+
+def test_every_cli_command_is_in_the_readme():
+    text = (ROOT / "README.md").read_text()
+    commands = [name for name in cli.commands]
+    assert [name for name in commands if f"python -m indexer {name}" not in text and f"`{name} " not in text] == []
+
+
+def test_readme_first_screen_gives_the_two_commands():
+    first_screen = "\n".join((ROOT / "README.md").read_text().splitlines()[:20])
+    assert "bash scripts/serve.sh" in first_screen
+    assert "bash scripts/test.sh" in first_screen
