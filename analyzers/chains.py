@@ -65,7 +65,9 @@ def soundex_analyzer():
 
 
 def surface_analyzer():
-    """Analyzer of query words as typed: tokens, lowercase, accents folded; no spelling map, stop list or stems.
+    """Analyzer of query words as typed: tokens, lowercase, accents folded; nothing else.
+
+    No spelling map, stop list or stems, so the query planner sees the words themselves.
 
     ``"The Colour printers"`` gives ``the``, ``colour``, ``printers``.
 

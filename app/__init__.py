@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, request
 
 from app.errors import ApiError, register_error_handlers
+from app.limits import init_limiter
 from app.settings import SETTINGS, data_dir, layered_settings
 
 SAMPLE_CALLS = Path(__file__).resolve().parent.parent / "sample" / "calls.jsonl"
@@ -71,6 +72,7 @@ def create_app(test_config=None):
         _load_sample_if_empty(services)
     services.ensure_index()
     services.catch_up(timeout=60)
+    services.warm_up()
     app.extensions["kb"] = services
 
     @app.before_request
@@ -80,6 +82,7 @@ def create_app(test_config=None):
     _refuse_large_bodies(app)
     _security_headers(app)
     register_error_handlers(app)
+    init_limiter(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)

@@ -35,13 +35,23 @@ def clean_query_text(text):
     return " ".join(text.split())
 
 
+def _whole_tokens(analyzer, text):
+    """Token texts of ``text``, leaving out the parts emitted at the position of a whole
+    (``e-1102`` stands for itself; its parts ``e`` and ``1102`` only serve documents)."""
+    last_position = None
+    for token in analyzer(text, positions=True, mode="query"):
+        if token.pos != last_position:
+            last_position = token.pos
+            yield token.text
+
+
 def index_terms(word):
-    """The terms the ``text`` field indexes for one word (empty for a stop word).
+    """The term the ``text`` field indexes for one word (empty for a stop word).
 
     :param word: one surface word.
     :returns: a list of term strings.
     """
-    return [token.text for token in _TEXT_ANALYZER(word, mode="query")]
+    return list(_whole_tokens(_TEXT_ANALYZER, word))
 
 
 def typed_words(text):
@@ -51,10 +61,10 @@ def typed_words(text):
     :returns: a list of strings, at most ``MAX_QUERY_WORDS`` long.
     """
     seen, words = set(), []
-    for token in _SURFACE_ANALYZER(text, mode="query"):
-        if token.text not in seen:
-            seen.add(token.text)
-            words.append(token.text)
+    for word in _whole_tokens(_SURFACE_ANALYZER, text):
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
         if len(words) == MAX_QUERY_WORDS:
             break
     return words
@@ -70,8 +80,12 @@ class Alternative:
 
     @property
     def weight(self):
-        """How much a match through this alternative counts against an exact one."""
-        return WEIGHTS[self.how]
+        """How much a match through this alternative counts against an exact one.
+
+        A phrase alternative ("blue screen" for "bsod") scores the sum of its terms, so each
+        term gets its share of the weight and the phrase cannot outrank the word typed.
+        """
+        return WEIGHTS[self.how] / len(self.terms)
 
 
 @dataclass
@@ -112,6 +126,8 @@ def _alternatives_from(words, how, already):
     found = []
     for word in words:
         terms = tuple(index_terms(word))
+        if how == "synonym" and len(terms) != len(word.split()):
+            continue  # a phrase that lost a stop word ("power on" -> "power") would mislead
         if terms and terms not in already:
             already.add(terms)
             found.append(Alternative(terms, word, how))

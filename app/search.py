@@ -72,7 +72,7 @@ def build_query(plan, require_all):
 def _how(typed, alternative, surface):
     if alternative.how != "exact":
         return alternative.how
-    if surface == typed:
+    if surface.replace("'", "").replace("\u2019", "") == typed:
         return "exact"
     if us_spelling(surface) == us_spelling(typed) and surface != typed:
         return "spelling-variant"
@@ -158,6 +158,14 @@ class SearchService:
                 fresh = self._searcher.refresh()
                 self._searcher = fresh
             return self._searcher
+
+    def close(self):
+        """Close the searcher (it is reopened by the next search, e.g. in a forked worker)."""
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+            self._searcher = None
+            self._index_name = None
 
     def generation_key(self, searcher):
         """A value that changes whenever the searched index changes."""

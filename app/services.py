@@ -99,6 +99,17 @@ class Services:
             log.warning("the index could not be opened (%s); rebuilding it from the store", error)
         rebuild(self.store, self.home)
 
+    def warm_up(self):
+        """Load the word lists and the vocabulary now, once, rather than in the first search.
+
+        Under gunicorn the app is preloaded, so the workers fork with all of it in memory.
+        """
+        try:
+            self.search.search("printer offline")
+        except IndexMissingError:
+            return
+        self.search.close()
+
     def catch_up(self, timeout):
         """Apply pending store changes to the index; returns the applied sequence number."""
         folder = self.home.current_dir()

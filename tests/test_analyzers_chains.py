@@ -5,7 +5,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh.analysis import LowercaseFilter
 
-from analyzers.chains import metaphone_analyzer, soundex_analyzer, text_analyzer, words_analyzer
+from analyzers.chains import (
+    metaphone_analyzer,
+    soundex_analyzer,
+    surface_analyzer,
+    text_analyzer,
+    words_analyzer,
+)
 from analyzers.filters import (
     AccentFoldFilter,
     PhoneticCodeFilter,
@@ -19,6 +25,7 @@ ANALYZERS = {
     "words": words_analyzer,
     "metaphone": metaphone_analyzer,
     "soundex": soundex_analyzer,
+    "surface": surface_analyzer,
 }
 
 
@@ -89,6 +96,18 @@ def test_phonetic_analyzers(name, value, expected):
     assert texts(ANALYZERS[name](), value) == expected
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("The Colour printers", ["the", "colour", "printers"]),
+        ("Café won't E-1102", ["cafe", "wont", "e-1102", "e", "1102"]),
+    ],
+    ids=["keeps-stop-words-and-uk-spelling", "folds-accents-and-splits-codes"],
+)
+def test_surface_analyzer(value, expected):
+    assert texts(surface_analyzer(), value) == expected
+
+
 def test_text_analyzer_positions_and_chars_for_highlighting():
     value = "The E-1102 error on Wi-Fi"
     tokens = [
@@ -150,7 +169,7 @@ def test_phonetic_filter_rejects_unknown_algorithm():
 
 @pytest.mark.parametrize(
     ("name", "is_morph"),
-    [("text", True), ("words", True), ("metaphone", True), ("soundex", True)],
+    [("text", True), ("words", True), ("metaphone", True), ("soundex", True), ("surface", False)],
 )
 def test_analyzers_report_morphing(name, is_morph):
     assert ANALYZERS[name]().has_morph() is is_morph
