@@ -13,6 +13,7 @@ import jellyfish
 
 MIN_LETTERS = 3
 MAX_EDITS = 2
+SHORT_WORD = 4  # words this short may differ by one edit only ("vbnm" is not "vpn")
 
 # Spellings that sound the same, rewritten before measuring edits, so "nite"/"night" and
 # "fone"/"phone" are close while "rowter"/"reader" stay three edits apart.
@@ -80,7 +81,7 @@ def sounds_alike(typed, candidate):
     :param candidate: a corpus word, e.g. ``"router"`` (yes) or ``"writer"`` (no).
     :returns: ``True`` when both are alphabetic with at least 3 letters, are different, start with
         the same letter or the same Metaphone letter, and are at most 2 edits apart as spelt or
-        as sounded (:func:`sound_distance`).
+        as sounded (:func:`sound_distance`), 1 when either has 4 letters or fewer.
     """
     typed, candidate = typed.lower(), candidate.lower()
     if typed == candidate or not (_codable(typed) and _codable(candidate)):
@@ -91,7 +92,8 @@ def sounds_alike(typed, candidate):
         typed_code, candidate_code = jellyfish.metaphone(typed), jellyfish.metaphone(candidate)
         if not typed_code or not candidate_code or typed_code[0] != candidate_code[0]:
             return False
-    return sound_distance(typed, candidate) <= MAX_EDITS
+    allowed = MAX_EDITS if min(len(typed), len(candidate)) > SHORT_WORD else 1
+    return sound_distance(typed, candidate) <= allowed
 
 
 class PhoneticLookup:

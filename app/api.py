@@ -1,14 +1,18 @@
 """The JSON API under /api/v1: search, calls, feedback, and the OpenAPI document."""
 
+from datetime import datetime, timezone
+
 from flask import Blueprint, current_app, jsonify, request
 
 from app.auth import require_role, search_key_required
 from app.errors import ApiError
 from app.openapi import openapi_document
 from app.search import InvalidSearchError
+from app.search_log import new_search_id
+from app.zero_results import propose_from_solved
 from indexer.index_home import IndexBusyError, IndexMissingError
 from indexer.records import InvalidCallRecordError, public_record, validate_record
-from indexer.store import CallNotFoundError, StoreUnavailableError
+from indexer.store import CallNotFoundError, StoreUnavailableError, utc_now
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -33,12 +37,13 @@ def _int_arg(name, default):
 def _hit_json(hit):
     return {key: hit[key] for key in (
         "id", "title", "title_html", "score", "snippet", "resolution", "product", "category",
-        "created_at", "tags", "resolved", "matches")}
+        "created_at", "tags", "resolved", "matches", "outcome_boost")}
 
 
-def search_response(result):
+def search_response(result, search_id=None):
     """The JSON body of a search result (shared with the widget)."""
     body = {
+        "search_id": search_id,
         "query": result.query,
         "total": result.total,
         "took_ms": result.took_ms,
@@ -68,7 +73,22 @@ def run_search():
         raise ApiError(str(error), 400, field=error.field) from None
     except IndexMissingError as error:
         raise ApiError(str(error), 503) from None
-    return search_response(result)
+    search_id = new_search_id()
+    services().search_log.add({
+        "search_id": search_id, "query": result.query, "product": request.args.get("product"),
+        "category": request.args.get("category"), "results": result.total, "took_ms": result.took_ms,
+        "session": _session(), "channel": _channel(), "top_ids": [hit["id"] for hit in result.hits],
+    })
+    return search_response(result, search_id)
+
+
+def _session():
+    return (request.headers.get("X-KB-Session") or request.args.get("session") or "")[:64]
+
+
+def _channel():
+    channel = request.headers.get("X-KB-Channel") or request.args.get("channel") or "api"
+    return channel if channel in ("page", "widget", "api") else "api"
 
 
 @bp.get("/search")
@@ -204,11 +224,58 @@ def feedback():
     source = body.get("source", "api")
     if source not in ("page", "widget", "api"):
         raise ApiError("'source' must be one of page, widget, api", 422, field="source")
+    search_id = body.get("search_id") or ""
+    if not isinstance(search_id, str) or len(search_id) > 64:
+        raise ApiError("'search_id' must be the search_id of a search response", 422, field="search_id")
+    now = datetime.now(timezone.utc)
     try:
-        _store_call(lambda store: store.add_feedback(call_id, query.strip(), source))
+        _store_call(lambda store: store.add_feedback(call_id, query.strip(), source, utc_now(), search_id, _session()))
     except CallNotFoundError:
         raise ApiError(f"call {call_id} not found", 404) from None
-    return jsonify({"ok": True, "call_id": call_id, "query": query.strip()}), 201
+    proposal = None
+    if search_id and _session():
+        services().search_log.flush(services().store, settle=0)
+        proposal = propose_from_solved(services().store, _session(), search_id, now)
+    return jsonify({"ok": True, "call_id": call_id, "query": query.strip(),
+                    "proposed": None if proposal is None else {"from": proposal[0], "to": proposal[1]}}), 201
+
+
+@bp.post("/events")
+def events():
+    """Record that a hit of a search was opened (for the analytics)."""
+    if search_key_required():
+        require_role("search")
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise ApiError("the request body must be a JSON object with 'search_id', 'call_id' and 'kind'", 400)
+    for name in ("search_id", "call_id"):
+        if not isinstance(body.get(name), str) or not body[name] or len(body[name]) > 200:
+            raise ApiError(f"'{name}' is required (a string)", 422, field=name)
+    if body.get("kind", "opened") != "opened":
+        raise ApiError("'kind' must be 'opened' (solved calls go to /api/v1/feedback)", 422, field="kind")
+    _store_call(lambda store: store.log_event(body["search_id"], body["call_id"], "opened", utc_now(), _session()))
+    return jsonify({"ok": True}), 201
+
+
+@bp.post("/suggest-from-text")
+def suggest_from_text():
+    """The past calls most like a paragraph typed during the call."""
+    if search_key_required():
+        require_role("search")
+    body = _json_body()
+    text = body.get("text") if isinstance(body, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        raise ApiError("'text' is required: the customer's description as typed", 422, field="text")
+    if len(text) > 20_000:
+        raise ApiError("'text' must be at most 20,000 characters", 422, field="text")
+    limit = body.get("limit", 5)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 50:
+        raise ApiError("'limit' must be between 1 and 50", 422, field="limit")
+    try:
+        result = services().search.suggest_from_text(text, limit=limit)
+    except IndexMissingError as error:
+        raise ApiError(str(error), 503) from None
+    return jsonify(search_response(result))
 
 
 @bp.get("/openapi.json")

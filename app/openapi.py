@@ -71,12 +71,16 @@ _COMPONENTS = {
                 "product": {"type": "string"}, "category": {"type": "string"}, "created_at": {"type": "string"},
                 "tags": {"type": "array", "items": {"type": "string"}}, "resolved": {"type": "boolean"},
                 "matches": {"type": "array", "items": {"$ref": "#/components/schemas/Match"}},
+                "outcome_boost": {"type": "number",
+                                  "description": "How much earlier 'this solved it' feedback raised the score."},
             },
         },
         "SearchResult": {
             "type": "object",
             "required": ["query", "total", "took_ms", "did_you_mean", "results"],
             "properties": {
+                "search_id": {"type": "string", "nullable": True,
+                              "description": "Send it back with /feedback and /events."},
                 "query": {"type": "string"}, "total": {"type": "integer"}, "took_ms": {"type": "number"},
                 "did_you_mean": {
                     "oneOf": [
@@ -141,8 +145,26 @@ def openapi_document():
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["call_id"],
                     "properties": {"call_id": {"type": "string"}, "query": {"type": "string"},
-                                   "source": {"type": "string", "enum": ["page", "widget", "api"]}}}}}},
+                                   "source": {"type": "string", "enum": ["page", "widget", "api"]},
+                                   "search_id": {"type": "string"}}}}}},
                 "responses": {"201": _json({"type": "object"}, "Recorded"), **_errors(400, 401, 404, 422, 429, 503)},
+            }},
+            "/api/v1/events": {"post": {
+                "summary": "Record that a hit of a search was opened",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["search_id", "call_id"],
+                    "properties": {"search_id": {"type": "string"}, "call_id": {"type": "string"},
+                                   "kind": {"type": "string", "enum": ["opened"]}}}}}},
+                "responses": {"201": _json({"type": "object"}, "Recorded"), **_errors(400, 401, 422, 429, 503)},
+            }},
+            "/api/v1/suggest-from-text": {"post": {
+                "summary": "The past calls most like a description typed during the call",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["text"],
+                    "properties": {"text": {"type": "string", "maxLength": 20000},
+                                   "limit": {"type": "integer", "minimum": 1, "maximum": 50}}}}}},
+                "responses": {"200": _json({"$ref": "#/components/schemas/SearchResult"}),
+                              **_errors(400, 401, 422, 429, 503)},
             }},
             "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"})}}},
             "/healthz": {"get": {"summary": "Store and index reachable, record count, index lag",

@@ -54,18 +54,19 @@ def index_terms(word):
     return list(_whole_tokens(_TEXT_ANALYZER, word))
 
 
-def typed_words(text):
+def typed_words(text, max_words=MAX_QUERY_WORDS):
     """The words of a query as typed: tokenized, lowercased, accents folded, in order, unique.
 
     :param text: cleaned query text.
-    :returns: a list of strings, at most ``MAX_QUERY_WORDS`` long.
+    :param max_words: how many words to keep at most.
+    :returns: a list of strings.
     """
     seen, words = set(), []
     for word in _whole_tokens(_SURFACE_ANALYZER, text):
         if word not in seen:
             seen.add(word)
             words.append(word)
-        if len(words) == MAX_QUERY_WORDS:
+        if len(words) == max_words:
             break
     return words
 
@@ -119,7 +120,7 @@ class QueryPlan:
         corrections = {w.typed: w.correction for w in self.words if w.correction}
         if not corrections:
             return ""
-        return " ".join(corrections.get(word, word) for word in typed_words(self.text))
+        return " ".join(corrections.get(word, word) for word in typed_words(self.text, len(self.words) * 4 + 8))
 
 
 def _alternatives_from(words, how, already):
@@ -134,7 +135,7 @@ def _alternatives_from(words, how, already):
     return found
 
 
-def plan_query(text, is_indexed, vocabulary=None, synonyms=None):
+def plan_query(text, is_indexed, vocabulary=None, synonyms=None, max_words=MAX_QUERY_WORDS):
     """Plan the search for a query.
 
     :param text: the query as typed (any string).
@@ -142,11 +143,12 @@ def plan_query(text, is_indexed, vocabulary=None, synonyms=None):
     :param vocabulary: an ``app.vocabulary.Vocabulary`` for typo and sound-alike
         suggestions, or None to search only for what was typed.
     :param synonyms: a mapping from a lowercase word to its synonyms, or None.
+    :param max_words: how many words of the text to plan at most.
     :returns: a :class:`QueryPlan`.
     """
     plan = QueryPlan(text=clean_query_text(text))
     typed_in_capitals = {word.lower() for word in _CAPITALS.findall(plan.text)}
-    for word in typed_words(plan.text):
+    for word in typed_words(plan.text, max_words):
         own_terms = tuple(index_terms(word))
         if not own_terms:
             continue

@@ -14,11 +14,13 @@ from whoosh import sorting
 from whoosh.collectors import TimeLimit, TimeLimitCollector
 
 from analyzers.spelling import us_spelling
-from app.query_plan import plan_query
+from app.query_plan import MAX_QUERY_WORDS, plan_query
 from app.snippets import highlight, surface_words
 from indexer.schema import NO_VALUE
 
 MAX_LIMIT = 50
+SUGGEST_MAX_WORDS = 300
+SUGGEST_KEY_TERMS = 12
 RESOLUTION_PREVIEW_CHARS = 600
 
 
@@ -124,17 +126,19 @@ def _display(value):
 class SearchService:
     """Searches the index in use; one per process, safe to share between threads."""
 
-    def __init__(self, home, vocabulary_cache=None, synonyms_source=None, time_limit_ms=300):
+    def __init__(self, home, vocabulary_cache=None, synonyms_source=None, time_limit_ms=300, outcomes_source=None):
         """
         :param home: the ``IndexHome`` to search.
         :param vocabulary_cache: an ``app.vocabulary.VocabularyCache``, or None for no typo
             and sound-alike suggestions.
         :param synonyms_source: a callable returning the current synonyms mapping, or None.
         :param time_limit_ms: after this long a search returns the best hits found so far.
+        :param outcomes_source: a callable returning the current ``OutcomeBoosts``, or None.
         """
         self.home = home
         self.vocabulary_cache = vocabulary_cache
         self.synonyms_source = synonyms_source
+        self.outcomes_source = outcomes_source
         self.time_limit_s = time_limit_ms / 1000
         self._lock = threading.Lock()
         self._index = None
@@ -171,13 +175,13 @@ class SearchService:
         """A value that changes whenever the searched index changes."""
         return (self._index_name, searcher.reader().generation())
 
-    def plan(self, text, searcher):
+    def plan(self, text, searcher, max_words=MAX_QUERY_WORDS):
         """Plan a query against the current index (see ``app.query_plan.plan_query``)."""
         vocabulary = None
         if self.vocabulary_cache is not None:
             vocabulary = self.vocabulary_cache.get(searcher, self.generation_key(searcher), self.home)
         synonyms = self.synonyms_source() if self.synonyms_source else None
-        return plan_query(text, lambda term: searcher.doc_frequency("text", term) > 0, vocabulary, synonyms)
+        return plan_query(text, lambda term: searcher.doc_frequency("text", term) > 0, vocabulary, synonyms, max_words)
 
     def search(self, text, product=None, category=None, limit=10, offset=0, facets=False):
         """Rank calls for a query.
@@ -203,12 +207,16 @@ class SearchService:
         filters = [Q.Term(name, value) for name, value in (("product", product), ("category", category)) if value]
         restrict = None if not filters else (filters[0] if len(filters) == 1 else Q.And(filters))
         wanted = offset + limit
-        results, timed_out = self._run(searcher, build_query(plan, True), restrict, wanted, facets)
+        boosts = self._outcome_boosts(plan)
+        # With feedback to apply, rank a wider window so a boosted call can move up into view.
+        window = max(wanted * 3, 30) if boosts else wanted
+        results, timed_out = self._run(searcher, build_query(plan, True), restrict, window, facets)
         widened = False
         if len(plan.words) > 1 and results.scored_length() < wanted:
-            results, timed_out = self._run(searcher, build_query(plan, False), restrict, wanted, facets)
+            results, timed_out = self._run(searcher, build_query(plan, False), restrict, window, facets)
             widened = True
-        hits = [self._hit(plan, hit) for hit in results[offset:wanted]]
+        ranked = self._rerank(results, boosts)[offset:wanted]
+        hits = [self._hit(plan, hit, boost) for hit, boost in ranked]
         return SearchResult(
             query=plan.text,
             total=len(results) if not timed_out else results.scored_length(),
@@ -219,6 +227,43 @@ class SearchService:
             timed_out=timed_out,
             widened=widened,
         )
+
+    def suggest_from_text(self, text, limit=5):
+        """The calls most like a free-text description: its key terms (typos corrected) ranked by BM25.
+
+        :param text: the customer's description as typed during the call.
+        :param limit: how many calls.
+        :returns: a :class:`SearchResult` whose query lists the key terms used.
+        """
+        started = time.perf_counter()
+        searcher = self.searcher()
+        plan = self.plan(text, searcher, max_words=SUGGEST_MAX_WORDS)
+        corrected = plan.corrected_text() or plan.text
+        key_terms = searcher.key_terms_from_text("text", corrected, numterms=SUGGEST_KEY_TERMS)
+        if not key_terms:
+            return SearchResult(query="", total=0, took_ms=0.0, hits=[])
+        top_weight = key_terms[0][1] or 1.0
+        whoosh_query = Q.Or([Q.Term("text", term, boost=weight / top_weight) for term, weight in key_terms])
+        results, timed_out = self._run(searcher, whoosh_query, None, limit, False)
+        hits = [self._hit(plan, hit) for hit in results[:limit]]
+        return SearchResult(
+            query=" ".join(term for term, _ in key_terms), total=len(results) if not timed_out else len(hits),
+            took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits, timed_out=timed_out,
+        )
+
+    def _outcome_boosts(self, plan):
+        outcomes = self.outcomes_source() if self.outcomes_source else None
+        if not outcomes:
+            return {}
+        return outcomes.boosts(plan.term_sources().keys())
+
+    @staticmethod
+    def _rerank(results, boosts):
+        if not boosts:
+            return [(hit, 0.0) for hit in results]
+        boosted = [(hit, boosts.get(hit["id"], 0.0)) for hit in results]
+        boosted.sort(key=lambda pair: pair[0].score * (1.0 + pair[1]), reverse=True)
+        return boosted
 
     def _run(self, searcher, whoosh_query, restrict, wanted, facets):
         grouped = None
@@ -249,7 +294,7 @@ class SearchService:
             )
         return counts
 
-    def _hit(self, plan, hit):
+    def _hit(self, plan, hit, boost=0.0):
         stored = hit.fields()
         matched = {term.decode("utf-8") if isinstance(term, bytes) else term
                    for field_name, term in hit.matched_terms() if field_name == "text"}
@@ -262,7 +307,8 @@ class SearchService:
             "id": stored["id"],
             "title": stored.get("title", ""),
             "title_html": highlight(stored.get("title", ""), terms, size=1000),
-            "score": round(hit.score, 4),
+            "score": round(hit.score * (1.0 + boost), 4),
+            "outcome_boost": round(boost, 4),
             "snippet": highlight(snippet_source, terms),
             "resolution": resolution[:RESOLUTION_PREVIEW_CHARS] + ("…" if len(resolution) > RESOLUTION_PREVIEW_CHARS else ""),
             "product": _display(stored.get("product", "")),

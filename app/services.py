@@ -6,7 +6,9 @@ import threading
 import time
 
 from analyzers.synonyms import load_synonyms
+from app.outcomes import OutcomeBoosts
 from app.search import SearchService
+from app.search_log import SearchLogBuffer
 from app.vocabulary import VocabularyCache
 from indexer.build import apply_changes, rebuild
 from indexer.index_home import IndexBusyError, IndexHome, IndexMissingError
@@ -15,30 +17,101 @@ from indexer.store import open_store
 log = logging.getLogger(__name__)
 
 
-class SynonymsFile:
-    """The synonyms mapping, read again whenever its file changes (no restart needed)."""
+def accepted_word_pairs(proposals):
+    """Word-to-word synonyms from accepted proposals: the words that differ between two phrases
+    of the same length ("pw reset" -> "password reset" gives pw -> password)."""
+    pairs = []
+    for proposal in proposals:
+        before, after = proposal["from_query"].split(), proposal["to_query"].split()
+        if len(before) == len(after):
+            pairs += [(a, b) for a, b in zip(before, after) if a != b]
+    return pairs
 
-    def __init__(self, path=None):
+
+class SynonymsFile:
+    """The synonyms mapping, read again whenever its file changes, plus the team leads' accepted
+    proposals (checked at most every second): edits take effect on the next search, no restart."""
+
+    CHECK_SECONDS = 1.0
+
+    def __init__(self, path=None, store=None):
         self.path = path
+        self.store = store
         self._mtime = None
+        self._file_mapping = {}
         self._mapping = {}
+        self._accepted = None
+        self._checked = 0.0
 
     def __call__(self):
         """The current mapping from a word to its synonyms."""
+        changed = self._reload_file()
+        if self.store is not None and time.monotonic() - self._checked >= self.CHECK_SECONDS:
+            self._checked = time.monotonic()
+            try:
+                accepted = tuple(accepted_word_pairs(self.store.proposals("accepted")))
+            except Exception as error:  # the last good synonyms stay while the store is away
+                log.warning("accepted synonyms not reloaded: %s", error)
+                accepted = self._accepted
+            changed = changed or accepted != self._accepted
+            self._accepted = accepted
+        if changed:
+            mapping = {word: list(others) for word, others in self._file_mapping.items()}
+            for before, after in self._accepted or ():
+                mapping.setdefault(before, []).append(after)
+                mapping.setdefault(after, []).append(before)
+            self._mapping = mapping
+        return self._mapping
+
+    def refresh(self):
+        """Check the accepted proposals on the next search rather than within a second."""
+        self._checked = 0.0
+
+    def _reload_file(self):
         from analyzers import synonyms as synonyms_module
 
         path = self.path or synonyms_module.DEFAULT_PATH
         try:
             mtime = os.stat(path).st_mtime_ns
         except OSError:
-            return self._mapping
-        if mtime != self._mtime:
+            return False
+        if mtime == self._mtime:
+            return False
+        self._mtime = mtime
+        try:
+            self._file_mapping = load_synonyms(path)
+        except ValueError as error:
+            log.error("synonyms file not reloaded, the last good one stays in force: %s", error)
+            return False
+        return True
+
+
+class OutcomesFromFeedback:
+    """The current ``OutcomeBoosts``, rebuilt when new feedback arrives (checked at most every second)."""
+
+    CHECK_SECONDS = 1.0
+
+    def __init__(self, store):
+        self.store = store
+        self._boosts = None
+        self._marker = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        """The boosts to apply now (the last good ones while the store is away)."""
+        if time.monotonic() - self._checked < self.CHECK_SECONDS:
+            return self._boosts
+        with self._lock:
+            self._checked = time.monotonic()
             try:
-                self._mapping = load_synonyms(path)
-            except ValueError as error:
-                log.error("synonyms file not reloaded, the last good one stays in force: %s", error)
-            self._mtime = mtime
-        return self._mapping
+                marker = self.store.feedback_marker()
+                if marker != self._marker:
+                    self._boosts = OutcomeBoosts(self.store.recent_feedback())
+                    self._marker = marker
+            except Exception as error:  # searches must go on when the store is away
+                log.warning("feedback not reloaded: %s", error)
+        return self._boosts
 
 
 class Follower:
@@ -63,6 +136,7 @@ class Follower:
         while True:
             time.sleep(self.interval)
             try:
+                self.services.search_log.flush(self.services.store)
                 self.services.catch_up(timeout=0)
                 self.last_error = ""
             except IndexBusyError:
@@ -81,9 +155,11 @@ class Services:
         self.store = open_store(settings, data_folder)
         self.home = IndexHome(data_folder)
         self.vocabulary = VocabularyCache()
-        self.synonyms = SynonymsFile(settings.get("KB_SYNONYMS_FILE") or None)
+        self.synonyms = SynonymsFile(settings.get("KB_SYNONYMS_FILE") or None, self.store)
+        self.search_log = SearchLogBuffer()
         self.search = SearchService(
-            self.home, self.vocabulary, self.synonyms, time_limit_ms=settings["KB_SEARCH_TIME_LIMIT_MS"]
+            self.home, self.vocabulary, self.synonyms, time_limit_ms=settings["KB_SEARCH_TIME_LIMIT_MS"],
+            outcomes_source=OutcomesFromFeedback(self.store),
         )
         self.follower = Follower(self, settings["KB_FOLLOW_INTERVAL_S"])
         self.last_applied_at = time.time()

@@ -8,21 +8,16 @@ import secrets
 import sqlite3
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timezone
 
 import sqlite_utils
 
+from indexer.loop_store import KnowledgeLoopStore
 from indexer.records import content_hash
-from indexer.store import CallNotFoundError, CallStore, StoreUnavailableError, WriteSummary
+from indexer.store import CallNotFoundError, CallStore, StoreUnavailableError, WriteSummary, utc_now
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
 _ID_CHUNK = 500
-
-
-def utc_now():
-    """The current time as an ISO 8601 string in UTC."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def hash_key(secret):
@@ -61,7 +56,7 @@ def _changed_fields(old, new):
     return {key: [old.get(key), new.get(key)] for key in new if old.get(key) != new.get(key)}
 
 
-class SqliteCallStore(CallStore):
+class SqliteCallStore(KnowledgeLoopStore, CallStore):
     """Call records in one SQLite file; one connection per thread."""
 
     def __init__(self, path):
@@ -133,6 +128,8 @@ class SqliteCallStore(CallStore):
                 pk="id",
             )
             db["api_keys"].create_index(["key_hash"], unique=True)
+        for sql, params in self._loop_schema_statements():
+            db.execute(sql, params)
         if "meta" not in db.table_names():
             db["meta"].create({"key": str, "value": str}, pk="key")
         db.conn.commit()
@@ -264,22 +261,13 @@ class SqliteCallStore(CallStore):
         ).fetchall()
         return [{"at": r["at"], "actor": r["actor"], "op": r["op"], "changes": json.loads(r["changes"])} for r in rows]
 
-    def add_feedback(self, call_id, query, source):
-        """Record that a call solved the problem searched for with ``query``.
+    def _rows(self, sql, params):
+        return [dict(row) for row in self._db().execute(sql, params).fetchall()]
 
-        :raises CallNotFoundError: when the call is unknown.
-        """
+    def _run(self, statements):
         with self._write_transaction() as db:
-            if db.execute("SELECT 1 FROM calls WHERE id = ?", (call_id,)).fetchone() is None:
-                raise CallNotFoundError(call_id)
-            db["feedback"].insert({"call_id": call_id, "query": query, "at": utc_now(), "source": source})
-
-    def feedback_for(self, call_id):
-        """Every feedback row for one call, oldest first."""
-        rows = self._db().execute(
-            "SELECT query, at, source FROM feedback WHERE call_id = ? ORDER BY id", (call_id,)
-        ).fetchall()
-        return [dict(row) for row in rows]
+            for sql, params in statements:
+                db.execute(sql, params)
 
     def create_key(self, role, name=""):
         """Make a new API key; only its hash is kept.

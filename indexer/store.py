@@ -6,6 +6,12 @@ so each index can follow the store by sequence number and be rebuilt from it at 
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+
+def utc_now():
+    """The current time as an ISO 8601 string in UTC (sortable as text in every store)."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class StoreUnavailableError(RuntimeError):

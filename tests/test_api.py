@@ -6,7 +6,7 @@ from conftest import auth
 
 ERROR_KEYS = {"ok", "error", "errors", "status"}
 HIT_KEYS = {"id", "title", "title_html", "score", "snippet", "resolution", "product", "category",
-            "created_at", "tags", "resolved", "matches"}
+            "created_at", "tags", "resolved", "matches", "outcome_boost"}
 
 
 def assert_error(response, status, message):

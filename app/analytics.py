@@ -1,0 +1,188 @@
+"""Search analytics for team leads at /analytics (behind a write key): charts, tables, CSV, proposals."""
+
+import csv
+import hmac
+import io
+import secrets
+from datetime import date, datetime, timedelta, timezone
+
+import pygal
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
+
+from app.auth import role_of
+from indexer.loop_store import SearchAnalytics
+from indexer.store import utc_now
+
+bp = Blueprint("analytics", __name__, url_prefix="/analytics")
+
+DEFAULT_DAYS = 30
+# SVG charts are shown as <img>: scripts never run there; this policy allows their inline style only.
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+def services():
+    """The process's shared services."""
+    return current_app.extensions["kb"]
+
+
+def _signed_in():
+    return session.get("analytics_role") == "write"
+
+
+@bp.before_request
+def require_team_lead():
+    """Every analytics view needs a write key: a signed-in session, or a bearer key for CSV clients."""
+    if request.endpoint in ("analytics.login", "analytics.login_form"):
+        return None
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer ") and role_of(header[7:].strip()) == "write":
+        return None
+    if not _signed_in():
+        return redirect(url_for("analytics.login_form", next=request.full_path))
+    return None
+
+
+@bp.get("/login")
+def login_form():
+    """Ask for a write key."""
+    return render_template("analytics/login.html", message="", next=request.args.get("next", ""))
+
+
+@bp.post("/login")
+def login():
+    """Sign in with a write key (kept only as a role in the signed session cookie)."""
+    key = request.form.get("key", "").strip()
+    if not key or role_of(key) != "write":
+        return render_template("analytics/login.html", message="That key is not a valid write key.",
+                               next=request.form.get("next", "")), 401
+    session.clear()
+    session["analytics_role"] = "write"
+    session["csrf"] = secrets.token_urlsafe(16)
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/analytics") else url_for("analytics.dashboard"))
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out."""
+    session.clear()
+    return redirect(url_for("analytics.login_form"))
+
+
+def date_range():
+    """The chosen [start, end) range as ISO strings, from ?from=YYYY-MM-DD&to=YYYY-MM-DD (inclusive).
+
+    :returns: (start ISO, end ISO, first date, last date).
+    """
+    today = datetime.now(timezone.utc).date()
+    try:
+        last = date.fromisoformat(request.args.get("to") or today.isoformat())
+        first = date.fromisoformat(request.args.get("from") or (last - timedelta(days=DEFAULT_DAYS - 1)).isoformat())
+    except ValueError:
+        abort(400, "dates must look like 2026-11-26")
+    if first > last:
+        abort(400, "'from' must not be after 'to'")
+    return first.isoformat(), (last + timedelta(days=1)).isoformat(), first, last
+
+
+def _report(start, end):
+    analytics = SearchAnalytics(services().store)
+    return {
+        "summary": analytics.summary(start, end),
+        "per_day": analytics.per_day(start, end),
+        "top_queries": analytics.top_queries(start, end),
+        "zero_results": analytics.zero_result_queries(start, end),
+        "unused": analytics.unused_queries(start, end),
+        "top_calls": analytics.top_solving_calls(start, end),
+    }
+
+
+@bp.get("/")
+def dashboard():
+    """The analytics page."""
+    start, end, first, last = date_range()
+    return render_template(
+        "analytics/dashboard.html", report=_report(start, end), first=first, last=last,
+        proposals=services().store.proposals(), csrf=session.get("csrf", ""),
+    )
+
+
+def _days(first, last):
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+
+@bp.get("/searches.svg")
+def searches_chart():
+    """Searches per day (all, with no result, solved) as an SVG bar chart."""
+    start, end, first, last = date_range()
+    rows = {row["day"]: row for row in SearchAnalytics(services().store).per_day(start, end)}
+    days = _days(first, last)
+    chart = pygal.Bar(js=[], width=900, height=320, x_label_rotation=45, show_minor_x_labels=False,
+                      legend_at_bottom=True, title="Searches per day")
+    chart.x_labels = days
+    chart.x_labels_major = days[:: max(1, len(days) // 10)]
+    for label, key in (("searches", "searches"), ("no result", "zero_results"), ("solved", "solved")):
+        chart.add(label, [rows.get(day, {}).get(key, 0) or 0 for day in days])
+    return _svg(chart)
+
+
+@bp.get("/solving.svg")
+def solving_chart():
+    """The calls that solve the most, as a horizontal bar chart."""
+    start, end, _, _ = date_range()
+    rows = SearchAnalytics(services().store).top_solving_calls(start, end, limit=10)
+    chart = pygal.HorizontalBar(js=[], width=900, height=320, show_legend=False, title="Calls that solve the most")
+    chart.x_labels = [f"{row['call_id']} {row['title'][:40]}" for row in rows]
+    chart.add("solved", [row["solved"] for row in rows])
+    return _svg(chart)
+
+
+def _svg(chart):
+    response = Response(chart.render(), mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = SVG_POLICY
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/export.csv")
+def export_csv():
+    """The range's figures as CSV: one section per table."""
+    start, end, _, _ = date_range()
+    report = _report(start, end)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["section", "key", "searches", "zero_results", "solved", "value"])
+    for row in report["per_day"]:
+        writer.writerow(["per_day", row["day"], row["searches"], row["zero_results"], row["solved"], ""])
+    for section in ("top_queries", "zero_results", "unused"):
+        for row in report[section]:
+            writer.writerow([section, _csv_safe(row["query"]), row["searches"], "", "", ""])
+    for row in report["top_calls"]:
+        writer.writerow(["top_calls", row["call_id"], "", "", row["solved"], _csv_safe(row["title"])])
+    summary = report["summary"]
+    writer.writerow(["summary", "total", summary["searches"], summary["zero_results"], summary["solved"],
+                     summary["solved_share"]])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=search-analytics-{start}-{end}.csv"})
+
+
+def _csv_safe(text):
+    """Text that a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@bp.post("/proposals")
+def decide():
+    """Accept or reject a proposed synonym; accepted ones apply from the next search."""
+    if not hmac.compare_digest(request.form.get("csrf", ""), session.get("csrf", "") or "-"):
+        abort(400, "the form has expired: reload the analytics page and try again")
+    decision = request.form.get("decision")
+    if decision not in ("accepted", "rejected"):
+        abort(400, "decision must be accepted or rejected")
+    found = services().store.decide_proposal(
+        request.form.get("from", ""), request.form.get("to", ""), decision, "team lead", utc_now()
+    )
+    if not found:
+        abort(404, "no such proposal")
+    services().synonyms.refresh()
+    return redirect(url_for("analytics.dashboard"))

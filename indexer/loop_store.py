@@ -1,0 +1,204 @@
+"""What the knowledge loop keeps in the store: the search log, events, feedback, proposals.
+
+A mixin for every store. It speaks portable SQL with ``?`` placeholders through two
+methods each store provides: ``_rows(sql, params)`` (read, a list of dicts) and
+``_run(statements)`` (a list of ``(sql, params)`` run in one write transaction).
+Times are ISO 8601 text in UTC, so ``substr(at, 1, 10)`` is the day in every store.
+"""
+
+import json
+
+from indexer.store import CallNotFoundError
+
+LOOP_TABLES = {
+    "search_log": (
+        "CREATE TABLE IF NOT EXISTS search_log (search_id TEXT PRIMARY KEY, at TEXT NOT NULL, query TEXT NOT NULL,"
+        " product TEXT, category TEXT, results INTEGER NOT NULL, took_ms REAL NOT NULL, session TEXT,"
+        " channel TEXT, top_ids TEXT)"
+    ),
+    "search_events": (
+        "CREATE TABLE IF NOT EXISTS search_events (search_id TEXT NOT NULL, call_id TEXT NOT NULL,"
+        " kind TEXT NOT NULL, at TEXT NOT NULL, session TEXT)"
+    ),
+    "synonym_proposals": (
+        "CREATE TABLE IF NOT EXISTS synonym_proposals (from_query TEXT NOT NULL, to_query TEXT NOT NULL,"
+        " status TEXT NOT NULL, seen INTEGER NOT NULL, created_at TEXT NOT NULL, decided_at TEXT,"
+        " decided_by TEXT, PRIMARY KEY (from_query, to_query))"
+    ),
+}
+LOOP_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS search_log_at ON search_log (at)",
+    "CREATE INDEX IF NOT EXISTS search_log_session ON search_log (session, at)",
+    "CREATE INDEX IF NOT EXISTS search_events_search ON search_events (search_id)",
+)
+FEEDBACK_WINDOW = 50_000
+
+
+class KnowledgeLoopStore:
+    """Search log, events, feedback and synonym proposals (see module docstring)."""
+
+    def _loop_schema_statements(self):
+        return [(sql, ()) for sql in (*LOOP_TABLES.values(), *LOOP_INDEXES)]
+
+    def log_searches(self, rows):
+        """Append searches to the log in one transaction.
+
+        :param rows: dicts with search_id, at, query, product, category, results, took_ms, session,
+            channel and top_ids (a list).
+        """
+        if not rows:
+            return
+        sql = ("INSERT INTO search_log (search_id, at, query, product, category, results, took_ms, session,"
+               " channel, top_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        self._run([
+            (sql, (r["search_id"], r["at"], r["query"], r.get("product") or "", r.get("category") or "",
+                   r["results"], r["took_ms"], r.get("session") or "", r.get("channel") or "",
+                   json.dumps(r.get("top_ids") or [])))
+            for r in rows
+        ])
+
+    def log_event(self, search_id, call_id, kind, at, session=""):
+        """Record that a hit of a logged search was opened or solved the problem."""
+        self._run([("INSERT INTO search_events (search_id, call_id, kind, at, session) VALUES (?, ?, ?, ?, ?)",
+                    (search_id, call_id, kind, at, session or ""))])
+
+    def add_feedback(self, call_id, query, source, at, search_id="", session=""):
+        """Record that a call solved the problem searched for with ``query``.
+
+        :raises CallNotFoundError: when the call is unknown.
+        """
+        if not self._rows("SELECT 1 AS found FROM calls WHERE id = ?", (call_id,)):
+            raise CallNotFoundError(call_id)
+        statements = [("INSERT INTO feedback (call_id, query, at, source) VALUES (?, ?, ?, ?)",
+                       (call_id, query, at, source))]
+        if search_id:
+            statements.append(("INSERT INTO search_events (search_id, call_id, kind, at, session)"
+                               " VALUES (?, ?, 'solved', ?, ?)", (search_id, call_id, at, session or "")))
+        self._run(statements)
+
+    def feedback_for(self, call_id):
+        """Every feedback row for one call, oldest first."""
+        return self._rows("SELECT query, at, source FROM feedback WHERE call_id = ? ORDER BY at", (call_id,))
+
+    def recent_feedback(self, limit=FEEDBACK_WINDOW):
+        """The newest feedback rows (call_id, query, at), for outcome ranking."""
+        return self._rows("SELECT call_id, query, at FROM feedback ORDER BY at DESC LIMIT ?", (limit,))
+
+    def feedback_marker(self):
+        """A cheap value that changes whenever feedback is added."""
+        row = self._rows("SELECT COUNT(*) AS n, MAX(at) AS last FROM feedback", ())[0]
+        return (row["n"], row["last"])
+
+    def searches_of_session(self, session, since):
+        """The logged searches of one browser session since a time, oldest first."""
+        return self._rows(
+            "SELECT search_id, at, query, results FROM search_log WHERE session = ? AND at >= ? ORDER BY at",
+            (session, since),
+        )
+
+    def propose_synonym(self, from_query, to_query, at):
+        """Record (or count again) a proposed synonym pair; decided pairs keep their decision."""
+        existing = self._rows("SELECT status FROM synonym_proposals WHERE from_query = ? AND to_query = ?",
+                              (from_query, to_query))
+        if existing:
+            self._run([("UPDATE synonym_proposals SET seen = seen + 1 WHERE from_query = ? AND to_query = ?",
+                        (from_query, to_query))])
+        else:
+            self._run([("INSERT INTO synonym_proposals (from_query, to_query, status, seen, created_at)"
+                        " VALUES (?, ?, 'proposed', 1, ?)", (from_query, to_query, at))])
+
+    def proposals(self, status=None):
+        """Synonym proposals, most often seen first; all of them or those with one status."""
+        if status:
+            return self._rows("SELECT * FROM synonym_proposals WHERE status = ? ORDER BY seen DESC, created_at",
+                              (status,))
+        return self._rows("SELECT * FROM synonym_proposals ORDER BY status, seen DESC, created_at", ())
+
+    def decide_proposal(self, from_query, to_query, status, actor, at):
+        """Accept or reject a proposal.
+
+        :returns: False when no such proposal exists.
+        """
+        found = self._rows("SELECT 1 AS found FROM synonym_proposals WHERE from_query = ? AND to_query = ?",
+                           (from_query, to_query))
+        if not found:
+            return False
+        self._run([("UPDATE synonym_proposals SET status = ?, decided_at = ?, decided_by = ?"
+                    " WHERE from_query = ? AND to_query = ?", (status, at, actor, from_query, to_query))])
+        return True
+
+
+def _count_where(condition):
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+class SearchAnalytics:
+    """Aggregates of the search log for team leads, in portable SQL over any store."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def _rows(self, sql, params):
+        return self.store._rows(sql, params)
+
+    def per_day(self, start, end):
+        """Searches, zero-result searches and solved searches per day in [start, end)."""
+        return self._rows(
+            f"SELECT substr(s.at, 1, 10) AS day, COUNT(*) AS searches, {_count_where('s.results = 0')} AS zero_results,"
+            f" {_count_where('e.search_id IS NOT NULL')} AS solved"
+            " FROM search_log s LEFT JOIN (SELECT DISTINCT search_id FROM search_events WHERE kind = 'solved') e"
+            " ON e.search_id = s.search_id WHERE s.at >= ? AND s.at < ? GROUP BY substr(s.at, 1, 10) ORDER BY day",
+            (start, end),
+        )
+
+    def top_queries(self, start, end, limit=20):
+        """The most frequent queries with their average result count."""
+        return self._rows(
+            "SELECT lower(query) AS query, COUNT(*) AS searches, AVG(results) AS avg_results FROM search_log"
+            " WHERE at >= ? AND at < ? GROUP BY lower(query) ORDER BY searches DESC, query LIMIT ?",
+            (start, end, limit),
+        )
+
+    def zero_result_queries(self, start, end, limit=20):
+        """Queries that found nothing, most frequent first."""
+        return self._rows(
+            "SELECT lower(query) AS query, COUNT(*) AS searches FROM search_log WHERE at >= ? AND at < ?"
+            " AND results = 0 GROUP BY lower(query) ORDER BY searches DESC, query LIMIT ?",
+            (start, end, limit),
+        )
+
+    def unused_queries(self, start, end, limit=20):
+        """Queries with results where no hit was opened or marked solved."""
+        return self._rows(
+            "SELECT lower(s.query) AS query, COUNT(*) AS searches FROM search_log s"
+            " LEFT JOIN search_events e ON e.search_id = s.search_id"
+            " WHERE s.at >= ? AND s.at < ? AND s.results > 0 AND e.search_id IS NULL"
+            " GROUP BY lower(s.query) ORDER BY searches DESC, query LIMIT ?",
+            (start, end, limit),
+        )
+
+    def top_solving_calls(self, start, end, limit=20):
+        """The calls marked "this solved it" most often, with their titles."""
+        return self._rows(
+            "SELECT f.call_id AS call_id, COALESCE(c.title, '') AS title, COUNT(*) AS solved FROM feedback f"
+            " LEFT JOIN calls c ON c.id = f.call_id WHERE f.at >= ? AND f.at < ?"
+            " GROUP BY f.call_id, c.title ORDER BY solved DESC, f.call_id LIMIT ?",
+            (start, end, limit),
+        )
+
+    def summary(self, start, end):
+        """Totals over the range: searches, zero-result share, solved share."""
+        row = self._rows(
+            f"SELECT COUNT(*) AS searches, {_count_where('s.results = 0')} AS zero_results,"
+            f" {_count_where('e.search_id IS NOT NULL')} AS solved FROM search_log s"
+            " LEFT JOIN (SELECT DISTINCT search_id FROM search_events WHERE kind = 'solved') e"
+            " ON e.search_id = s.search_id WHERE s.at >= ? AND s.at < ?",
+            (start, end),
+        )[0]
+        searches = row["searches"] or 0
+        return {
+            "searches": searches,
+            "zero_results": row["zero_results"] or 0,
+            "solved": row["solved"] or 0,
+            "solved_share": round((row["solved"] or 0) / searches, 4) if searches else 0.0,
+        }
