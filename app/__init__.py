@@ -2,6 +2,7 @@
 
 import logging
 import os
+import secrets
 from pathlib import Path
 
 from flask import Flask, request
@@ -23,6 +24,8 @@ def _load_config(app, test_config):
     app.config.update(layered_settings(instance, os.environ, test_config or {}))
     app.config.update({k: v for k, v in (test_config or {}).items() if not k.startswith("KB_")})
     app.config["MAX_CONTENT_LENGTH"] = app.config["KB_MAX_BODY_BYTES"]
+    # Without a configured secret, one is made per start: under gunicorn's preload every worker shares it.
+    app.config["SECRET_KEY"] = app.config["KB_SECRET_KEY"] or secrets.token_hex(32)
 
 
 def _load_sample_if_empty(services):
@@ -61,7 +64,7 @@ def create_app(test_config=None):
     :param test_config: a mapping of settings that wins over the environment (tests).
     :returns: the Flask app.
     """
-    from app import api, health, pages
+    from app import analytics, api, escalations, health, pages, team_lead, widget
     from app.services import Services
 
     app = Flask(__name__, instance_relative_config=True)
@@ -70,6 +73,7 @@ def create_app(test_config=None):
     services = Services(settings, data_dir(settings))
     if app.config["KB_LOAD_SAMPLE"]:
         _load_sample_if_empty(services)
+    services.rules.current()  # validated at start: a bad file is logged with its line
     services.ensure_index()
     services.catch_up(timeout=60)
     services.warm_up()
@@ -86,4 +90,8 @@ def create_app(test_config=None):
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(analytics.bp)
+    app.register_blueprint(team_lead.bp)
+    app.register_blueprint(escalations.bp)
+    app.register_blueprint(widget.bp)  # also installs the CORS hooks for /api/v1/*
     return app

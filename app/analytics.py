@@ -1,15 +1,12 @@
 """Search analytics for team leads at /analytics (behind a write key): charts, tables, CSV, proposals."""
 
 import csv
-import hmac
 import io
-import secrets
 from datetime import date, datetime, timedelta, timezone
 
-import pygal
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
 
-from app.auth import role_of
+from app.team_lead import check_form_token, team_lead_required
 from indexer.loop_store import SearchAnalytics
 from indexer.store import utc_now
 
@@ -25,48 +22,7 @@ def services():
     return current_app.extensions["kb"]
 
 
-def _signed_in():
-    return session.get("analytics_role") == "write"
-
-
-@bp.before_request
-def require_team_lead():
-    """Every analytics view needs a write key: a signed-in session, or a bearer key for CSV clients."""
-    if request.endpoint in ("analytics.login", "analytics.login_form"):
-        return None
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer ") and role_of(header[7:].strip()) == "write":
-        return None
-    if not _signed_in():
-        return redirect(url_for("analytics.login_form", next=request.full_path))
-    return None
-
-
-@bp.get("/login")
-def login_form():
-    """Ask for a write key."""
-    return render_template("analytics/login.html", message="", next=request.args.get("next", ""))
-
-
-@bp.post("/login")
-def login():
-    """Sign in with a write key (kept only as a role in the signed session cookie)."""
-    key = request.form.get("key", "").strip()
-    if not key or role_of(key) != "write":
-        return render_template("analytics/login.html", message="That key is not a valid write key.",
-                               next=request.form.get("next", "")), 401
-    session.clear()
-    session["analytics_role"] = "write"
-    session["csrf"] = secrets.token_urlsafe(16)
-    target = request.form.get("next", "")
-    return redirect(target if target.startswith("/analytics") else url_for("analytics.dashboard"))
-
-
-@bp.post("/logout")
-def logout():
-    """Sign out."""
-    session.clear()
-    return redirect(url_for("analytics.login_form"))
+bp.before_request(team_lead_required)
 
 
 def date_range():
@@ -115,6 +71,8 @@ def _days(first, last):
 def searches_chart():
     """Searches per day (all, with no result, solved) as an SVG bar chart."""
     start, end, first, last = date_range()
+    import pygal  # imported when a chart is drawn: it installs an import hook of its own
+
     rows = {row["day"]: row for row in SearchAnalytics(services().store).per_day(start, end)}
     days = _days(first, last)
     chart = pygal.Bar(js=[], width=900, height=320, x_label_rotation=45, show_minor_x_labels=False,
@@ -130,6 +88,8 @@ def searches_chart():
 def solving_chart():
     """The calls that solve the most, as a horizontal bar chart."""
     start, end, _, _ = date_range()
+    import pygal
+
     rows = SearchAnalytics(services().store).top_solving_calls(start, end, limit=10)
     chart = pygal.HorizontalBar(js=[], width=900, height=320, show_legend=False, title="Calls that solve the most")
     chart.x_labels = [f"{row['call_id']} {row['title'][:40]}" for row in rows]
@@ -174,8 +134,7 @@ def _csv_safe(text):
 @bp.post("/proposals")
 def decide():
     """Accept or reject a proposed synonym; accepted ones apply from the next search."""
-    if not hmac.compare_digest(request.form.get("csrf", ""), session.get("csrf", "") or "-"):
-        abort(400, "the form has expired: reload the analytics page and try again")
+    check_form_token()
     decision = request.form.get("decision")
     if decision not in ("accepted", "rejected"):
         abort(400, "decision must be accepted or rejected")

@@ -11,7 +11,8 @@ from app.search import InvalidSearchError
 from app.search_log import new_search_id
 from app.zero_results import propose_from_solved
 from indexer.index_home import IndexBusyError, IndexMissingError
-from indexer.records import InvalidCallRecordError, public_record, validate_record
+from indexer.records import PRIORITIES, STATUSES, InvalidCallRecordError, public_record, validate_record
+from indexer.rules import apply_on_write
 from indexer.store import CallNotFoundError, StoreUnavailableError, utc_now
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -34,10 +35,17 @@ def _int_arg(name, default):
         raise ApiError(f"'{name}' must be a whole number, not {raw[:20]!r}", 400, field=name) from None
 
 
+def _choice_arg(name, allowed):
+    value = request.args.get(name) or None
+    if value is not None and value not in allowed:
+        raise ApiError(f"'{name}' must be one of {', '.join(allowed)}", 400, field=name)
+    return value
+
+
 def _hit_json(hit):
     return {key: hit[key] for key in (
         "id", "title", "title_html", "score", "snippet", "resolution", "product", "category",
-        "created_at", "tags", "resolved", "matches", "outcome_boost")}
+        "created_at", "tags", "resolved", "matches", "outcome_boost", "status", "priority", "customer_id")}
 
 
 def search_response(result, search_id=None):
@@ -68,6 +76,10 @@ def run_search():
             limit=_int_arg("limit", 10),
             offset=_int_arg("offset", 0),
             facets=request.args.get("facets", "").lower() in ("1", "true", "yes"),
+            customer=request.args.get("customer") or None,
+            status=_choice_arg("status", STATUSES),
+            priority=_choice_arg("priority", PRIORITIES),
+            caller=request.args.get("caller") or None,
         )
     except InvalidSearchError as error:
         raise ApiError(str(error), 400, field=error.field) from None
@@ -144,6 +156,7 @@ def _json_body():
 
 
 def _write(records):
+    apply_on_write(records, services().rules.current())
     summary = _store_call(lambda store: store.upsert(records, actor=_actor()))
     indexed = True
     try:
@@ -276,6 +289,26 @@ def suggest_from_text():
     except IndexMissingError as error:
         raise ApiError(str(error), 503) from None
     return jsonify(search_response(result))
+
+
+@bp.get("/customers/<path:customer_id>/calls")
+def customer_calls(customer_id):
+    """A customer's open calls first, then their past calls with resolutions."""
+    if search_key_required():
+        require_role("search")
+    try:
+        calls = services().search.customer_calls(customer_id)
+    except IndexMissingError as error:
+        raise ApiError(str(error), 503) from None
+    fields = ("id", "title", "problem", "resolution", "product", "category", "created_at", "status", "priority",
+              "opened_at", "escalated_at", "customer_name")
+    shown = [{field: call.get(field, "") for field in fields} for call in calls]
+    return jsonify({
+        "customer_id": customer_id,
+        "customer_name": next((call["customer_name"] for call in shown if call["customer_name"]), ""),
+        "open": [call for call in shown if call["status"] != "resolved"],
+        "past": [call for call in shown if call["status"] == "resolved"],
+    })
 
 
 @bp.get("/openapi.json")

@@ -12,6 +12,8 @@ def _json(schema, description="OK"):
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+# A string with at least one non-space character: the API refuses blank ids, queries and texts.
+_NON_BLANK = {"type": "string", "minLength": 1, "pattern": "\\S"}
 _CALL_ID = {"name": "call_id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
 _CALL_INPUT = {"$ref": "#/components/schemas/CallInput"}
 
@@ -31,8 +33,10 @@ _COMPONENTS = {
         "CallInput": {
             "type": "object",
             "required": ["id"],
+            "anyOf": [{"required": ["title"], "properties": {"title": _NON_BLANK}},
+                      {"required": ["problem"], "properties": {"problem": _NON_BLANK}}],
             "properties": {
-                "id": {"type": "string"}, "title": {"type": "string", "maxLength": 1000},
+                "id": _NON_BLANK, "title": {"type": "string", "maxLength": 1000},
                 "problem": {"type": "string"}, "resolution": {"type": "string"},
                 "product": {"type": "string"}, "category": {"type": "string"},
                 "tags": {"type": "array", "items": {"type": "string"}},
@@ -56,7 +60,7 @@ _COMPONENTS = {
             "required": ["query_term", "matched", "how"],
             "properties": {
                 "query_term": {"type": "string"}, "matched": {"type": "string"},
-                "how": {"type": "string", "enum": ["exact", "stem", "spelling-variant", "synonym", "typo", "sounds-like"]},
+                "how": {"type": "string", "enum": ["exact", "stem", "spelling-variant", "synonym", "typo", "sounds-like", "caller-product"]},
             },
         },
         "Hit": {
@@ -71,6 +75,7 @@ _COMPONENTS = {
                 "product": {"type": "string"}, "category": {"type": "string"}, "created_at": {"type": "string"},
                 "tags": {"type": "array", "items": {"type": "string"}}, "resolved": {"type": "boolean"},
                 "matches": {"type": "array", "items": {"$ref": "#/components/schemas/Match"}},
+                "status": {"type": "string"}, "priority": {"type": "string"}, "customer_id": {"type": "string"},
                 "outcome_boost": {"type": "number",
                                   "description": "How much earlier 'this solved it' feedback raised the score."},
             },
@@ -112,12 +117,18 @@ def openapi_document():
             "/api/v1/search": {"get": {
                 "summary": "Ranked past calls for a query",
                 "parameters": [
-                    {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "q", "in": "query", "required": True, "schema": _NON_BLANK},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}},
                     {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
                     {"name": "product", "in": "query", "schema": {"type": "string"}},
                     {"name": "category", "in": "query", "schema": {"type": "string"}},
                     {"name": "facets", "in": "query", "schema": {"type": "boolean"}},
+                    {"name": "customer", "in": "query", "schema": {"type": "string"}},
+                    {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "pending", "resolved"]}},
+                    {"name": "priority", "in": "query",
+                     "schema": {"type": "string", "enum": ["low", "normal", "high", "urgent"]}},
+                    {"name": "caller", "in": "query", "schema": {"type": "string"},
+                     "description": "The customer on the line: their products come first among equal matches."},
                 ],
                 "responses": {"200": _json({"$ref": "#/components/schemas/SearchResult"}), **_errors(400, 401, 429, 503)},
             }},
@@ -144,16 +155,23 @@ def openapi_document():
                 "summary": "Record that a call solved the problem searched for",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["call_id"],
-                    "properties": {"call_id": {"type": "string"}, "query": {"type": "string"},
+                    "properties": {"call_id": _NON_BLANK, "query": {"type": "string", "maxLength": 1000},
                                    "source": {"type": "string", "enum": ["page", "widget", "api"]},
                                    "search_id": {"type": "string"}}}}}},
                 "responses": {"201": _json({"type": "object"}, "Recorded"), **_errors(400, 401, 404, 422, 429, 503)},
+            }},
+            "/api/v1/customers/{customer_id}/calls": {"get": {
+                "summary": "A customer's open calls first, then their past calls",
+                "parameters": [{"name": "customer_id", "in": "path", "required": True,
+                                "schema": {"type": "string", "minLength": 1}}],
+                "responses": {"200": _json({"type": "object", "required": ["customer_id", "open", "past"]}),
+                              **_errors(401, 429, 503)},
             }},
             "/api/v1/events": {"post": {
                 "summary": "Record that a hit of a search was opened",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["search_id", "call_id"],
-                    "properties": {"search_id": {"type": "string"}, "call_id": {"type": "string"},
+                    "properties": {"search_id": _NON_BLANK, "call_id": _NON_BLANK,
                                    "kind": {"type": "string", "enum": ["opened"]}}}}}},
                 "responses": {"201": _json({"type": "object"}, "Recorded"), **_errors(400, 401, 422, 429, 503)},
             }},

@@ -101,7 +101,8 @@ def explain_matches(plan, matched_terms, texts):
             continue
         seen.add(key)
         matches.append({"query_term": typed, "matched": surface, "how": _how(typed, alternative, surface)})
-    order = {"exact": 0, "stem": 1, "spelling-variant": 2, "synonym": 3, "typo": 4, "sounds-like": 5}
+    order = {"exact": 0, "stem": 1, "spelling-variant": 2, "synonym": 3, "typo": 4, "sounds-like": 5,
+             "caller-product": 6}
     matches.sort(key=lambda match: (order[match["how"]], match["query_term"]))
     return matches, terms
 
@@ -117,6 +118,15 @@ def _did_you_mean(plan, hits):
     changed = {c["to"] for c in corrections}
     html = " ".join(f"<mark>{escape(word)}</mark>" if word in changed else escape(word) for word in corrected.split())
     return {"text": corrected, "html": html, "corrections": corrections}
+
+
+def _caller_first_among_equals(ranked, products):
+    """Reorder hits so that, among equal scores, calls about the caller's products come first.
+
+    The order between different scores never changes: a better textual match stays above.
+    """
+    return sorted(ranked, key=lambda pair: (-round(pair[0].score * (1.0 + pair[1]), 4),
+                                            pair[0]["product"] not in products))
 
 
 def _display(value):
@@ -183,12 +193,18 @@ class SearchService:
         synonyms = self.synonyms_source() if self.synonyms_source else None
         return plan_query(text, lambda term: searcher.doc_frequency("text", term) > 0, vocabulary, synonyms, max_words)
 
-    def search(self, text, product=None, category=None, limit=10, offset=0, facets=False):
+    def search(self, text, product=None, category=None, limit=10, offset=0, facets=False,
+               customer=None, status=None, priority=None, caller=None):
         """Rank calls for a query.
 
         :param text: the query as typed.
         :param product: only calls of this product, if given.
         :param category: only calls of this category, if given.
+        :param customer: only calls of this customer id, if given.
+        :param status: only calls with this status (open, pending, resolved), if given.
+        :param priority: only calls with this priority, if given.
+        :param caller: the customer on the line: among equally good matches, calls about this
+            customer's products come first (said in ``matches`` as ``caller-product``).
         :param limit: how many hits (1–50).
         :param offset: how many ranked hits to skip.
         :param facets: also count matches by product and category.
@@ -204,7 +220,9 @@ class SearchService:
             raise InvalidSearchError("'offset' must be 0 or more", "offset")
         searcher = self.searcher()
         plan = self.plan(text, searcher)
-        filters = [Q.Term(name, value) for name, value in (("product", product), ("category", category)) if value]
+        chosen = (("product", product), ("category", category), ("customer_id", customer),
+                  ("status", status), ("priority", priority))
+        filters = [Q.Term(name, value) for name, value in chosen if value]
         restrict = None if not filters else (filters[0] if len(filters) == 1 else Q.And(filters))
         wanted = offset + limit
         boosts = self._outcome_boosts(plan)
@@ -215,8 +233,14 @@ class SearchService:
         if len(plan.words) > 1 and results.scored_length() < wanted:
             results, timed_out = self._run(searcher, build_query(plan, False), restrict, window, facets)
             widened = True
-        ranked = self._rerank(results, boosts)[offset:wanted]
-        hits = [self._hit(plan, hit, boost) for hit, boost in ranked]
+        ranked = self._rerank(results, boosts)
+        caller_products = self.products_of(searcher, caller) if caller else set()
+        if caller_products:
+            ranked = _caller_first_among_equals(ranked, caller_products)
+        hits = [self._hit(plan, hit, boost) for hit, boost in ranked[offset:wanted]]
+        for hit in hits:
+            if hit["product"] in caller_products:
+                hit["matches"].append({"query_term": caller, "matched": hit["product"], "how": "caller-product"})
         return SearchResult(
             query=plan.text,
             total=len(results) if not timed_out else results.scored_length(),
@@ -227,6 +251,24 @@ class SearchService:
             timed_out=timed_out,
             widened=widened,
         )
+
+    @staticmethod
+    def products_of(searcher, customer_id):
+        """The products a customer has called about (from the index)."""
+        return {fields["product"] for fields in searcher.documents(customer_id=customer_id)} - {NO_VALUE}
+
+    def customer_calls(self, customer_id):
+        """A customer's calls: open and pending first (oldest first), then past ones (newest first).
+
+        :param customer_id: the account or phone number the caller gives.
+        :returns: a list of stored call fields.
+        """
+        searcher = self.searcher()
+        calls = [dict(fields) for fields in searcher.documents(customer_id=customer_id)]
+        still_open = sorted((c for c in calls if c.get("status") != "resolved"), key=lambda c: c.get("opened_at") or "")
+        past = sorted((c for c in calls if c.get("status") == "resolved"), key=lambda c: c.get("created_at") or "",
+                      reverse=True)
+        return still_open + past
 
     def suggest_from_text(self, text, limit=5):
         """The calls most like a free-text description: its key terms (typos corrected) ranked by BM25.
@@ -239,7 +281,10 @@ class SearchService:
         searcher = self.searcher()
         plan = self.plan(text, searcher, max_words=SUGGEST_MAX_WORDS)
         corrected = plan.corrected_text() or plan.text
-        key_terms = searcher.key_terms_from_text("text", corrected, numterms=SUGGEST_KEY_TERMS)
+        try:
+            key_terms = searcher.key_terms_from_text("text", corrected, numterms=SUGGEST_KEY_TERMS)
+        except ZeroDivisionError:  # Whoosh's Bo1 model divides by zero when no word of the text is indexed
+            key_terms = []
         if not key_terms:
             return SearchResult(query="", total=0, took_ms=0.0, hits=[])
         top_weight = key_terms[0][1] or 1.0
@@ -316,5 +361,8 @@ class SearchService:
             "created_at": stored.get("created_at", ""),
             "tags": stored.get("tags", []),
             "resolved": stored.get("resolved", True),
+            "status": stored.get("status", ""),
+            "priority": stored.get("priority", ""),
+            "customer_id": _display(stored.get("customer_id", NO_VALUE)),
             "matches": matches,
         }

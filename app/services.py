@@ -12,6 +12,8 @@ from app.search_log import SearchLogBuffer
 from app.vocabulary import VocabularyCache
 from indexer.build import apply_changes, rebuild
 from indexer.index_home import IndexBusyError, IndexHome, IndexMissingError
+from indexer.rules import RulesFile
+from indexer.schema import call_schema
 from indexer.store import open_store
 
 log = logging.getLogger(__name__)
@@ -156,6 +158,7 @@ class Services:
         self.home = IndexHome(data_folder)
         self.vocabulary = VocabularyCache()
         self.synonyms = SynonymsFile(settings.get("KB_SYNONYMS_FILE") or None, self.store)
+        self.rules = RulesFile(data_folder)
         self.search_log = SearchLogBuffer()
         self.search = SearchService(
             self.home, self.vocabulary, self.synonyms, time_limit_ms=settings["KB_SEARCH_TIME_LIMIT_MS"],
@@ -167,8 +170,12 @@ class Services:
     def ensure_index(self):
         """Build the index from the store when it is missing or cannot be opened."""
         try:
-            self.home.open_index().close()
-            return
+            index = self.home.open_index()
+            outdated = set(index.schema.names()) != set(call_schema().names())
+            index.close()
+            if not outdated:
+                return
+            log.warning("the index was built with an older schema; rebuilding it from the store")
         except IndexMissingError:
             pass
         except Exception as error:  # a damaged index is rebuilt from the store, the source of truth

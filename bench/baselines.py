@@ -50,6 +50,14 @@ class WhooshBaseline:
         writer.commit()
         return count
 
+    def open(self):
+        """Open an index built earlier in ``folder`` (e.g. in another process).
+
+        :returns: self.
+        """
+        self._index = whoosh_index.open_dir(str(self.folder))
+        return self
+
     def query_for(self, text):
         """The Whoosh OR query for ``text``: one term per distinct analyzed word."""
         terms = list(dict.fromkeys(token.text for token in self.analyzer(text)))

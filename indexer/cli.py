@@ -17,6 +17,7 @@ from indexer.context import open_knowledge_base
 from indexer.importer import import_file
 from indexer.index_home import IndexBusyError
 from indexer.records import public_record
+from indexer.rules import RulesFileError, apply_rules, parse_rules_file
 from indexer.store import StoreUnavailableError
 
 # Changing this many calls (or more than half the store) rebuilds the index instead of updating it.
@@ -72,6 +73,14 @@ def bring_index_in_step(kb, changed):
         ) from error
 
 
+def rules_in_force(kb):
+    """The data folder's service rules, or a CLI error naming the line of a bad rules file."""
+    try:
+        return parse_rules_file(kb.home.root.parent)
+    except RulesFileError as error:
+        raise click.ClickException(f"{error} (fix the rules file; nothing was changed)") from error
+
+
 @click.group()
 def cli():
     """Manage the knowledge base: import calls, rebuild and check the index, export, back up."""
@@ -86,9 +95,10 @@ def import_command(paths, skip_invalid):
     totals = {"inserted": 0, "updated": 0, "unchanged": 0, "skipped": 0}
     failed_files = 0
     with knowledge_base() as kb:
+        rules = rules_in_force(kb)
         for path in paths:
             try:
-                outcome = import_file(kb.store, path, skip_invalid=skip_invalid)
+                outcome = import_file(kb.store, path, skip_invalid=skip_invalid, rules=rules)
             except StoreUnavailableError as error:
                 raise click.ClickException(f"{path}: {error}") from error
             for problem in outcome.problems:
@@ -235,3 +245,14 @@ def keys_list():
         for key in kb.store.list_keys():
             state = f"revoked {key['revoked_at']}" if key["revoked_at"] else "live"
             click.echo(f"{key['id']}  {key['role']:<6}  {state:<30}  {key['name']}")
+
+
+@cli.command("apply-rules")
+def apply_rules_command():
+    """Apply the service rules (rules.toml) to open calls: key-account priority, escalation by age."""
+    with knowledge_base() as kb:
+        rules = rules_in_force(kb)
+        outcome = apply_rules(kb.store, rules)
+        bring_index_in_step(kb, len(outcome.reprioritized) + len(outcome.escalated))
+    click.echo(f"reprioritized {len(outcome.reprioritized)}, escalated {len(outcome.escalated)}"
+               + (": " + ", ".join(r["id"] for r in outcome.escalated) if outcome.escalated else ""))

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from indexer.readers import ImportFileError, read_rows
 from indexer.records import InvalidCallRecordError, validate_record
+from indexer.rules import apply_on_write
 
 
 @dataclass
@@ -61,7 +62,7 @@ def validate_rows(path, rows):
     return records, problems
 
 
-def import_file(store, path, skip_invalid=False, actor="import"):
+def import_file(store, path, skip_invalid=False, actor="import", rules=None):
     """Import one file in a single store transaction.
 
     Without ``skip_invalid`` any bad row means nothing from the file is stored.
@@ -70,6 +71,7 @@ def import_file(store, path, skip_invalid=False, actor="import"):
     :param path: the file's Path.
     :param skip_invalid: store the valid rows even when some are bad.
     :param actor: who the changes are recorded as.
+    :param rules: the service ``Rules`` to apply to each record, or None.
     :returns: a :class:`FileImport`.
     """
     started = time.perf_counter()
@@ -86,6 +88,8 @@ def import_file(store, path, skip_invalid=False, actor="import"):
         outcome.seconds = time.perf_counter() - started
         return outcome
     if records:
+        if rules is not None:
+            apply_on_write(records, rules)
         summary = store.upsert(records, actor=actor)
         outcome.inserted, outcome.updated, outcome.unchanged = summary.inserted, summary.updated, summary.unchanged
     outcome.stored = True

@@ -13,6 +13,9 @@ MAX_TAGS = 50
 TEXT_FIELDS = ("problem", "resolution")
 SHORT_FIELDS = ("product", "category")
 CORE_FIELDS = ("id", "title", "problem", "resolution", "product", "category", "tags", "created_at", "resolved")
+STATUSES = ("open", "pending", "resolved")
+PRIORITIES = ("low", "normal", "high", "urgent")
+CUSTOMER_DATES = ("opened_at", "resolved_at")
 
 
 class InvalidCallRecordError(ValueError):
@@ -70,6 +73,51 @@ def _created_at(raw):
     return value.strip()
 
 
+def _date(raw, field):
+    value = raw.get(field)
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str):
+        raise InvalidCallRecordError(f"field '{field}' must be an ISO 8601 date string", field)
+    try:
+        datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidCallRecordError(f"field '{field}' is not an ISO 8601 date: {value[:40]!r}", field) from None
+    return value.strip()
+
+
+def _choice(raw, field, allowed):
+    value = raw.get(field)
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or value.strip().lower() not in allowed:
+        raise InvalidCallRecordError(f"field '{field}' must be one of {', '.join(allowed)}", field)
+    return value.strip().lower()
+
+
+def _customer_fields(raw, record):
+    """Validate the optional customer fields (issue #9); they are kept with the extras."""
+    fields = {
+        "customer_id": _text(raw, "customer_id", MAX_SHORT_CHARS),
+        "customer_name": _text(raw, "customer_name", MAX_SHORT_CHARS),
+        "status": _choice(raw, "status", STATUSES),
+        "priority": _choice(raw, "priority", PRIORITIES),
+        **{field: _date(raw, field) for field in CUSTOMER_DATES},
+    }
+    if fields["status"]:
+        if "resolved" in raw and raw["resolved"] not in (None, "") and record["resolved"] != (fields["status"] == "resolved"):
+            raise InvalidCallRecordError(
+                f"field 'resolved' ({str(record['resolved']).lower()}) contradicts 'status' ({fields['status']})", "resolved"
+            )
+        record["resolved"] = fields["status"] == "resolved"
+    return {key: value for key, value in fields.items() if value}
+
+
+def status_of(record):
+    """A record's status: its own, or what ``resolved`` means (true: resolved, false: open)."""
+    return (record.get("extra") or {}).get("status") or ("resolved" if record["resolved"] else "open")
+
+
 def _resolved(raw):
     value = raw.get("resolved", True)
     if value is None or value == "":
@@ -121,7 +169,9 @@ def validate_record(raw):
     }
     if not record["title"] and not record["problem"]:
         raise InvalidCallRecordError("at least one of 'title' and 'problem' must be non-empty", "title")
+    customer = _customer_fields(raw, record)
     extra = {key: value for key, value in raw.items() if key not in CORE_FIELDS and key != "extra"}
+    extra.update(customer)
     nested_extra = raw.get("extra")
     if isinstance(nested_extra, dict):
         extra = {**nested_extra, **extra}

@@ -9,8 +9,9 @@ server can answer from its own index even when the central store is away.
 from whoosh.fields import BOOLEAN, ID, STORED, TEXT, Schema
 
 from analyzers.chains import text_analyzer, words_analyzer
+from indexer.records import status_of
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # ID fields cannot hold an empty value; calls without a product or category get this one.
 NO_VALUE = "(none)"
 
@@ -33,6 +34,12 @@ def call_schema():
         tags=STORED(),
         created_at=STORED(),
         resolved=BOOLEAN(stored=True),
+        customer_id=ID(stored=True),
+        customer_name=STORED(),
+        status=ID(stored=True),
+        priority=ID(stored=True),
+        opened_at=STORED(),
+        escalated_at=STORED(),
     )
 
 
@@ -54,6 +61,7 @@ def index_document(record, digest):
     :returns: keyword arguments for ``writer.update_document``.
     """
     text = catch_all_text(record)
+    extra = record.get("extra") or {}
     return {
         "id": record["id"],
         "content_hash": digest,
@@ -67,4 +75,10 @@ def index_document(record, digest):
         "tags": record["tags"],
         "created_at": record["created_at"],
         "resolved": record["resolved"],
+        "customer_id": extra.get("customer_id") or NO_VALUE,
+        "customer_name": extra.get("customer_name", ""),
+        "status": status_of(record),
+        "priority": extra.get("priority") or "normal",
+        "opened_at": extra.get("opened_at") or record["created_at"],
+        "escalated_at": extra.get("escalated_at", ""),
     }

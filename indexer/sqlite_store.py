@@ -1,6 +1,5 @@
 """The embedded store: one SQLite file in WAL mode, written through sqlite-utils."""
 
-import hashlib
 import hmac
 import json
 import os
@@ -13,47 +12,15 @@ import sqlite_utils
 
 from indexer.loop_store import KnowledgeLoopStore
 from indexer.records import content_hash
+from indexer.sql_common import changed_fields as _changed_fields
+from indexer.sql_common import hash_key
+from indexer.sql_common import record_to_row as _record_to_row
+from indexer.sql_common import row_to_record as _row_to_record
 from indexer.store import CallNotFoundError, CallStore, StoreUnavailableError, WriteSummary, utc_now
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
 _ID_CHUNK = 500
-
-
-def hash_key(secret):
-    """The digest under which an API key is stored."""
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
-def _row_to_record(row):
-    return {
-        "id": row["id"],
-        "title": row["title"] or "",
-        "problem": row["problem"] or "",
-        "resolution": row["resolution"] or "",
-        "product": row["product"] or "",
-        "category": row["category"] or "",
-        "tags": json.loads(row["tags"] or "[]"),
-        "created_at": row["created_at"] or "",
-        "resolved": bool(row["resolved"]),
-        "extra": json.loads(row["extra"] or "{}"),
-    }
-
-
-def _record_to_row(record, digest, seq, now):
-    return {
-        **{key: record[key] for key in ("id", "title", "problem", "resolution", "product", "category", "created_at")},
-        "tags": json.dumps(record["tags"], ensure_ascii=False),
-        "resolved": 1 if record["resolved"] else 0,
-        "extra": json.dumps(record["extra"], ensure_ascii=False, sort_keys=True),
-        "content_hash": digest,
-        "seq": seq,
-        "updated_at": now,
-    }
-
-
-def _changed_fields(old, new):
-    return {key: [old.get(key), new.get(key)] for key in new if old.get(key) != new.get(key)}
 
 
 class SqliteCallStore(KnowledgeLoopStore, CallStore):

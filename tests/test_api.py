@@ -6,7 +6,7 @@ from conftest import auth
 
 ERROR_KEYS = {"ok", "error", "errors", "status"}
 HIT_KEYS = {"id", "title", "title_html", "score", "snippet", "resolution", "product", "category",
-            "created_at", "tags", "resolved", "matches", "outcome_boost"}
+            "created_at", "tags", "resolved", "matches", "outcome_boost", "status", "priority", "customer_id"}
 
 
 def assert_error(response, status, message):
@@ -192,6 +192,6 @@ def test_openapi_document_lists_every_api_route(indexed_app):
     routes = set()
     for rule in indexed_app.url_map.iter_rules():
         if rule.rule.startswith("/api/") or rule.rule == "/healthz":
-            path = rule.rule.replace("<path:call_id>", "{call_id}")
+            path = rule.rule.replace("<path:call_id>", "{call_id}").replace("<path:customer_id>", "{customer_id}")
             routes |= {(path, method.lower()) for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert routes == documented

@@ -73,7 +73,7 @@ def test_an_accepted_proposal_takes_effect_in_the_next_search(indexed_app):
     client.post("/api/v1/feedback", headers=SESSION,
                 json={"call_id": solved["results"][0]["id"], "query": "password reset", "search_id": solved["search_id"]})
     assert failed["total"] == 0
-    client.post("/analytics/login", data={"key": "test-write-key"})
+    client.post("/lead/login", data={"key": "test-write-key"})
     with client.session_transaction() as session:
         csrf = session["csrf"]
     decided = client.post("/analytics/proposals",
@@ -86,7 +86,7 @@ def test_an_accepted_proposal_takes_effect_in_the_next_search(indexed_app):
 
 def test_analytics_needs_a_write_key(indexed_client):
     assert indexed_client.get("/analytics/").status_code == 302
-    refused = indexed_client.post("/analytics/login", data={"key": "wrong"})
+    refused = indexed_client.post("/lead/login", data={"key": "wrong"})
     assert refused.status_code == 401
     assert b"That key is not a valid write key." in refused.data
 
@@ -96,7 +96,7 @@ def test_analytics_shows_counts_charts_and_exports_csv(indexed_app):
     search(client, "printer jam", headers=SESSION)
     search(client, "zzzqqq nothing", headers={**SESSION, "X-KB-Session": "browser-2"})
     flush_log(indexed_app)
-    client.post("/analytics/login", data={"key": "test-write-key"})
+    client.post("/lead/login", data={"key": "test-write-key"})
     page = client.get("/analytics/")
     assert page.status_code == 200
     assert b"<strong>2</strong> searches" in page.data
@@ -110,7 +110,7 @@ def test_analytics_shows_counts_charts_and_exports_csv(indexed_app):
 
 def test_analytics_refuses_a_decision_without_the_form_token(indexed_app):
     client = indexed_app.test_client()
-    client.post("/analytics/login", data={"key": "test-write-key"})
+    client.post("/lead/login", data={"key": "test-write-key"})
     response = client.post("/analytics/proposals", data={"csrf": "forged", "from": "a", "to": "b", "decision": "accepted"})
     assert response.status_code == 400
 

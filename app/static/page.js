@@ -1,0 +1,442 @@
+/* The agents' page: search as you type, keyboard navigation, filters in the URL, recent searches,
+ * and the "This solved it" / copy actions of one call. The server renders the first view (and
+ * everything without JavaScript); this file takes over from there. */
+(function () {
+  "use strict";
+
+  var K = window.KBCommon;
+  var RESULTS_LIMIT = "20";
+  var RECENT_KEY = "kb.recent";
+  var RECENT_MAX = 8;
+  var RECENT_AFTER_MS = 1500;
+  var SESSION_KEY = "kb.session";
+  var $ = function (id) { return document.getElementById(id); };
+
+  function isTyping(target) {
+    var tag = target && target.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable);
+  }
+
+  function toast(text, isError) {
+    var box = $("toast");
+    box.textContent = text;
+    box.classList.toggle("toast-error", Boolean(isError));
+    box.hidden = false;
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(function () { box.hidden = true; }, 2600);
+  }
+
+  function copyText(text, what) {
+    if (!navigator.clipboard) {
+      toast("Copying needs a secure page (https or localhost)", true);
+      return Promise.resolve();
+    }
+    return navigator.clipboard.writeText(text).then(
+      function () { toast("Copied " + what); },
+      function () { toast("Could not copy: the browser refused access to the clipboard", true); }
+    );
+  }
+
+  /* The search log's anonymous session: one per browser tab (sessionStorage), random. */
+  function sessionId() {
+    try {
+      var id = sessionStorage.getItem(SESSION_KEY);
+      if (!id) sessionStorage.setItem(SESSION_KEY, id = K.newSessionId());
+      return id;
+    } catch (error) {
+      return K.newSessionId();
+    }
+  }
+  var HEADERS = K.apiHeaders("", sessionId(), "page");
+
+  /* ---------- recent searches (this browser only) ---------- */
+
+  function recentLoad() {
+    try {
+      var list = JSON.parse(localStorage.getItem(RECENT_KEY) || "[]");
+      return Array.isArray(list) ? list.filter(function (q) { return typeof q === "string"; }) : [];
+    } catch (error) {
+      return [];
+    }
+  }
+
+  function recentSave(query) {
+    query = (query || "").trim();
+    if (!query) return;
+    var list = recentLoad().filter(function (q) { return q.toLowerCase() !== query.toLowerCase(); });
+    list.unshift(query);
+    try { localStorage.setItem(RECENT_KEY, JSON.stringify(list.slice(0, RECENT_MAX))); } catch (error) { /* full or off */ }
+  }
+
+  /* ---------- the search page ---------- */
+
+  function searchPage() {
+    var input = $("q");
+    var results = $("results");
+    var state = stateFromUrl();
+    var recentTimer = null;
+    var searchId = "";
+    var searcher = K.createSearcher("", HEADERS, {onSlow: showSlow, onResult: showResult, onError: showError});
+
+    function stateFromUrl() {
+      var params = new URLSearchParams(location.search);
+      return {q: params.get("q") || "", product: params.get("product") || "", category: params.get("category") || ""};
+    }
+
+    function urlFor(s) {
+      var params = new URLSearchParams();
+      if (s.q) params.set("q", s.q);
+      if (s.product) params.set("product", s.product);
+      if (s.category) params.set("category", s.category);
+      var text = params.toString();
+      return location.pathname + (text ? "?" + text : "");
+    }
+
+    function writeUrl(mode) {
+      var url = urlFor(state);
+      if (url === location.pathname + location.search) return;
+      // A new search from an empty box gets its own history entry; the keystrokes after it replace it.
+      if (mode === "push" || (mode === "type" && !stateFromUrl().q)) history.pushState(null, "", url);
+      else history.replaceState(null, "", url);
+    }
+
+    function clearView() {
+      $("status").textContent = "";
+      $("slow").hidden = true;
+      $("message").textContent = "";
+      $("dym").textContent = "";
+      $("empty").textContent = "";
+      $("filters").textContent = "";
+      results.textContent = "";
+    }
+
+    function run(mode) {
+      writeUrl(mode);
+      clearTimeout(recentTimer);
+      if (!state.q.trim()) {
+        searcher.cancel();
+        clearView();
+        showRecent();
+        return;
+      }
+      $("recent").hidden = true;
+      var params = {q: state.q, limit: RESULTS_LIMIT, facets: "true"};
+      if (state.product) params.product = state.product;
+      if (state.category) params.category = state.category;
+      searcher.run(params);
+    }
+
+    function showSlow() {
+      $("slow").hidden = false;
+    }
+
+    function showError(message, status) {
+      clearView();
+      var box = K.el("div", "state state-error");
+      box.setAttribute("role", "alert");
+      if (status) {
+        box.appendChild(K.el("p", "state-title", "The search failed (" + status + ")"));
+        box.appendChild(K.el("p", null, message));
+      } else {
+        box.appendChild(K.el("p", "state-title", "Could not reach the server"));
+        box.appendChild(K.el("p", null, "Check the network connection; the search runs again as you type."));
+      }
+      $("message").appendChild(box);
+      $("status").textContent = "Search failed";
+    }
+
+    function showResult(data, params) {
+      clearView();
+      results.dataset.query = params.q;  // which search the list shows (tests and tools wait for it)
+      searchId = data.search_id || "";
+      $("status").textContent = K.summaryText(data);
+      if (data.did_you_mean) $("dym").appendChild(K.didYouMean(data.did_you_mean, pickSuggestion));
+      if (!data.results.length) $("empty").appendChild(emptyState(data));
+      data.results.forEach(function (hit) {
+        results.appendChild(K.renderHit(hit, {base: "", query: state.q, searchId: searchId}));
+      });
+      renderFacets(data.facets || {});
+      recentTimer = setTimeout(function () { recentSave(state.q); }, RECENT_AFTER_MS);
+    }
+
+    function emptyState(data) {
+      var box = K.el("div", "state state-empty");
+      box.appendChild(K.el("p", "state-title", "No past call matches \u201c" + data.query + "\u201d."));
+      var tips = K.el("ul");
+      tips.appendChild(K.el("li", null, "Try fewer words, or the words the customer used."));
+      tips.appendChild(K.el("li", null, "Product names and error codes work well (e.g. E-1102)."));
+      if (state.product || state.category) {
+        var item = K.el("li");
+        var clear = K.el("a", "clear-filters", "Search all products and categories");
+        clear.href = urlFor({q: state.q});
+        item.appendChild(clear);
+        tips.appendChild(item);
+      }
+      box.appendChild(tips);
+      return box;
+    }
+
+    function renderFacets(facets) {
+      var titles = {product: "Product", category: "Category"};
+      ["product", "category"].forEach(function (name) {
+        var counts = Object.assign({}, facets[name] || {});
+        if (state[name] && !(state[name] in counts)) counts[state[name]] = 0;
+        var values = Object.keys(counts);
+        if (!values.length) return;
+        var section = K.el("section", "facet");
+        section.dataset.facet = name;
+        section.appendChild(K.el("h3", null, titles[name]));
+        var list = K.el("ul");
+        values.forEach(function (value) {
+          var on = state[name] === value;
+          var next = Object.assign({}, state);
+          next[name] = on ? "" : value;
+          var link = K.el("a", "facet-link" + (on ? " active" : ""));
+          link.href = urlFor(next);
+          link.dataset.facet = name;
+          link.dataset.value = value;
+          if (on) link.setAttribute("aria-current", "true");
+          link.appendChild(K.el("span", "facet-name", value));
+          link.appendChild(document.createTextNode(" "));
+          link.appendChild(K.el("span", "count", counts[value]));
+          if (on) {
+            var remove = K.el("span", "facet-remove", " \u00d7");
+            remove.setAttribute("aria-label", "remove filter");
+            link.appendChild(remove);
+          }
+          var item = K.el("li");
+          item.appendChild(link);
+          list.appendChild(item);
+        });
+        section.appendChild(list);
+        $("filters").appendChild(section);
+      });
+    }
+
+    function pickSuggestion(text) {
+      state.q = text;
+      input.value = text;
+      recentSave(text);
+      run("push");
+      input.focus();
+    }
+
+    function showRecent() {
+      var list = $("recent-list");
+      var queries = recentLoad();
+      list.textContent = "";
+      $("recent").hidden = !queries.length || Boolean(input.value.trim());
+      queries.forEach(function (query) {
+        var item = K.el("li");
+        var button = K.el("button", "recent-item", query);
+        button.type = "button";
+        button.addEventListener("click", function () { pickSuggestion(query); });
+        item.appendChild(button);
+        list.appendChild(item);
+      });
+    }
+
+    /* keyboard: the selected hit is the one whose link has focus */
+    function links() {
+      return Array.prototype.slice.call(results.querySelectorAll(".hit-link"));
+    }
+
+    function currentIndex() {
+      return links().indexOf(document.activeElement);
+    }
+
+    function move(step) {
+      var all = links();
+      if (!all.length) return;
+      var next = currentIndex() + step;
+      if (next < 0) {
+        input.focus();
+        return;
+      }
+      all[Math.min(next, all.length - 1)].focus();
+    }
+
+    function copySelected() {
+      var link = document.activeElement;
+      var hit = link && link.closest && link.closest(".hit");
+      if (!hit || !results.contains(hit)) return false;
+      var text = hit.querySelector(".resolution-text");
+      if (!text) {
+        toast("This call has no resolution to copy", true);
+        return true;
+      }
+      var value = text.textContent;
+      if (value.slice(-1) !== "\u2026") {
+        copyText(value, "the resolution of " + hit.dataset.id);
+        return true;
+      }
+      // The list shows at most 600 characters: fetch the whole resolution for the clipboard.
+      fetch("/api/v1/calls/" + encodeURIComponent(hit.dataset.id), {headers: {"Accept": "application/json"}})
+        .then(function (response) { return response.ok ? response.json() : {resolution: value}; })
+        .then(function (call) { return copyText(call.resolution || value, "the resolution of " + hit.dataset.id); });
+      return true;
+    }
+
+    function rememberSelection(link) {
+      var hit = link.closest(".hit");
+      if (hit) history.replaceState({selected: hit.dataset.id}, "", location.href);
+      if (hit) K.sendOpened("", HEADERS, searchId, hit.dataset.id);
+      recentSave(state.q);
+    }
+
+    function restoreSelection() {
+      var selected = history.state && history.state.selected;
+      if (!selected) return;
+      var hit = results.querySelector('.hit[data-id="' + CSS.escape(selected) + '"] .hit-link');
+      if (hit) hit.focus();
+    }
+
+    document.addEventListener("keydown", function (event) {
+      if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+      var typing = isTyping(event.target);
+      var inResults = results.contains(event.target);
+      if (event.key === "/" && !typing) {
+        event.preventDefault();
+        input.focus();
+        input.select();
+      } else if (event.key === "ArrowDown" && (event.target === input || inResults)) {
+        event.preventDefault();
+        move(1);
+      } else if (event.key === "ArrowUp" && inResults) {
+        event.preventDefault();
+        move(-1);
+      } else if (event.key === "Escape" && inResults) {
+        event.preventDefault();
+        input.focus();
+      } else if ((event.key === "c" || event.key === "C") && !typing && inResults) {
+        if (copySelected()) event.preventDefault();
+      }
+    });
+
+    results.addEventListener("click", function (event) {
+      var link = event.target.closest(".hit-link");
+      if (link) rememberSelection(link);
+    });
+    results.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && event.target.classList.contains("hit-link")) rememberSelection(event.target);
+    });
+
+    $("filters").addEventListener("click", function (event) {
+      var link = event.target.closest(".facet-link");
+      if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      event.preventDefault();
+      var name = link.dataset.facet;
+      state[name] = state[name] === link.dataset.value ? "" : link.dataset.value;
+      run("push");
+    });
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest(".clear-filters, #dym .dym-link[href]:not([href='#'])");
+      if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      event.preventDefault();
+      if (link.classList.contains("clear-filters")) {
+        state.product = "";
+        state.category = "";
+        run("push");
+      } else {
+        pickSuggestion(new URL(link.href).searchParams.get("q") || "");
+      }
+    });
+
+    input.addEventListener("input", function () {
+      state.q = input.value;
+      run("type");
+    });
+    $("search-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      state.q = input.value;
+      recentSave(state.q);
+      run("push");
+    });
+    $("recent-clear").addEventListener("click", function () {
+      try { localStorage.removeItem(RECENT_KEY); } catch (error) { /* storage off */ }
+      showRecent();
+      input.focus();
+    });
+
+    window.addEventListener("popstate", function () {
+      state = stateFromUrl();
+      input.value = state.q;
+      run("none");
+    });
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) restoreSelection();
+    });
+
+    // Hidden filter inputs were for the no-JavaScript form; the state object carries them now.
+    Array.prototype.forEach.call(document.querySelectorAll("#search-form input[type=hidden]"), function (node) {
+      node.remove();
+    });
+    if (!state.q.trim()) showRecent();
+    restoreSelection();
+  }
+
+  /* ---------- one call ---------- */
+
+  function callPage() {
+    var article = document.querySelector("article.call");
+    var callId = article.dataset.callId;
+    var query = article.dataset.query || "";
+    var searchId = article.dataset.searchId || "";
+    var solved = $("solved");
+    var copy = $("copy");
+    var resolution = $("resolution");
+    var status = $("solved-status");
+
+    solved.hidden = false;
+    copy.hidden = !resolution.textContent.trim();
+
+    solved.addEventListener("click", function () {
+      solved.disabled = true;
+      status.className = "solved-status";
+      status.textContent = "Recording\u2026";
+      K.sendFeedback("", HEADERS, callId, query, "page", searchId).then(function () {
+        solved.textContent = "\u2713 Marked as solved";
+        status.textContent = query
+          ? "Thanks \u2014 recorded that this call solved \u201c" + query + "\u201d."
+          : "Thanks \u2014 recorded that this call solved the problem.";
+      }, function (error) {
+        solved.disabled = false;
+        status.className = "solved-status state-error";
+        status.textContent = "Could not record it: " + error.message;
+      });
+    });
+
+    function copyResolution() {
+      copyText(resolution.textContent.trim(), "the resolution of " + callId);
+    }
+    copy.addEventListener("click", copyResolution);
+
+    function goBack() {
+      var referrer = document.referrer ? new URL(document.referrer) : null;
+      if (referrer && referrer.origin === location.origin && referrer.pathname === "/" && history.length > 1) {
+        history.back();
+      } else {
+        location.href = $("back").href;
+      }
+    }
+
+    document.addEventListener("keydown", function (event) {
+      if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented || isTyping(event.target)) return;
+      if (event.key === "Escape") {
+        event.preventDefault();
+        goBack();
+      } else if (event.key === "/") {
+        event.preventDefault();
+        location.href = $("back").href;
+      } else if ((event.key === "c" || event.key === "C") && resolution.textContent.trim()) {
+        event.preventDefault();
+        copyResolution();
+      }
+    });
+    if (query) recentSave(query);
+  }
+
+  var page = document.body.dataset.page;
+  if (page === "search") searchPage();
+  else if (page === "call") callPage();
+}());

@@ -1,0 +1,54 @@
+"""Team leads' sign-in: a write key, exchanged for a signed session cookie, guards their views."""
+
+import hmac
+import secrets
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+
+from app.auth import role_of
+
+bp = Blueprint("team_lead", __name__, url_prefix="/lead")
+
+
+def team_lead_required():
+    """``before_request`` guard: a signed-in team lead, or a bearer write key (CSV clients)."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer ") and role_of(header[7:].strip()) == "write":
+        return None
+    if session.get("lead_role") != "write":
+        return redirect(url_for("team_lead.login_form", next=request.full_path))
+    return None
+
+
+def check_form_token():
+    """Refuse a form post without this session's token (cross-site request forgery)."""
+    if not hmac.compare_digest(request.form.get("csrf", ""), session.get("csrf", "") or "-"):
+        abort(400, "the form has expired: reload the page and try again")
+
+
+@bp.get("/login")
+def login_form():
+    """Ask for a write key."""
+    return render_template("lead/login.html", message="", next=request.args.get("next", ""))
+
+
+@bp.post("/login")
+def login():
+    """Sign in with a write key (only the role is kept, in the signed session cookie)."""
+    key = request.form.get("key", "").strip()
+    if not key or role_of(key) != "write":
+        return render_template("lead/login.html", message="That key is not a valid write key.",
+                               next=request.form.get("next", "")), 401
+    session.clear()
+    session["lead_role"] = "write"
+    session["csrf"] = secrets.token_urlsafe(16)
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith(("/analytics", "/escalations")) else url_for("analytics.dashboard"))
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out."""
+    check_form_token()
+    session.clear()
+    return redirect(url_for("team_lead.login_form"))

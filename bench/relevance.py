@@ -1,0 +1,377 @@
+"""Relevance benchmark (issue #3): how often the product ranks the right past call first.
+
+Builds a knowledge base from the real corpora (``bench.corpora.all_calls``) through the
+product's own path (validate, store upsert, ``indexer.build.rebuild``) in a temporary data
+folder, then scores :class:`app.search.SearchService` with typo, sound-alike and synonym
+suggestions on, a plain Whoosh BM25 baseline (``bench.baselines.WhooshBaseline``) and the
+product with its suggestions off, on the same records and queries:
+
+- query sets: StackFAQ rephrasings, GitBugs "find the duplicate" (the reporting issue is
+  dropped from its own ranking), Microsoft error messages;
+- variants: ``clean``; ``typos`` (real codespell misspellings, ``bench.perturb.inject_typos``);
+  ``british`` (``bench.perturb.britishise``). A perturbed variant holds only the queries the
+  perturbation changed, and its ratio compares them with the same queries unperturbed;
+- splits: ``tune``, ``held_out`` (``bench.corpora.split_queries``) and ``all``.
+
+Run ``python -m bench.relevance`` (1–3 minutes); ``--limit-queries 50`` for a quick look.
+"""
+
+import argparse
+import hashlib
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from app.search import InvalidSearchError, SearchService
+from app.services import SynonymsFile
+from app.vocabulary import VocabularyCache
+from bench import corpora, perturb
+from bench.baselines import WhooshBaseline
+from bench.report import RESULTS_DIR, environment, format_table, latency_summary, ratio, write_json
+from indexer.build import rebuild
+from indexer.context import open_knowledge_base
+from indexer.records import validate_record
+
+QUERY_SETS = {
+    "stackfaq": corpora.stackfaq_queries,
+    "gitbugs": corpora.gitbugs_queries,
+    "ms_errors": corpora.ms_error_queries,
+}
+VARIANTS = ("clean", "typos", "british")
+SPLITS = ("tune", "held_out", "all")
+ENGINES = ("product", "plain", "baseline")
+TOP_K = 10
+# The issue's targets: perturbed MRR against the same queries clean, and the product against the baseline.
+TARGETS = {"typos": 0.95, "british": 0.98, "baseline": 1.0}
+# Generous: the benchmark scores the ranking, not the time limit.
+TIME_LIMIT_MS = 60_000
+CHUNK = 100
+
+
+def log(message, started=[time.perf_counter()]):  # noqa: B006 - the default is the run's start time
+    """Print a progress line with the seconds since the run started (stderr)."""
+    print(f"[{time.perf_counter() - started[0]:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def build_product_kb(records, folder, procs=None):
+    """Store and index call records in ``folder`` the way ``python -m indexer import`` does.
+
+    :param records: raw call records.
+    :param folder: an empty data folder (a Path).
+    :param procs: indexing processes for the rebuild; by default 2, as the CLI uses for a
+        first import, or 1 for under 1,000 records, where starting processes costs more.
+    :returns: ``(knowledge_base, seconds)``; close the knowledge base when done.
+    :raises InvalidCallRecordError: when a record is refused.
+    """
+    started = time.perf_counter()
+    if procs is None:
+        procs = 2 if len(records) >= 1000 else 1
+    kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(folder), "KB_DATABASE_URL": ""})
+    kb.store.upsert([validate_record(record) for record in records], actor="bench")
+    rebuild(kb.store, kb.home, procs=procs)
+    return kb, time.perf_counter() - started
+
+
+def sample_queries(queries, limit):
+    """At most ``limit`` queries, chosen by a hash of the qid so every run picks the same ones."""
+    if limit is None or len(queries) <= limit:
+        return list(queries)
+    return sorted(queries, key=lambda q: hashlib.sha256(q.qid.encode()).digest())[:limit]
+
+
+def query_variants(queries):
+    """Every (variant, query, text) to run: all queries clean, then those each perturbation changes.
+
+    :param queries: ``BenchQuery`` items.
+    :returns: a list of ``(variant, query, text)``.
+    """
+    misspellings, us_to_uk = perturb.load_misspellings(), perturb.load_us_to_uk()
+    runs = [("clean", query, query.text) for query in queries]
+    for query in queries:
+        typo_text = perturb.inject_typos(query.text, misspellings, query.qid)
+        if typo_text is not None:
+            runs.append(("typos", query, typo_text))
+    for query in queries:
+        british_text = perturb.britishise(query.text, us_to_uk)
+        if british_text is not None:
+            runs.append(("british", query, british_text))
+    return runs
+
+
+def score_ranking(ranked, relevant):
+    """Reciprocal rank and recall of one ranking.
+
+    :param ranked: ids, best first (at most ``TOP_K`` are looked at).
+    :param relevant: the set of relevant ids.
+    :returns: ``{"rank", "rr", "r1", "r5", "r10"}``; ``rank`` is None when nothing relevant is in the top 10.
+    """
+    ranked = ranked[:TOP_K]
+    rank = next((position for position, call_id in enumerate(ranked, 1) if call_id in relevant), None)
+    scores = {"rank": rank, "rr": 1 / rank if rank else 0.0}
+    for k in (1, 5, 10):
+        scores[f"r{k}"] = len(relevant.intersection(ranked[:k])) / len(relevant)
+    return scores
+
+
+def product_searcher(service):
+    """``search(text, limit) -> ids`` over a :class:`SearchService`; an empty query finds nothing."""
+
+    def search(text, limit):
+        try:
+            return [hit["id"] for hit in service.search(text, limit=limit).hits]
+        except InvalidSearchError:
+            return []
+
+    return search
+
+
+def run_one(search, text, query):
+    """Run one query on one engine, timed, with the query's excluded ids dropped.
+
+    :returns: (scores from :func:`score_ranking`, seconds).
+    """
+    started = time.perf_counter()
+    ids = search(text, min(50, TOP_K + len(query.exclude_ids)))
+    seconds = time.perf_counter() - started
+    ranked = [call_id for call_id in ids if call_id not in query.exclude_ids]
+    return score_ranking(ranked, query.relevant_ids), seconds
+
+
+_ENGINES = {}
+
+
+def open_engines(data_folder, baseline_folder, with_plain):
+    """Open the searchers over indexes already built, warmed up.
+
+    :param data_folder: the product's data folder.
+    :param baseline_folder: the baseline's index folder.
+    :param with_plain: also open the product with its suggestions off.
+    :returns: ``(engines, close)``: name → ``search(text, limit)``, and a function releasing them.
+    """
+    kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(data_folder), "KB_DATABASE_URL": ""})
+    services = {"product": SearchService(kb.home, VocabularyCache(), SynonymsFile(), time_limit_ms=TIME_LIMIT_MS)}
+    if with_plain:
+        services["plain"] = SearchService(kb.home, None, None, time_limit_ms=TIME_LIMIT_MS)
+    baseline = WhooshBaseline(baseline_folder).open()
+    engines = {name: product_searcher(service) for name, service in services.items()}
+    engines["baseline"] = baseline.search
+    for search in engines.values():  # warm: the vocabulary is built on the first search
+        search("printer offline", TOP_K)
+
+    def close():
+        for service in services.values():
+            service.searcher().close()
+        baseline.close()
+        kb.close()
+
+    return engines, close
+
+
+def _start_worker(data_folder, baseline_folder, with_plain):
+    # Each process opens its own searchers: Whoosh file handles must not cross a fork.
+    _ENGINES.update(open_engines(data_folder, baseline_folder, with_plain)[0])
+
+
+def _evaluate_chunk(chunk):
+    return [evaluate_run(_ENGINES, *item) for item in chunk]
+
+
+def evaluate_run(engines, set_name, variant, query, text, split):
+    """Score one query text on every engine.
+
+    :returns: a dict with the query, its split and each engine's scores and seconds.
+    """
+    row = {"qid": query.qid, "set": set_name, "variant": variant, "split": split, "text": text}
+    for name, search in engines.items():
+        row[name], row[f"{name}_s"] = run_one(search, text, query)
+    return row
+
+
+def evaluate(runs, data_folder, baseline_folder, with_plain, jobs):
+    """Score every run on every engine, in ``jobs`` processes.
+
+    :param runs: ``(set_name, variant, query, text, split)`` items.
+    :returns: one dict per run (see :func:`evaluate_run`), in the order of ``runs``.
+    """
+    chunks = [runs[start : start + CHUNK] for start in range(0, len(runs), CHUNK)]
+    rows = []
+    if jobs <= 1:
+        engines, close = open_engines(data_folder, baseline_folder, with_plain)
+        try:
+            for chunk in chunks:
+                rows += [evaluate_run(engines, *item) for item in chunk]
+                log(f"scored {len(rows)}/{len(runs)} queries")
+        finally:
+            close()
+        return rows
+    context = multiprocessing.get_context("fork")
+    with context.Pool(jobs, _start_worker, (data_folder, baseline_folder, with_plain)) as pool:
+        for chunk_rows in pool.imap(_evaluate_chunk, chunks):
+            rows += chunk_rows
+            log(f"scored {len(rows)}/{len(runs)} queries")
+    return rows
+
+
+def _mean(values):
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def summarize(rows, set_name, split, variant, clean_by_qid, engines=ENGINES):
+    """One line of the table: metrics of the rows of a (set, split, variant)."""
+    chosen = [row for row in rows if (set_name == "all" or row["set"] == set_name)
+              and (split == "all" or row["split"] == split) and row["variant"] == variant]
+    if not chosen:
+        return None
+    line = {"set": set_name, "split": split, "variant": variant, "n": len(chosen)}
+    for engine in engines:
+        line[f"{engine}_mrr"] = _mean([row[engine]["rr"] for row in chosen])
+    for k in (1, 5, 10):
+        line[f"product_r{k}"] = _mean([row["product"][f"r{k}"] for row in chosen])
+    line["vs_baseline"] = ratio(line["product_mrr"], line["baseline_mrr"])
+    if variant != "clean":
+        same = [clean_by_qid[(row["set"], row["qid"])] for row in chosen]
+        line["clean_mrr_same"] = _mean([row["product"]["rr"] for row in same])
+        line["vs_clean"] = ratio(line["product_mrr"], line["clean_mrr_same"])
+        line["baseline_vs_clean"] = ratio(line["baseline_mrr"], _mean([row["baseline"]["rr"] for row in same]))
+    for engine in engines:
+        timing = latency_summary([row[f"{engine}_s"] for row in chosen])
+        line[f"{engine}_p50_ms"], line[f"{engine}_p95_ms"] = timing["p50_ms"], timing["p95_ms"]
+    return line
+
+
+def summary_lines(rows, set_names, engines=ENGINES):
+    """Every table line: per split, per set (then all sets together), per variant."""
+    clean_by_qid = {(row["set"], row["qid"]): row for row in rows if row["variant"] == "clean"}
+    lines = []
+    for split in SPLITS:
+        for set_name in [*set_names, "all"] if len(set_names) > 1 else set_names:
+            for variant in VARIANTS:
+                line = summarize(rows, set_name, split, variant, clean_by_qid, engines)
+                if line is not None:
+                    lines.append(line)
+    return lines
+
+
+def check_targets(lines):
+    """The issue's targets on the ``all`` split of each set: met or not.
+
+    :returns: a list of ``{"set", "target", "value", "threshold", "met"}``.
+    """
+    checks = []
+    for line in lines:
+        if line["split"] != "all":
+            continue
+        if line["variant"] == "clean":
+            name, value, threshold = "product MRR / baseline MRR", line["vs_baseline"], TARGETS["baseline"]
+        else:
+            name, value, threshold = f"{line['variant']} MRR / clean MRR", line["vs_clean"], TARGETS[line["variant"]]
+        checks.append({"set": line["set"], "target": name, "value": value, "threshold": threshold,
+                       "met": value is not None and value >= threshold})
+    return checks
+
+
+TABLE_COLUMNS = (
+    ("set", "set"), ("split", "split"), ("variant", "variant"), ("n", "n"),
+    ("product_mrr", "MRR@10"), ("product_r1", "R@1"), ("product_r5", "R@5"), ("product_r10", "R@10"),
+    ("plain_mrr", "plain MRR"), ("baseline_mrr", "base MRR"), ("vs_baseline", "prod/base"),
+    ("clean_mrr_same", "clean MRR same q"), ("vs_clean", "ratio vs clean"), ("baseline_vs_clean", "base ratio"),
+    ("product_p50_ms", "prod p50 ms"), ("product_p95_ms", "prod p95 ms"),
+    ("plain_p95_ms", "plain p95 ms"), ("baseline_p50_ms", "base p50 ms"), ("baseline_p95_ms", "base p95 ms"),
+)
+
+
+def run(calls, query_sets, workdir, limit_queries=None, with_plain=False, jobs=1):
+    """Build the product and baseline indexes over ``calls`` and score every query set.
+
+    :param calls: raw call records.
+    :param query_sets: set name → list of ``BenchQuery``.
+    :param workdir: an empty folder (a Path) for the data folder and the baseline index.
+    :param limit_queries: at most this many queries per set (chosen by qid hash), or None for all.
+    :param with_plain: also score the product with typo, sound-alike and synonym suggestions off.
+    :param jobs: processes scoring queries (each on its own core).
+    :returns: the results as a JSON-ready dict (``lines``, ``targets``, ``queries``, ``build``).
+    """
+    kb, product_seconds = build_product_kb(calls, workdir / "kb")
+    kb.close()
+    log(f"product knowledge base: {len(calls)} calls stored and indexed in {product_seconds:.1f} s")
+    started = time.perf_counter()
+    WhooshBaseline(workdir / "baseline").build(calls)
+    baseline_seconds = time.perf_counter() - started
+    log(f"baseline index built in {baseline_seconds:.1f} s")
+    runs = []
+    for set_name, queries in query_sets.items():
+        queries = sample_queries(queries, limit_queries)
+        tune, _ = corpora.split_queries(queries)
+        tune_ids = {query.qid for query in tune}
+        runs += [(set_name, variant, query, text, "tune" if query.qid in tune_ids else "held_out")
+                 for variant, query, text in query_variants(queries)]
+    log(f"scoring {len(runs)} query texts in {jobs} process(es)")
+    rows = evaluate(runs, workdir / "kb", workdir / "baseline", with_plain, jobs)
+    engines = [engine for engine in ENGINES if engine != "plain" or with_plain]
+    lines = summary_lines(rows, list(query_sets), engines)
+    return {
+        "build": {"calls": len(calls), "product_seconds": round(product_seconds, 2),
+                  "baseline_seconds": round(baseline_seconds, 2)},
+        "jobs": jobs,
+        "lines": lines,
+        "targets": check_targets(lines),
+        "queries": rows,
+    }
+
+
+def print_results(results):
+    """Print the table and the targets."""
+    print(format_table(TABLE_COLUMNS, results["lines"]))
+    print()
+    print("MRR@10, R@k, prod p50/p95: the product with typo, sound-alike and synonym suggestions on; "
+          "plain = the product with them off (--plain);")
+    print("base = plain Whoosh BM25 (StandardAnalyzer, catch-all, OR); ratio vs clean = this variant's MRR / "
+          "the same queries' clean MRR; times are per search, hits with snippets included for the product.")
+    for check in results["targets"]:
+        verdict = "met" if check["met"] else "NOT met"
+        print(f"target {check['set']:<9} {check['target']:<28} {check['value']} (≥ {check['threshold']}): {verdict}")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench.relevance", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sets", default=",".join(QUERY_SETS),
+                        help=f"comma-separated query sets (default: all of {', '.join(QUERY_SETS)})")
+    parser.add_argument("--limit-queries", type=int, default=None, metavar="N",
+                        help="at most N queries per set, the same ones every run")
+    parser.add_argument("--json", type=Path, default=RESULTS_DIR / "relevance.json", metavar="PATH",
+                        help="where to write the results (default: bench/results/relevance.json)")
+    parser.add_argument("--plain", action="store_true",
+                        help="also score the product with its suggestions off (doubles the run time)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="processes scoring queries (default: one per CPU)")
+    args = parser.parse_args(argv)
+    args.sets = [name.strip() for name in args.sets.split(",") if name.strip()]
+    unknown = [name for name in args.sets if name not in QUERY_SETS]
+    if unknown or not args.sets:
+        parser.error(f"--sets: unknown set(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(QUERY_SETS)}")
+    if args.limit_queries is not None and args.limit_queries < 1:
+        parser.error("--limit-queries must be 1 or more")
+    return args
+
+
+def main(argv=None):
+    """Run the benchmark from the command line; returns the exit status."""
+    args = parse_args(argv)
+    started = time.perf_counter()
+    calls = corpora.all_calls()
+    query_sets = {name: QUERY_SETS[name]() for name in args.sets}
+    with tempfile.TemporaryDirectory(prefix="kb-relevance-") as workdir:
+        results = run(calls, query_sets, Path(workdir), args.limit_queries, args.plain, max(1, args.jobs))
+    results["environment"] = environment()
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    print_results(results)
+    path = write_json(results, args.json)
+    print(f"\nwrote {path} in {results['seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

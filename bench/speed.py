@@ -1,0 +1,466 @@
+"""Speed benchmark (issue #5): import throughput, index size, search latency, HTTP load, freshness.
+
+On a deterministic synthetic knowledge base of N calls (``bench.synthetic``), in one run:
+
+1. import throughput through the real CLI (``python -m indexer import FILE`` in a
+   subprocess), and the size of the store and the index on disk;
+2. search latency in-process with every analysis feature on (``SearchService`` as the
+   server builds it, warm), next to plain Whoosh BM25 and SQLite FTS5 on the same calls
+   and the same agent queries (``bench.baselines``);
+3. the real server under gunicorn (2 workers) over loopback: throughput and latency with
+   1, 4 and 16 keep-alive clients, and RSS per worker;
+4. freshness: how long after ``POST /api/v1/calls`` returns a search finds the new call,
+   while another client keeps searching.
+
+Run ``python -m bench.speed`` (N = 10,000, about 3 minutes) or ``--n 100000``.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+from app.search import SearchService
+from app.services import SynonymsFile
+from app.settings import SETTINGS_BY_NAME
+from app.vocabulary import VocabularyCache
+from bench import synthetic
+from bench.baselines import Fts5Baseline, WhooshBaseline
+from bench.report import RESULTS_DIR, environment, format_table, latency_summary, ratio, write_json
+from indexer.context import open_knowledge_base
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+WRITE_KEY = "bench-write-key"
+WARMUP_QUERIES = 20
+SERVER_START_TIMEOUT_S = 600
+
+
+def log(message, started=[time.perf_counter()]):  # noqa: B006 - the default is the run's start time
+    """Print a progress line with the seconds since the run started (stderr)."""
+    print(f"[{time.perf_counter() - started[0]:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def folder_bytes(path):
+    """The total size of the files under ``path``."""
+    path = Path(path)
+    if path.is_file():
+        return path.stat().st_size
+    return sum(item.stat().st_size for item in path.rglob("*") if item.is_file())
+
+
+def _mb(size):
+    return round(size / 1e6, 1)
+
+
+def import_with_cli(jsonl, data_folder):
+    """Import a JSON Lines file with ``python -m indexer import`` in a fresh process.
+
+    :returns: ``{"seconds", "output", "store_mb", "index_mb"}``.
+    :raises RuntimeError: when the command fails.
+    """
+    env = {**os.environ, "KB_DATA_DIR": str(data_folder), "KB_DATABASE_URL": ""}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "indexer", "import", str(jsonl)], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU time of the CLI and its indexing processes: a fairer figure than wall time on a busy machine.
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    if done.returncode != 0:
+        raise RuntimeError(f"indexer import failed ({done.returncode}): {done.stderr[-2000:]}")
+    index_dir = (data_folder / "index" / (data_folder / "index" / "CURRENT").read_text().strip())
+    store = sum(folder_bytes(p) for p in data_folder.glob("calls.db*"))
+    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "output": done.stdout.strip(), "store_mb": _mb(store),
+            "index_mb": _mb(folder_bytes(index_dir))}
+
+
+def time_queries(search, queries):
+    """Run ``search(text)`` for each query after a warm-up; returns the seconds of each."""
+    for _, text in queries[:WARMUP_QUERIES]:
+        search(text)
+    seconds = []
+    for _, text in queries:
+        started = time.perf_counter()
+        search(text)
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def product_in_process(data_folder, queries):
+    """Latency of ``SearchService.search`` with every analysis feature on, as the server runs it.
+
+    :returns: ``{"all": summary, "clean"/"typo"/"british": summary, "timed_out": count}``.
+    """
+    kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(data_folder), "KB_DATABASE_URL": ""})
+    service = SearchService(kb.home, VocabularyCache(), SynonymsFile(),
+                            time_limit_ms=SETTINGS_BY_NAME["KB_SEARCH_TIME_LIMIT_MS"].default)
+    timed_out = []
+
+    def search(text):
+        timed_out.append(service.search(text).timed_out)
+
+    try:
+        seconds = time_queries(search, queries)
+    finally:
+        service.searcher().close()
+        kb.close()
+    result = {"all": latency_summary(seconds), "timed_out": sum(timed_out[WARMUP_QUERIES:])}
+    for kind in ("clean", "typo", "british"):
+        result[kind] = latency_summary([s for s, (k, _) in zip(seconds, queries) if k == kind])
+    return result
+
+
+def baseline_runs(records, workdir, queries):
+    """Build the Whoosh and FTS5 baselines over ``records`` and time the same queries.
+
+    :returns: name → ``{"build_seconds", "calls_per_s", "size_mb", "latency"}``.
+    """
+    results = {}
+    for baseline in (WhooshBaseline(workdir / "whoosh"), Fts5Baseline(workdir / "fts5.db")):
+        started = time.perf_counter()
+        baseline.build(records)
+        seconds = time.perf_counter() - started
+        latency = latency_summary(time_queries(lambda text, b=baseline: b.search(text, 10), queries))
+        baseline.close()
+        results[baseline.name] = {"build_seconds": round(seconds, 2), "calls_per_s": round(len(records) / seconds),
+                                  "size_mb": _mb(folder_bytes(baseline.path if baseline.name == "fts5"
+                                                              else baseline.folder)), "latency": latency}
+        log(f"{baseline.name} baseline: built in {seconds:.1f} s, p95 {latency['p95_ms']} ms")
+    return results
+
+
+class Server:
+    """The real app under gunicorn on a free loopback port; stop it with :meth:`stop`."""
+
+    def __init__(self, data_folder, workers=2):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), "KB_DATA_DIR": str(data_folder),
+               "KB_DATABASE_URL": "", "KB_API_KEYS": WRITE_KEY, "KB_SEARCH_KEY_REQUIRED": "false",
+               "KB_LOAD_SAMPLE": "false", "WEB_CONCURRENCY": str(workers)}
+        self.log_file = tempfile.TemporaryFile()
+        self.process = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+                                        cwd=ROOT, env=env, stdout=self.log_file, stderr=subprocess.STDOUT)
+        self._wait_ready(workers)
+
+    def _wait_ready(self, workers):
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}: {self.output()}")
+            try:
+                status, _ = request(self.connection(), "GET", "/healthz")
+                if status == 200 and len(self.worker_pids()) == workers:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not answer /healthz in {SERVER_START_TIMEOUT_S} s: {self.output()}")
+
+    def output(self):
+        """The server's log so far (the last 2,000 characters)."""
+        self.log_file.seek(0)
+        return self.log_file.read().decode("utf-8", "replace")[-2000:]
+
+    def connection(self):
+        """A new keep-alive connection to the server."""
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+
+    def worker_pids(self):
+        """The pids of the gunicorn workers (children of the master)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return [int(pid) for pid in children.read_text().split()]
+        except OSError:
+            return []
+
+    def worker_rss_mb(self):
+        """Resident memory of each worker, in MB, from ``/proc/<pid>/status``."""
+        sizes = {}
+        for pid in self.worker_pids():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        sizes[pid] = round(int(line.split()[1]) / 1024, 1)
+            except OSError:
+                continue
+        return sizes
+
+    def stop(self):
+        """Stop gunicorn (SIGTERM to the master, which stops its workers)."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log_file.close()
+
+
+def request(connection, method, path, body=None, headers=None):
+    """Send one request on ``connection``; returns ``(status, parsed JSON body)``."""
+    payload = None if body is None else json.dumps(body).encode("utf-8")
+    all_headers = {"Content-Type": "application/json"} if payload is not None else {}
+    connection.request(method, path, body=payload, headers={**all_headers, **(headers or {})})
+    response = connection.getresponse()
+    data = response.read()
+    return response.status, json.loads(data) if data else None
+
+
+def search_path(text, limit=10):
+    """The API path of a search."""
+    return "/api/v1/search?" + urllib.parse.urlencode({"q": text, "limit": limit})
+
+
+def http_load(server, queries, clients, max_requests, max_seconds):
+    """Run ``clients`` threads, each on its own keep-alive connection, through the query list.
+
+    Stops after ``max_requests`` requests in all or ``max_seconds``, whichever comes first.
+
+    :returns: a latency summary plus ``clients``, ``requests_per_s``, ``errors``, ``seconds``.
+    """
+    lock, counter, latencies, errors = threading.Lock(), [0], [], []
+    deadline = time.perf_counter() + max_seconds
+
+    def client():
+        connection = server.connection()
+        while time.perf_counter() < deadline:
+            with lock:
+                number = counter[0]
+                if number >= max_requests:
+                    break
+                counter[0] += 1
+            _, text = queries[number % len(queries)]
+            started = time.perf_counter()
+            try:
+                status, _ = request(connection, "GET", search_path(text))
+            except (OSError, http.client.HTTPException) as error:
+                errors.append(repr(error))
+                connection.close()
+                connection = server.connection()
+                continue
+            took = time.perf_counter() - started
+            with lock:
+                latencies.append(took)
+                if status != 200:
+                    errors.append(f"HTTP {status}")
+        connection.close()
+
+    threads = [threading.Thread(target=client, name=f"client-{n}") for n in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    return {**latency_summary(latencies), "clients": clients, "seconds": round(seconds, 2),
+            "requests_per_s": round(len(latencies) / seconds, 1), "errors": len(errors),
+            "first_errors": errors[:3]}
+
+
+def freshness(server, queries, writes, max_wait_s=10.0):
+    """How long after a write returns a search finds the new call, while another client searches.
+
+    Each write is a call with a word of its own; the gap is measured from the write's
+    response to the first search response listing the call.
+
+    :returns: summaries of the write latency and the gap, and how many were found on the first search.
+    """
+    stop = threading.Event()
+
+    def background():
+        connection, number = server.connection(), 0
+        while not stop.is_set():
+            request(connection, "GET", search_path(queries[number % len(queries)][1]))
+            number += 1
+        connection.close()
+
+    searcher = threading.Thread(target=background, name="background-searches")
+    searcher.start()
+    writer, reader = server.connection(), server.connection()
+    auth = {"Authorization": f"Bearer {WRITE_KEY}"}
+    write_seconds, gaps, first_try, missing = [], [], 0, 0
+    run_tag = f"{os.getpid()}{int(time.time())}"
+    try:
+        for number in range(writes):
+            word = f"freshq{run_tag}x{number}"
+            call = {"id": f"FRESH-{run_tag}-{number}", "title": f"Headset {word} drops calls",
+                    "problem": f"The {word} headset drops every call after a minute.",
+                    "resolution": "Updated the dongle firmware."}
+            started = time.perf_counter()
+            status, body = request(writer, "POST", "/api/v1/calls", call, auth)
+            returned = time.perf_counter()
+            if status not in (200, 201):
+                raise RuntimeError(f"POST /api/v1/calls answered {status}: {body}")
+            write_seconds.append(returned - started)
+            tries = 0
+            while True:
+                tries += 1
+                _, found = request(reader, "GET", search_path(word, 5))
+                if any(hit["id"] == call["id"] for hit in found["results"]):
+                    gaps.append(time.perf_counter() - returned)
+                    first_try += tries == 1
+                    break
+                if time.perf_counter() - returned > max_wait_s:
+                    missing += 1
+                    break
+    finally:
+        stop.set()
+        searcher.join()
+        writer.close()
+        reader.close()
+    return {"writes": writes, "write": latency_summary(write_seconds), "gap": latency_summary(gaps),
+            "found_on_first_search": first_try, "not_found_within_s": missing, "max_wait_s": max_wait_s}
+
+
+def run(n, workdir, seed=synthetic.DEFAULT_SEED, query_count=300, concurrency=(1, 4, 16), http_requests=400,
+        http_seconds=20.0, writes=50):
+    """The whole benchmark over ``n`` synthetic calls in ``workdir``.
+
+    :returns: the results as a JSON-ready dict.
+    """
+    jsonl = workdir / "calls.jsonl"
+    started = time.perf_counter()
+    records = synthetic.write_calls(n, jsonl, seed)
+    queries = synthetic.agent_queries(records, query_count, seed)
+    log(f"generated {n} calls and {len(queries)} queries in {time.perf_counter() - started:.1f} s")
+    data_folder = workdir / "kb"
+    imported = import_with_cli(jsonl, data_folder)
+    imported["calls_per_s"] = round(n / imported["seconds"])
+    log(f"imported with the CLI: {imported['output']} ({imported['calls_per_s']} calls/s)")
+    product = product_in_process(data_folder, queries)
+    log(f"product in-process: p95 {product['all']['p95_ms']} ms")
+    baselines = baseline_runs(records, workdir, queries)
+    del records
+    server = Server(data_folder)
+    try:
+        log(f"gunicorn up on port {server.port}, workers {server.worker_pids()}")
+        rss_idle = server.worker_rss_mb()
+        load = []
+        for clients in concurrency:
+            load.append(http_load(server, queries, clients, http_requests, http_seconds))
+            log(f"HTTP, {clients} clients: {load[-1]['requests_per_s']} req/s, p95 {load[-1]['p95_ms']} ms")
+        rss_loaded = server.worker_rss_mb()
+        fresh = freshness(server, queries, writes) if writes else None
+        if fresh:
+            log(f"freshness: gap p95 {fresh['gap']['p95_ms']} ms")
+    finally:
+        server.stop()
+    return {"n": n, "seed": seed, "queries": len(queries),
+            "query_kinds": {k: sum(1 for kind, _ in queries if kind == k) for k in ("clean", "typo", "british")},
+            "import": imported, "product": product, "baselines": baselines, "http": load,
+            "worker_rss_mb": {"idle": rss_idle, "after_load": rss_loaded}, "freshness": fresh}
+
+
+TABLE_COLUMNS = (("what", "measure"), ("n", "n"), ("rate", "req/s or calls/s"), ("p50_ms", "p50 ms"),
+                 ("p95_ms", "p95 ms"), ("p99_ms", "p99 ms"), ("vs_whoosh", "p95 / Whoosh p95"),
+                 ("vs_fts5", "p95 / FTS5 p95"), ("note", "note"))
+
+
+def table_rows(results):
+    """The lines of the printed table."""
+    whoosh = results["baselines"]["whoosh"]["latency"]["p95_ms"]
+    fts5 = results["baselines"]["fts5"]["latency"]["p95_ms"]
+
+    def line(what, summary, rate=None, note="", compare=True):
+        row = {"what": what, "n": summary["n"], "rate": rate, "p50_ms": summary["p50_ms"],
+               "p95_ms": summary["p95_ms"], "p99_ms": summary["p99_ms"], "note": note}
+        if compare:
+            row.update(vs_whoosh=ratio(summary["p95_ms"], whoosh), vs_fts5=ratio(summary["p95_ms"], fts5))
+        return row
+
+    imported, product = results["import"], results["product"]
+    rows = [{"what": "import, product CLI (calls/s)", "n": results["n"], "rate": imported["calls_per_s"],
+             "note": f"{imported['seconds']} s wall incl. start-up, {imported.get('cpu_seconds')} s CPU; store {imported['store_mb']} MB, "
+                     f"index {imported['index_mb']} MB"}]
+    for name in ("whoosh", "fts5"):
+        base = results["baselines"][name]
+        rows.append({"what": f"build, {name} baseline (calls/s)", "n": results["n"], "rate": base["calls_per_s"],
+                     "note": f"{base['size_mb']} MB"})
+    mean = product["all"]["mean_ms"]
+    rows.append(line("search, product in-process", product["all"], round(1000 / mean, 1) if mean else None,
+                     f"{product['timed_out']} hit the time limit"))
+    for kind in ("clean", "typo", "british"):
+        if product[kind]["n"]:
+            rows.append(line(f"  … {kind} queries", product[kind]))
+    for name in ("whoosh", "fts5"):
+        latency = results["baselines"][name]["latency"]
+        rows.append(line(f"search, {name} baseline", latency, round(1000 / latency["mean_ms"], 1)))
+    for load in results["http"]:
+        rows.append(line(f"HTTP, {load['clients']} client(s), 2 workers", load, load["requests_per_s"],
+                         f"{load['errors']} errors"))
+    fresh = results["freshness"]
+    if fresh:
+        rows.append(line("write → searchable gap", fresh["gap"], None,
+                         f"{fresh['found_on_first_search']}/{fresh['writes']} on 1st search, "
+                         f"{fresh['not_found_within_s']} missing", compare=False))
+        rows.append(line("  … POST /api/v1/calls", fresh["write"], compare=False))
+    rss = results["worker_rss_mb"]
+    rows.append({"what": "worker RSS MB (idle → after load)", "n": len(rss["after_load"]),
+                 "note": ", ".join(f"{rss['idle'].get(pid, '?')} → {mb}" for pid, mb in rss["after_load"].items())})
+    return rows
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench.speed", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=10_000, help="synthetic calls (default 10000)")
+    parser.add_argument("--seed", type=int, default=synthetic.DEFAULT_SEED)
+    parser.add_argument("--queries", type=int, default=300, help="agent queries timed in-process (default 300)")
+    parser.add_argument("--concurrency", default="1,4,16", help="HTTP client counts (default 1,4,16)")
+    parser.add_argument("--http-requests", type=int, default=400, help="requests per concurrency level at most")
+    parser.add_argument("--http-seconds", type=float, default=20.0, help="seconds per concurrency level at most")
+    parser.add_argument("--writes", type=int, default=50, help="writes timed for freshness (0 to skip)")
+    parser.add_argument("--json", type=Path, default=None, metavar="PATH",
+                        help="where to write the results (default: bench/results/speed-N.json)")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="keep the generated data here instead of a temporary folder")
+    args = parser.parse_args(argv)
+    try:
+        args.concurrency = tuple(int(c) for c in args.concurrency.split(",") if c.strip())
+    except ValueError:
+        parser.error(f"--concurrency must be comma-separated whole numbers, e.g. 1,4,16, not {args.concurrency!r}")
+    if args.n < 1 or args.queries < 1 or not args.concurrency or min(args.concurrency) < 1:
+        parser.error("--n, --queries and every --concurrency value must be 1 or more")
+    if args.n >= 1_000_000:
+        print("note: 1,000,000 calls take hours of indexing on 2 cores", file=sys.stderr)
+    return args
+
+
+def main(argv=None):
+    """Run the benchmark from the command line; returns the exit status."""
+    args = parse_args(argv)
+    started = time.perf_counter()
+    options = {"seed": args.seed, "query_count": args.queries, "concurrency": args.concurrency,
+               "http_requests": args.http_requests, "http_seconds": args.http_seconds, "writes": args.writes}
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        results = run(args.n, args.workdir, **options)
+    else:
+        with tempfile.TemporaryDirectory(prefix="kb-speed-") as workdir:
+            results = run(args.n, Path(workdir), **options)
+    results["environment"] = environment()
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    print(format_table(TABLE_COLUMNS, table_rows(results)))
+    kinds = results["query_kinds"]
+    print(f"\n{results['queries']} agent queries of 2-5 words: {kinds['clean']} clean, {kinds['typo']} misspelt, "
+          f"{kinds['british']} British; product = SearchService with typo, sound-alike and synonym suggestions on, "
+          "hits with snippets; baselines = OR of the words, top 10, catch-all text.")
+    path = write_json(results, args.json or RESULTS_DIR / f"speed-{args.n}.json")
+    print(f"wrote {path} in {results['seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

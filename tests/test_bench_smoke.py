@@ -1,0 +1,84 @@
+"""The benchmarks run end to end on tiny inputs and give sane numbers (issues #3 and #5)."""
+
+import pytest
+
+from bench import corpora, relevance, speed
+from bench.baselines import Fts5Baseline, WhooshBaseline
+from bench.report import format_table, percentile
+
+QUERIES_PER_SET = 10
+EVERY_NTH_CALL = 40
+
+
+@pytest.fixture(scope="module")
+def tiny_relevance(tmp_path_factory):
+    """Relevance over 10 queries per set and a few hundred calls holding their answers."""
+    query_sets = {name: relevance.sample_queries(load(), QUERIES_PER_SET) for name, load in relevance.QUERY_SETS.items()}
+    needed = {i for queries in query_sets.values() for q in queries for i in q.relevant_ids | q.exclude_ids}
+    calls = [call for n, call in enumerate(corpora.all_calls()) if call["id"] in needed or n % EVERY_NTH_CALL == 0]
+    return relevance.run(calls, query_sets, tmp_path_factory.mktemp("relevance"), jobs=1)
+
+
+def test_relevance_scores_every_set_and_variant(tiny_relevance):
+    lines = {(line["set"], line["split"], line["variant"]): line for line in tiny_relevance["lines"]}
+    for name in relevance.QUERY_SETS:
+        assert lines[(name, "all", "clean")]["n"] == QUERIES_PER_SET
+    assert lines[("all", "all", "clean")]["n"] == 3 * QUERIES_PER_SET
+    assert lines[("all", "all", "typos")]["n"] > 0
+    assert lines[("all", "tune", "clean")]["n"] + lines[("all", "held_out", "clean")]["n"] == 3 * QUERIES_PER_SET
+
+
+def test_relevance_metrics_are_between_0_and_1(tiny_relevance):
+    for line in tiny_relevance["lines"]:
+        for key in ("product_mrr", "baseline_mrr", "product_r1", "product_r5", "product_r10"):
+            assert 0 <= line[key] <= 1, (key, line)
+        assert line["product_r1"] <= line["product_r5"] <= line["product_r10"]
+    overall = next(line for line in tiny_relevance["lines"] if line["set"] == line["split"] == "all")
+    assert overall["product_mrr"] > 0.3
+    assert overall["product_p50_ms"] > 0
+    assert overall["baseline_p95_ms"] > 0
+
+
+def test_relevance_drops_excluded_ids_from_the_ranking(tiny_relevance):
+    rows = [row for row in tiny_relevance["queries"] if row["set"] == "gitbugs"]
+    assert len(rows) >= QUERIES_PER_SET
+    assert {target["set"] for target in tiny_relevance["targets"]} == {*relevance.QUERY_SETS, "all"}
+
+
+def test_score_ranking_counts_rank_and_recall():
+    assert relevance.score_ranking(["a", "b", "c"], frozenset({"c", "z"})) == {
+        "rank": 3, "rr": 1 / 3, "r1": 0.0, "r5": 0.5, "r10": 0.5}
+    assert relevance.score_ranking([], frozenset({"a"}))["rr"] == 0.0
+
+
+def test_baselines_find_a_call_by_its_words(tmp_path):
+    calls = [{"id": "A", "title": "Printer offline", "problem": "The printer shows offline", "resolution": "Restarted",
+              "tags": []},
+             {"id": "B", "title": "Outlook password", "problem": "Keeps asking", "resolution": "Cleared", "tags": []}]
+    whoosh, fts5 = WhooshBaseline(tmp_path / "whoosh"), Fts5Baseline(tmp_path / "fts5.db")
+    for baseline in (whoosh, fts5):
+        assert baseline.build(calls) == 2
+        assert baseline.search("printer is offline")[0] == "A"
+        assert baseline.search("!!!") == []
+        baseline.close()
+
+
+def test_speed_runs_on_300_calls(tmp_path):
+    results = speed.run(300, tmp_path, query_count=20, concurrency=(2,), http_requests=20, http_seconds=10, writes=3)
+    assert results["import"]["calls_per_s"] > 0
+    assert results["import"]["index_mb"] > 0
+    assert results["product"]["all"]["n"] == 20
+    assert results["product"]["all"]["p50_ms"] > 0
+    for name in ("whoosh", "fts5"):
+        assert results["baselines"][name]["latency"]["p95_ms"] > 0
+    (load,) = results["http"]
+    assert (load["clients"], load["n"], load["errors"]) == (2, 20, 0)
+    assert load["requests_per_s"] > 0
+    assert results["freshness"]["gap"]["n"] == 3
+    assert len(results["worker_rss_mb"]["after_load"]) == 2
+    assert "HTTP, 2 client(s), 2 workers" in format_table(speed.TABLE_COLUMNS, speed.table_rows(results))
+
+
+def test_percentile_is_nearest_rank():
+    assert [percentile([5, 1, 4, 2, 3], p) for p in (0, 50, 95, 100)] == [1, 3, 5, 5]
+    assert percentile([], 50) is None
