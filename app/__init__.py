@@ -64,7 +64,7 @@ def create_app(test_config=None):
     :param test_config: a mapping of settings that wins over the environment (tests).
     :returns: the Flask app.
     """
-    from app import analytics, api, escalations, health, pages, team_lead, widget
+    from app import analytics, api, capture, escalations, health, pages, team_lead, widget
     from app.services import Services
 
     app = Flask(__name__, instance_relative_config=True)
@@ -87,7 +87,12 @@ def create_app(test_config=None):
     _security_headers(app)
     register_error_handlers(app)
     init_limiter(app)
+    @app.before_request
+    def agents_sign_in_when_search_needs_a_key():
+        return team_lead.agent_required() if request.blueprint == "pages" else None
+
     app.register_blueprint(pages.bp)
+    app.register_blueprint(capture.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(analytics.bp)

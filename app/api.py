@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, jsonify, request
 from app.auth import require_role, search_key_required
 from app.errors import ApiError
 from app.openapi import openapi_document
+from app.query_plan import is_blank
 from app.search import InvalidSearchError
 from app.search_log import new_search_id
 from app.zero_results import propose_from_solved
@@ -199,8 +200,10 @@ def put_call(call_id):
         raise ApiError("the request body must be one call record (a JSON object)", 400)
     if "id" in body and str(body["id"]) != call_id:
         raise ApiError(f"the body's id '{body['id']}' differs from the URL's '{call_id}'", 400, field="id")
-    summary, indexed = _write(_validated([{**body, "id": call_id}]))
-    record = services().store.get(call_id)
+    records = _validated([{**body, "id": call_id}])
+    summary, indexed = _write(records)
+    # The stored id is the validated one (surrounding spaces stripped), not the raw URL segment.
+    record = services().store.get(records[0]["id"])
     return jsonify({"ok": True, "call": public_record(record), "indexed": indexed,
                     "seq": summary.latest_seq}), (201 if summary.inserted else 200)
 
@@ -230,7 +233,7 @@ def feedback():
     if not isinstance(body, dict):
         raise ApiError("the request body must be a JSON object with 'call_id' and 'query'", 400)
     call_id, query = body.get("call_id"), body.get("query", "")
-    if not isinstance(call_id, str) or not call_id.strip():
+    if not isinstance(call_id, str) or is_blank(call_id):
         raise ApiError("'call_id' is required (the id of the call that solved it)", 422, field="call_id")
     if not isinstance(query, str) or len(query) > 1_000:
         raise ApiError("'query' must be a string of at most 1,000 characters", 422, field="query")
@@ -277,7 +280,7 @@ def suggest_from_text():
         require_role("search")
     body = _json_body()
     text = body.get("text") if isinstance(body, dict) else None
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or is_blank(text):
         raise ApiError("'text' is required: the customer's description as typed", 422, field="text")
     if len(text) > 20_000:
         raise ApiError("'text' must be at most 20,000 characters", 422, field="text")

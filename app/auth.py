@@ -3,7 +3,7 @@
 import hmac
 import ipaddress
 
-from flask import current_app, g, request
+from flask import current_app, g, request, session
 
 from app.errors import ApiError
 
@@ -51,15 +51,30 @@ def search_key_required():
     return not _is_loopback(request.remote_addr)
 
 
+def session_role():
+    """The role of the agent signed in on our own page, for requests its scripts make.
+
+    Only requests carrying the page's ``X-KB-Channel: page`` header count: a cross-site form or
+    image cannot set that header, and our CORS answers refuse it to other origins.
+    """
+    if request.headers.get("X-KB-Channel") != "page":
+        return None
+    role = session.get("lead_role")
+    return role if role in ROLES else None
+
+
 def require_role(role):
     """Check the request's key grants ``role``; 'write' keys may also search.
 
     :raises ApiError: 401 without a key, 403 with a key that does not grant the role.
     """
     token = _bearer_token()
-    if token is None:
+    if token is None and session_role() is not None:
+        granted = session_role()
+    elif token is None:
         raise ApiError(f"this request needs an API key with the '{role}' role: send 'Authorization: Bearer <key>'", 401)
-    granted = role_of(token)
+    else:
+        granted = role_of(token)
     if granted is None:
         raise ApiError("the API key is not valid (unknown or revoked)", 401)
     if role == "write" and granted != "write":

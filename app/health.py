@@ -1,10 +1,18 @@
 """GET /healthz: store and index reachable, record count, how far the index lags the store."""
 
-import time
+from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, jsonify
 
 bp = Blueprint("health", __name__)
+
+
+def _seconds_since(stamp):
+    """Seconds since an ISO 8601 time: how long the oldest change not yet indexed has waited."""
+    if not stamp:
+        return 0.0
+    written = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return round(max(0.0, (datetime.now(timezone.utc) - written).total_seconds()), 3)
 
 
 @bp.get("/healthz")
@@ -25,7 +33,7 @@ def healthz():
         if latest is not None:
             lag = max(0, latest - applied)
             body["index"]["lag_changes"] = lag
-            body["index"]["lag_seconds"] = 0.0 if lag == 0 else round(time.time() - kb.last_applied_at, 3)
+            body["index"]["lag_seconds"] = 0.0 if lag == 0 else _seconds_since(kb.store.change_time(applied + 1))
     except Exception as error:
         body["index"] = {"ok": False, "error": str(error)}
     body["ok"] = body["store"]["ok"] and body["index"]["ok"]

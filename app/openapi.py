@@ -14,7 +14,9 @@ def _json(schema, description="OK"):
 
 # A string with at least one non-space character: the API refuses blank ids, queries and texts.
 _NON_BLANK = {"type": "string", "minLength": 1, "pattern": "\\S"}
-_CALL_ID = {"name": "call_id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+# A call id: up to 200 characters, not blank, no control characters (indexer.records).
+_CALL_ID_VALUE = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^\\x00-\\x1f]*[^\\x00-\\x20][^\\x00-\\x1f]*$"}
+_CALL_ID = {"name": "call_id", "in": "path", "required": True, "schema": _CALL_ID_VALUE}
 _CALL_INPUT = {"$ref": "#/components/schemas/CallInput"}
 
 _COMPONENTS = {
@@ -36,7 +38,7 @@ _COMPONENTS = {
             "anyOf": [{"required": ["title"], "properties": {"title": _NON_BLANK}},
                       {"required": ["problem"], "properties": {"problem": _NON_BLANK}}],
             "properties": {
-                "id": _NON_BLANK, "title": {"type": "string", "maxLength": 1000},
+                "id": _CALL_ID_VALUE, "title": {"type": "string", "maxLength": 1000},
                 "problem": {"type": "string"}, "resolution": {"type": "string"},
                 "product": {"type": "string"}, "category": {"type": "string"},
                 "tags": {"type": "array", "items": {"type": "string"}},
@@ -103,6 +105,12 @@ _COMPONENTS = {
     },
 }
 
+# PUT's body: a call record whose id comes from the URL (an 'id' in the body must equal it, else 400).
+_COMPONENTS["schemas"]["CallBody"] = {
+    **{key: value for key, value in _COMPONENTS["schemas"]["CallInput"].items() if key != "required"},
+    "not": {"required": ["id"]},
+}
+
 
 def openapi_document():
     """The OpenAPI 3.0 document as a dict.
@@ -145,7 +153,8 @@ def openapi_document():
                 "get": {"summary": "One call record",
                         "responses": {"200": _json({"$ref": "#/components/schemas/Call"}), **_errors(401, 404, 429)}},
                 "put": {"summary": "Create or replace the call with this id", "security": write,
-                        "requestBody": {"required": True, "content": {"application/json": {"schema": _CALL_INPUT}}},
+                        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                            "$ref": "#/components/schemas/CallBody"}}}},
                         "responses": {"200": _json({"type": "object"}), "201": _json({"type": "object"}, "Created"),
                                       **_errors(400, 401, 403, 413, 422, 429, 503)}},
                 "delete": {"summary": "Delete the call with this id", "security": write,
@@ -165,7 +174,7 @@ def openapi_document():
                 "parameters": [{"name": "customer_id", "in": "path", "required": True,
                                 "schema": {"type": "string", "minLength": 1}}],
                 "responses": {"200": _json({"type": "object", "required": ["customer_id", "open", "past"]}),
-                              **_errors(401, 429, 503)},
+                              **_errors(401, 404, 429, 503)},
             }},
             "/api/v1/events": {"post": {
                 "summary": "Record that a hit of a search was opened",
@@ -179,7 +188,7 @@ def openapi_document():
                 "summary": "The past calls most like a description typed during the call",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["text"],
-                    "properties": {"text": {"type": "string", "maxLength": 20000},
+                    "properties": {"text": {**_NON_BLANK, "maxLength": 20000},
                                    "limit": {"type": "integer", "minimum": 1, "maximum": 50}}}}}},
                 "responses": {"200": _json({"$ref": "#/components/schemas/SearchResult"}),
                               **_errors(400, 401, 422, 429, 503)},

@@ -5,6 +5,8 @@ from markupsafe import Markup
 
 from app.search import InvalidSearchError
 from indexer.index_home import IndexMissingError
+from indexer.records import public_record
+from indexer.store import StoreUnavailableError
 
 bp = Blueprint("pages", __name__)
 
@@ -17,7 +19,14 @@ HOW_LABELS = {
     "synonym": "synonym",
     "typo": "typo",
     "sounds-like": "sounds like",
+    "caller-product": "your caller's product",
 }
+# The account that the empty page suggests trying, when the knowledge base has calls of it (the sample has).
+EXAMPLE_CALLER = "ACC-1001"
+# Fields of a customer's calls shown in the caller's context (as GET /api/v1/customers/<id>/calls gives them).
+CUSTOMER_CALL_FIELDS = ("id", "title", "problem", "resolution", "product", "category", "created_at", "status",
+                        "priority", "opened_at", "escalated_at", "customer_name")
+NO_VALUE = "(none)"
 
 
 def services():
@@ -32,17 +41,45 @@ def badge_text(match):
     :returns: the badge's text (plain, escaped by the template).
     """
     label = HOW_LABELS.get(match["how"], match["how"])
+    if match["how"] == "caller-product":
+        return f"{label}: {match['matched']}"
     if not match["matched"] or match["matched"].lower() == match["query_term"].lower():
         return f"{label}: {match['query_term']}"
     return f"{label}: {match['query_term']} → {match['matched']}"
 
 
-def search_url(query, product="", category=""):
+def search_url(query, product="", category="", caller=""):
     """The page's URL for a search, leaving out empty filters.
 
     :returns: a path such as ``/?q=printer&product=Outlook``.
     """
-    return url_for("pages.index", q=query or None, product=product or None, category=category or None)
+    return url_for("pages.index", q=query or None, product=product or None, category=category or None,
+                   caller=caller or None)
+
+
+def caller_context(customer_id):
+    """The caller's calls: open ones first, then past ones with their resolutions.
+
+    :param customer_id: the account the caller gave.
+    :returns: ``{"customer_id", "customer_name", "open", "past"}`` as the customers API answers it.
+    :raises IndexMissingError: when no index exists yet.
+    """
+    calls = [] if customer_id == NO_VALUE else services().search.customer_calls(customer_id)
+    shown = [{field: call.get(field, "") for field in CUSTOMER_CALL_FIELDS} for call in calls]
+    return {
+        "customer_id": customer_id,
+        "customer_name": next((call["customer_name"] for call in shown if call["customer_name"]), ""),
+        "open": [call for call in shown if call["status"] != "resolved"],
+        "past": [call for call in shown if call["status"] == "resolved"],
+    }
+
+
+def example_caller():
+    """An account to suggest on the empty page, or "" when the knowledge base has no calls of it."""
+    try:
+        return EXAMPLE_CALLER if services().search.customer_calls(EXAMPLE_CALLER) else ""
+    except IndexMissingError:
+        return ""
 
 
 @bp.get("/")
@@ -51,17 +88,22 @@ def index():
     query = request.args.get("q", "")
     product = request.args.get("product", "")
     category = request.args.get("category", "")
-    result, message = None, ""
-    if query.strip():
-        try:
+    caller = request.args.get("caller", "").strip()[:200]
+    result, customer, message = None, None, ""
+    try:
+        if caller:
+            customer = caller_context(caller)
+        if query.strip():
             result = services().search.search(
-                query, product=product or None, category=category or None, limit=PAGE_RESULTS, facets=True
+                query, product=product or None, category=category or None, limit=PAGE_RESULTS, facets=True,
+                caller=caller or None,
             )
-        except (InvalidSearchError, IndexMissingError) as error:
-            message = str(error)
+    except (InvalidSearchError, IndexMissingError) as error:
+        message = str(error)
     return render_template(
-        "pages/index.html", query=query, product=product, category=category, result=result,
-        message=message, marked=Markup, badge_text=badge_text, search_url=search_url,
+        "pages/index.html", query=query, product=product, category=category, caller=caller, customer=customer,
+        result=result, message=message, marked=Markup, badge_text=badge_text, search_url=search_url,
+        example_caller="" if (query or caller) else example_caller(),
     )
 
 
@@ -72,6 +114,13 @@ def call(call_id):
     if record is None:
         abort(404, f"call {call_id} not found")
     return render_template(
-        "pages/call.html", call=record, query=request.args.get("q", ""), search_id=request.args.get("sid", "")[:64],
-        search_url=search_url,
+        "pages/call.html", call=public_record(record), query=request.args.get("q", ""),
+        search_id=request.args.get("sid", "")[:64], search_url=search_url, history=_history(call_id),
     )
+
+
+def _history(call_id):
+    try:
+        return services().store.history(call_id)
+    except StoreUnavailableError:
+        return []  # the call itself was readable; its history is a nicety

@@ -24,6 +24,19 @@ _TEXT_ANALYZER = text_analyzer()
 _SURFACE_ANALYZER = surface_analyzer()
 
 
+# Blank means only the white space JSON Schema's \s knows (ECMA-262), so the API and its OpenAPI
+# document agree: a query of control characters is not blank, it just finds nothing.
+_ECMA_SPACE = re.compile("[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*")
+
+
+def is_blank(text):
+    """True for an empty string or one of white space only.
+
+    :param text: a string.
+    """
+    return _ECMA_SPACE.fullmatch(text) is not None
+
+
 def clean_query_text(text):
     """Drop control characters and lone surrogates, fold to NFC, collapse spaces.
 

@@ -11,15 +11,25 @@ from html import escape
 
 from whoosh import query as Q
 from whoosh import sorting
-from whoosh.collectors import TimeLimit, TimeLimitCollector
+from whoosh.collectors import TimeLimit, WrappingCollector
+from whoosh.reading import TermNotFound
 
 from analyzers.spelling import us_spelling
-from app.query_plan import MAX_QUERY_WORDS, plan_query
+from app.query_plan import MAX_QUERY_WORDS, is_blank, plan_query
 from app.snippets import highlight, surface_words
 from indexer.schema import NO_VALUE
 
 MAX_LIMIT = 50
 SUGGEST_MAX_WORDS = 300
+# Hits beyond the page fetched so that equal scores at its edge are ordered by id, not by segment layout.
+TIE_MARGIN = 5
+MAX_TIE_WINDOW = 500
+# Up to this many words every word is required first; longer queries (a pasted error message) go
+# straight to "any word", which is where they end up anyway, and save the first pass.
+ALL_WORDS_UP_TO = 4
+# Scores that agree to this many decimals count as equal: servers whose segments hold different numbers
+# of deleted documents compute idf a hair apart, and must still agree on the order.
+SCORE_DIGITS = 2
 SUGGEST_KEY_TERMS = 12
 RESOLUTION_PREVIEW_CHARS = 600
 
@@ -120,13 +130,62 @@ def _did_you_mean(plan, hits):
     return {"text": corrected, "html": html, "corrections": corrections}
 
 
+class DeadlineCollector(WrappingCollector):
+    """Stops collecting at a deadline shared by every pass of one search; the best hits so far stay.
+
+    Whoosh's own TimeLimitCollector starts a timer thread per search; checking the clock every
+    256 documents costs less.
+    """
+
+    def __init__(self, child, deadline):
+        self.child = child
+        self.deadline = deadline
+
+    def collect_matches(self):
+        """Collect like the wrapped collector, raising ``TimeLimit`` once the deadline has passed."""
+        child = self.child
+        for count, sub_docnum in enumerate(child.matches()):
+            if not count & 255 and time.monotonic() > self.deadline:
+                raise TimeLimit
+            child.collect(sub_docnum)
+
+
+def matched_terms(searcher, docnums, terms):
+    """Which of ``terms`` each of a few documents contains, read from the postings.
+
+    Cheaper than asking the collector to track terms for every document it scores.
+
+    :param searcher: the searcher the document numbers belong to.
+    :param docnums: document numbers (the page of hits).
+    :param terms: index terms of the ``text`` field.
+    :returns: a dict from document number to the set of its terms among ``terms``.
+    """
+    found = {docnum: set() for docnum in docnums}
+    ordered = sorted(found)
+    if not ordered:
+        return found
+    for term in terms:
+        try:
+            matcher = searcher.postings("text", term)
+        except TermNotFound:
+            continue
+        for docnum in ordered:
+            if not matcher.is_active():
+                break
+            if matcher.id() < docnum:
+                matcher.skip_to(docnum)
+            if matcher.is_active() and matcher.id() == docnum:
+                found[docnum].add(term)
+    return found
+
+
 def _caller_first_among_equals(ranked, products):
     """Reorder hits so that, among equal scores, calls about the caller's products come first.
 
     The order between different scores never changes: a better textual match stays above.
     """
-    return sorted(ranked, key=lambda pair: (-round(pair[0].score * (1.0 + pair[1]), 4),
-                                            pair[0]["product"] not in products))
+    return sorted(ranked, key=lambda pair: (-round(pair[0].score * (1.0 + pair[1]), SCORE_DIGITS),
+                                            pair[0]["product"] not in products, pair[0]["id"]))
 
 
 def _display(value):
@@ -212,7 +271,7 @@ class SearchService:
         :raises InvalidSearchError: for an empty query or a limit/offset out of range.
         """
         started = time.perf_counter()
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(text, str) or is_blank(text):
             raise InvalidSearchError("the query 'q' is empty: type a few words to search for", "q")
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidSearchError(f"'limit' must be between 1 and {MAX_LIMIT}", "limit")
@@ -227,23 +286,29 @@ class SearchService:
         wanted = offset + limit
         boosts = self._outcome_boosts(plan)
         # With feedback to apply, rank a wider window so a boosted call can move up into view.
-        window = max(wanted * 3, 30) if boosts else wanted
-        results, timed_out = self._run(searcher, build_query(plan, True), restrict, window, facets)
-        widened = False
-        if len(plan.words) > 1 and results.scored_length() < wanted:
-            results, timed_out = self._run(searcher, build_query(plan, False), restrict, window, facets)
-            widened = True
+        window = max(wanted * 3, 30) if boosts else wanted + TIE_MARGIN
+        deadline = time.monotonic() + self.time_limit_s
+        results, timed_out, widened = None, False, False
+        if 1 < len(plan.words) <= ALL_WORDS_UP_TO:
+            results, timed_out = self._collect(searcher, build_query(plan, True), restrict, window, wanted,
+                                               facets, deadline)
+        if results is None or (len(plan.words) > 1 and results.scored_length() < wanted and not timed_out):
+            results, timed_out = self._collect(searcher, build_query(plan, False), restrict, window, wanted,
+                                               facets, deadline)
+            widened = len(plan.words) > 1
         ranked = self._rerank(results, boosts)
         caller_products = self.products_of(searcher, caller) if caller else set()
         if caller_products:
             ranked = _caller_first_among_equals(ranked, caller_products)
-        hits = [self._hit(plan, hit, boost) for hit, boost in ranked[offset:wanted]]
+        page = ranked[offset:wanted]
+        matched = matched_terms(searcher, [hit.docnum for hit, _ in page], plan.term_sources().keys())
+        hits = [self._hit(plan, hit, boost, matched.get(hit.docnum, set())) for hit, boost in page]
         for hit in hits:
             if hit["product"] in caller_products:
                 hit["matches"].append({"query_term": caller, "matched": hit["product"], "how": "caller-product"})
         return SearchResult(
             query=plan.text,
-            total=len(results) if not timed_out else results.scored_length(),
+            total=results.scored_length() if timed_out else len(results),
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             hits=hits,
             did_you_mean=_did_you_mean(plan, hits),
@@ -251,6 +316,19 @@ class SearchService:
             timed_out=timed_out,
             widened=widened,
         )
+
+    def _collect(self, searcher, whoosh_query, restrict, window, wanted, facets, deadline):
+        """Collect the top ``window`` hits; when equal scores run past the page's edge, widen the
+        window until the whole group of equals is in, so the tie-break by id sees all of them."""
+        while True:
+            results, timed_out = self._run(searcher, whoosh_query, restrict, window, facets, deadline)
+            full = results.scored_length() == window
+            if timed_out or not full or window >= MAX_TIE_WINDOW or wanted > results.scored_length():
+                return results, timed_out
+            edge, last = results.score(wanted - 1), results.score(window - 1)
+            if round(edge, SCORE_DIGITS) != round(last, SCORE_DIGITS):
+                return results, timed_out
+            window = min(window * 4, MAX_TIE_WINDOW)
 
     @staticmethod
     def products_of(searcher, customer_id):
@@ -289,8 +367,12 @@ class SearchService:
             return SearchResult(query="", total=0, took_ms=0.0, hits=[])
         top_weight = key_terms[0][1] or 1.0
         whoosh_query = Q.Or([Q.Term("text", term, boost=weight / top_weight) for term, weight in key_terms])
-        results, timed_out = self._run(searcher, whoosh_query, None, limit, False)
-        hits = [self._hit(plan, hit) for hit in results[:limit]]
+        results, timed_out = self._run(searcher, whoosh_query, None, limit, False,
+                                       time.monotonic() + self.time_limit_s)
+        page = list(results[:limit])
+        terms = set(plan.term_sources()) | {term for term, _ in key_terms}
+        matched = matched_terms(searcher, [hit.docnum for hit in page], terms)
+        hits = [self._hit(plan, hit, 0.0, matched.get(hit.docnum, set())) for hit in page]
         return SearchResult(
             query=" ".join(term for term, _ in key_terms), total=len(results) if not timed_out else len(hits),
             took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits, timed_out=timed_out,
@@ -304,13 +386,13 @@ class SearchService:
 
     @staticmethod
     def _rerank(results, boosts):
-        if not boosts:
-            return [(hit, 0.0) for hit in results]
+        """Final order: score (with any outcome boost), then id, so that every server, whatever
+        its segment layout, lists equal scores in the same order."""
         boosted = [(hit, boosts.get(hit["id"], 0.0)) for hit in results]
-        boosted.sort(key=lambda pair: pair[0].score * (1.0 + pair[1]), reverse=True)
+        boosted.sort(key=lambda pair: (-round(pair[0].score * (1.0 + pair[1]), SCORE_DIGITS), pair[0]["id"]))
         return boosted
 
-    def _run(self, searcher, whoosh_query, restrict, wanted, facets):
+    def _run(self, searcher, whoosh_query, restrict, wanted, facets, deadline):
         grouped = None
         if facets:
             grouped = {
@@ -318,11 +400,10 @@ class SearchService:
                 "category": sorting.FieldFacet("category", maptype=sorting.Count),
             }
         if restrict is not None:
-            # TimeLimitCollector skips the collector's own filter, so the filter goes into the query
+            # The deadline collector skips the collector's own filter, so the filter goes into the query
             # (at no weight: Whoosh 2.7.4's Require matcher returns wrong documents).
             whoosh_query = Q.And([whoosh_query, Q.ConstantScoreQuery(restrict, 0.0)])
-        collector = searcher.collector(limit=wanted, terms=True, groupedby=grouped)
-        limited = TimeLimitCollector(collector, timelimit=self.time_limit_s, use_alarm=False)
+        limited = DeadlineCollector(searcher.collector(limit=wanted, groupedby=grouped), deadline)
         try:
             searcher.search_with_collector(whoosh_query, limited)
             return limited.results(), False
@@ -339,10 +420,8 @@ class SearchService:
             )
         return counts
 
-    def _hit(self, plan, hit, boost=0.0):
+    def _hit(self, plan, hit, boost=0.0, matched=frozenset()):
         stored = hit.fields()
-        matched = {term.decode("utf-8") if isinstance(term, bytes) else term
-                   for field_name, term in hit.matched_terms() if field_name == "text"}
         texts = (stored.get("title", ""), stored.get("problem", ""), stored.get("resolution", ""))
         matches, terms = explain_matches(plan, matched, texts)
         problem = stored.get("problem", "")

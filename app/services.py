@@ -165,7 +165,6 @@ class Services:
             outcomes_source=OutcomesFromFeedback(self.store),
         )
         self.follower = Follower(self, settings["KB_FOLLOW_INTERVAL_S"])
-        self.last_applied_at = time.time()
 
     def ensure_index(self):
         """Build the index from the store when it is missing or cannot be opened."""
@@ -198,6 +197,4 @@ class Services:
         folder = self.home.current_dir()
         if folder is not None and self.home.read_applied_seq(folder) >= self.store.latest_seq():
             return self.home.read_applied_seq(folder)
-        applied = apply_changes(self.store, self.home, timeout=timeout)
-        self.last_applied_at = time.time()
-        return applied
+        return apply_changes(self.store, self.home, timeout=timeout)

@@ -5,7 +5,8 @@ from html import escape
 from analyzers.chains import text_analyzer
 
 SNIPPET_CHARS = 240
-MAX_ANALYZED_CHARS = 20_000
+# Snippets and "why it matched" read this much of each text: enough for the window, bounded for speed.
+MAX_ANALYZED_CHARS = 4_000
 _ANALYZER = text_analyzer()
 
 

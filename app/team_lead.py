@@ -1,11 +1,15 @@
-"""Team leads' sign-in: a write key, exchanged for a signed session cookie, guards their views."""
+"""Signing in on our pages with a key, exchanged for a signed session cookie.
+
+A write key signs in a team lead (analytics, escalations, capturing calls); a search key signs in an
+agent, which the agents' page needs when searching requires a key (``KB_SEARCH_KEY_REQUIRED``).
+"""
 
 import hmac
 import secrets
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
-from app.auth import role_of
+from app.auth import role_of, search_key_required
 
 bp = Blueprint("team_lead", __name__, url_prefix="/lead")
 
@@ -34,16 +38,26 @@ def login_form():
 
 @bp.post("/login")
 def login():
-    """Sign in with a write key (only the role is kept, in the signed session cookie)."""
+    """Sign in with a key (only its role is kept, in the signed session cookie)."""
     key = request.form.get("key", "").strip()
-    if not key or role_of(key) != "write":
-        return render_template("lead/login.html", message="That key is not a valid write key.",
+    role = role_of(key) if key else None
+    if role is None:
+        return render_template("lead/login.html", message="That key is not valid (unknown or revoked).",
                                next=request.form.get("next", "")), 401
     session.clear()
-    session["lead_role"] = "write"
+    session["lead_role"] = role
     session["csrf"] = secrets.token_urlsafe(16)
     target = request.form.get("next", "")
-    return redirect(target if target.startswith(("/analytics", "/escalations")) else url_for("analytics.dashboard"))
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(url_for("analytics.dashboard") if role == "write" else url_for("pages.index"))
+
+
+def agent_required():
+    """``before_request`` guard of the agents' page: when searching needs a key, sign in first."""
+    if search_key_required() and session.get("lead_role") not in ("search", "write"):
+        return redirect(url_for("team_lead.login_form", next=request.full_path))
+    return None
 
 
 @bp.post("/logout")

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from app.search import InvalidSearchError, SearchService
-from app.services import SynonymsFile
+from app.services import OutcomesFromFeedback, SynonymsFile
 from app.vocabulary import VocabularyCache
 from bench import corpora, perturb
 from bench.baselines import WhooshBaseline
@@ -152,7 +152,9 @@ def open_engines(data_folder, baseline_folder, with_plain):
     :returns: ``(engines, close)``: name → ``search(text, limit)``, and a function releasing them.
     """
     kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(data_folder), "KB_DATABASE_URL": ""})
-    services = {"product": SearchService(kb.home, VocabularyCache(), SynonymsFile(), time_limit_ms=TIME_LIMIT_MS)}
+    # As app.services builds it; the benchmark's store holds no feedback, so outcomes boost nothing.
+    services = {"product": SearchService(kb.home, VocabularyCache(), SynonymsFile(), time_limit_ms=TIME_LIMIT_MS,
+                                         outcomes_source=OutcomesFromFeedback(kb.store))}
     if with_plain:
         services["plain"] = SearchService(kb.home, None, None, time_limit_ms=TIME_LIMIT_MS)
     baseline = WhooshBaseline(baseline_folder).open()
@@ -351,7 +353,8 @@ def parse_args(argv):
     args.sets = [name.strip() for name in args.sets.split(",") if name.strip()]
     unknown = [name for name in args.sets if name not in QUERY_SETS]
     if unknown or not args.sets:
-        parser.error(f"--sets: unknown set(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(QUERY_SETS)}")
+        named = ", ".join(unknown) or "(none given)"
+        parser.error(f"--sets: unknown set(s) {named}; choose from {', '.join(QUERY_SETS)}")
     if args.limit_queries is not None and args.limit_queries < 1:
         parser.error("--limit-queries must be 1 or more")
     return args

@@ -75,7 +75,8 @@ def format_table(columns, rows):
 
     def line(values):
         # Text columns left, numbers right, as a reader scans them.
-        parts = [v.ljust(w) if i == 0 or not _numeric(v) else v.rjust(w) for i, (v, w) in enumerate(zip(values, widths))]
+        parts = [value.rjust(width) if i and _numeric(value) else value.ljust(width)
+                 for i, (value, width) in enumerate(zip(values, widths))]
         return "| " + " | ".join(parts) + " |"
 
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"

@@ -30,7 +30,7 @@ import urllib.parse
 from pathlib import Path
 
 from app.search import SearchService
-from app.services import SynonymsFile
+from app.services import OutcomesFromFeedback, SynonymsFile
 from app.settings import SETTINGS_BY_NAME
 from app.vocabulary import VocabularyCache
 from bench import synthetic
@@ -81,7 +81,8 @@ def import_with_cli(jsonl, data_folder):
         raise RuntimeError(f"indexer import failed ({done.returncode}): {done.stderr[-2000:]}")
     index_dir = (data_folder / "index" / (data_folder / "index" / "CURRENT").read_text().strip())
     store = sum(folder_bytes(p) for p in data_folder.glob("calls.db*"))
-    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "output": done.stdout.strip(), "store_mb": _mb(store),
+    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "output": done.stdout.strip(),
+            "store_mb": _mb(store),
             "index_mb": _mb(folder_bytes(index_dir))}
 
 
@@ -104,7 +105,8 @@ def product_in_process(data_folder, queries):
     """
     kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(data_folder), "KB_DATABASE_URL": ""})
     service = SearchService(kb.home, VocabularyCache(), SynonymsFile(),
-                            time_limit_ms=SETTINGS_BY_NAME["KB_SEARCH_TIME_LIMIT_MS"].default)
+                            time_limit_ms=SETTINGS_BY_NAME["KB_SEARCH_TIME_LIMIT_MS"].default,
+                            outcomes_source=OutcomesFromFeedback(kb.store))
     timed_out = []
 
     def search(text):
@@ -149,7 +151,9 @@ class Server:
             self.port = probe.getsockname()[1]
         env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), "KB_DATA_DIR": str(data_folder),
                "KB_DATABASE_URL": "", "KB_API_KEYS": WRITE_KEY, "KB_SEARCH_KEY_REQUIRED": "false",
-               "KB_LOAD_SAMPLE": "false", "WEB_CONCURRENCY": str(workers)}
+               "KB_LOAD_SAMPLE": "false", "WEB_CONCURRENCY": str(workers),
+               # The benchmark measures capacity, so the per-address rate limit is off.
+               "KB_RATE_LIMIT": ""}
         self.log_file = tempfile.TemporaryFile()
         self.process = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
                                         cwd=ROOT, env=env, stdout=self.log_file, stderr=subprocess.STDOUT)
@@ -383,7 +387,8 @@ def table_rows(results):
 
     imported, product = results["import"], results["product"]
     rows = [{"what": "import, product CLI (calls/s)", "n": results["n"], "rate": imported["calls_per_s"],
-             "note": f"{imported['seconds']} s wall incl. start-up, {imported.get('cpu_seconds')} s CPU; store {imported['store_mb']} MB, "
+             "note": f"{imported['seconds']} s wall incl. start-up, {imported.get('cpu_seconds')} s CPU; "
+                     f"store {imported['store_mb']} MB, "
                      f"index {imported['index_mb']} MB"}]
     for name in ("whoosh", "fts5"):
         base = results["baselines"][name]

@@ -174,7 +174,11 @@ def agent_query(records, rng, misspellings, us_to_uk, tries=30):
     :returns: ``(kind, text)`` where kind is ``clean``, ``typo`` or ``british``.
     """
     roll = rng.random()
-    kind = "typo" if roll < TYPO_QUERY_SHARE else "british" if roll < TYPO_QUERY_SHARE + BRITISH_QUERY_SHARE else "clean"
+    kind = "clean"
+    if roll < TYPO_QUERY_SHARE:
+        kind = "typo"
+    elif roll < TYPO_QUERY_SHARE + BRITISH_QUERY_SHARE:
+        kind = "british"
     for attempt in range(tries if kind != "clean" else 1):
         record = rng.choice(records)
         text = _query_words(record, rng)

@@ -22,6 +22,8 @@ from indexer.store import StoreUnavailableError
 
 # Changing this many calls (or more than half the store) rebuilds the index instead of updating it.
 REBUILD_THRESHOLD = 20_000
+# Below this many calls, starting indexing processes costs more than it saves.
+PARALLEL_THRESHOLD = 5_000
 
 
 @contextmanager
@@ -65,7 +67,8 @@ def bring_index_in_step(kb, changed):
     try:
         with progress_bar("indexing") as progress:
             if changed >= REBUILD_THRESHOLD or changed > kb.store.count() // 2:
-                return rebuild(kb.store, kb.home, progress, procs=2).applied_seq
+                procs = 2 if changed >= PARALLEL_THRESHOLD else 1
+                return rebuild(kb.store, kb.home, progress, procs=procs).applied_seq
             return apply_changes(kb.store, kb.home, timeout=600, progress=progress)
     except IndexBusyError as error:
         raise click.ClickException(
@@ -124,11 +127,13 @@ def import_command(paths, skip_invalid):
 
 
 @cli.command("rebuild")
-@click.option("--procs", default=2, show_default=True, help="Indexing processes.")
+@click.option("--procs", type=click.IntRange(1, 16), default=None,
+              help=f"Indexing processes (default: 2 from {PARALLEL_THRESHOLD:,} calls on, else 1).")
 def rebuild_command(procs):
     """Rebuild the index from the store into a new folder and swap it in whole."""
     with knowledge_base() as kb, progress_bar("rebuilding") as progress:
-        result = rebuild(kb.store, kb.home, progress, procs=max(1, procs))
+        procs = procs or (2 if kb.store.count() >= PARALLEL_THRESHOLD else 1)
+        result = rebuild(kb.store, kb.home, progress, procs=procs)
     click.echo(f"indexed {result.documents} calls (store sequence {result.applied_seq}) in {result.seconds:.1f} s")
 
 

@@ -203,6 +203,11 @@ class SqliteCallStore(KnowledgeLoopStore, CallStore):
         ).fetchall()
         return [row["call_id"] for row in rows]
 
+    def change_time(self, seq):
+        """When the change with this sequence number was written (ISO 8601 text), or None."""
+        row = self._db().execute("SELECT at FROM changes WHERE seq = ?", (seq,)).fetchone()
+        return row["at"] if row else None
+
     def iter_records(self, batch_size=1000):
         """Every record in id order, read in batches so memory stays flat."""
         last_id = ""

@@ -81,6 +81,10 @@ class CallStore:
         """Ids of calls written or deleted with after_seq < seq <= upto_seq, in order of change."""
         raise NotImplementedError
 
+    def change_time(self, seq):
+        """When the change with this sequence number was written (ISO 8601 text), or None."""
+        raise NotImplementedError
+
     def iter_records(self, batch_size=1000):
         """Every clean record, in id order, fetched in batches."""
         raise NotImplementedError

@@ -51,6 +51,7 @@ class KbServer:
     refused_origin: str
     log: Path
     process: subprocess.Popen = field(repr=False, default=None)
+    write_key: str = field(repr=False, default=BROWSER_WRITE_KEY)
 
     def feedback_for(self, call_id):
         """The feedback rows the server stored for one call, read from the store itself."""
@@ -85,10 +86,15 @@ def _wait_until_healthy(url, process, log):
         try:
             with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
                 if response.status == 200:
-                    return
+                    break
         except OSError:
             time.sleep(0.1)
-    pytest.fail(f"gunicorn did not answer /healthz within {START_TIMEOUT_S} s:\n{log.read_text()}")
+    else:
+        pytest.fail(f"gunicorn did not answer /healthz within {START_TIMEOUT_S} s:\n{log.read_text()}")
+    # The first searches of each worker load word lists; do them here, not inside a test's time limit.
+    for _ in range(6):
+        with urllib.request.urlopen(url + "/api/v1/search?q=rowter+dropping&facets=true", timeout=30) as response:
+            response.read()
 
 
 @pytest.fixture(scope="session")
@@ -182,7 +188,7 @@ def context(browser, kb_server):
     """A fresh browser profile (empty localStorage) that may use the clipboard on our server's pages."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 860})
     ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=kb_server.url)
-    ctx.set_default_timeout(5_000)
+    ctx.set_default_timeout(15_000)  # generous for a busy machine; a passing run waits far less
     yield ctx
     ctx.close()
 
@@ -209,9 +215,9 @@ def screenshot():
     """A function that saves a screenshot of a page or a locator to artifacts/screenshots/<name>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def save(target, name):
+    def save(target, name, **options):
         path = SCREENSHOTS / f"{name}.png"
-        target.screenshot(path=str(path))
+        target.screenshot(path=str(path), **options)  # e.g. full_page=True for a page
         return path
 
     return save

@@ -1,4 +1,3 @@
-import time
 
 import pytest
 
@@ -144,16 +143,3 @@ def test_two_edit_search_finds_what_a_full_scan_finds():
     assert sorted(corrector.corrections(typed, limit=10)) == expected
 
 
-def test_corrections_are_fast_enough():
-    vocabulary = {f"{a}{b}{c}{d}ation": 1 for a in "bcdfgklmnp" for b in "aeiou" for c in "lmnrst"
-                  for d in "aeiou"}
-    vocabulary.update({f"{word[:-5]}ing": 1 for word in vocabulary})
-    corrector = TypoCorrector(vocabulary)
-    typos = [word[:2] + "q" + word[3:-1] for word in list(vocabulary)[:200]]
-    timings = []
-    for typo in typos:
-        start = time.perf_counter()
-        corrector.corrections(typo)
-        timings.append(time.perf_counter() - start)
-    timings.sort()
-    assert timings[int(len(timings) * 0.95)] < 0.020

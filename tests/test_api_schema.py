@@ -5,8 +5,11 @@ against the WSGI app: no 5xx, every status and body as documented, every error i
 JSON error shape.
 """
 
+import random
+
 import pytest
 import schemathesis
+from schemathesis.checks import positive_data_acceptance
 from hypothesis import HealthCheck, given, settings
 
 from app import create_app
@@ -15,7 +18,7 @@ from conftest import TEST_DATA, WRITE_KEY, settings_for
 from indexer.context import open_knowledge_base
 from indexer.importer import import_file
 
-EXAMPLES_PER_OPERATION = 150
+EXAMPLES_PER_OPERATION = 300
 ERROR_KEYS = {"ok", "error", "errors", "status"}
 WRITE = {"Authorization": f"Bearer {WRITE_KEY}"}
 
@@ -56,11 +59,16 @@ OPERATIONS = [(path, method) for path, item in openapi_document()["paths"].items
 @pytest.mark.parametrize(("path", "method"), OPERATIONS, ids=[f"{m.upper()} {p}" for p, m in OPERATIONS])
 def test_api_conforms_to_its_openapi_document(api_schema, path, method):
     operation = api_schema[path][method]
+    # OpenAPI cannot say "ids unique within the array": a schema-valid batch may repeat an id (422).
+    excluded = [positive_data_acceptance] if (path, method) == ("/api/v1/calls", "post") else []
 
     @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
     @given(case=operation.as_strategy())
     def conforms(case):
-        case.call_and_validate(headers=WRITE, additional_checks=[errors_have_the_error_shape])
+        # Hypothesis seeds the global random module alike for every example, and Whoosh names new
+        # segments with it: without fresh entropy two commits would pick the same segment name.
+        random.seed()
+        case.call_and_validate(headers=WRITE, additional_checks=[errors_have_the_error_shape], excluded_checks=excluded)
 
     conforms()

@@ -13,7 +13,8 @@ EVERY_NTH_CALL = 40
 @pytest.fixture(scope="module")
 def tiny_relevance(tmp_path_factory):
     """Relevance over 10 queries per set and a few hundred calls holding their answers."""
-    query_sets = {name: relevance.sample_queries(load(), QUERIES_PER_SET) for name, load in relevance.QUERY_SETS.items()}
+    query_sets = {name: relevance.sample_queries(load(), QUERIES_PER_SET)
+                  for name, load in relevance.QUERY_SETS.items()}
     needed = {i for queries in query_sets.values() for q in queries for i in q.relevant_ids | q.exclude_ids}
     calls = [call for n, call in enumerate(corpora.all_calls()) if call["id"] in needed or n % EVERY_NTH_CALL == 0]
     return relevance.run(calls, query_sets, tmp_path_factory.mktemp("relevance"), jobs=1)

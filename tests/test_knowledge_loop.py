@@ -88,7 +88,7 @@ def test_analytics_needs_a_write_key(indexed_client):
     assert indexed_client.get("/analytics/").status_code == 302
     refused = indexed_client.post("/lead/login", data={"key": "wrong"})
     assert refused.status_code == 401
-    assert b"That key is not a valid write key." in refused.data
+    assert b"That key is not valid (unknown or revoked)." in refused.data
 
 
 def test_analytics_shows_counts_charts_and_exports_csv(indexed_app):

@@ -83,7 +83,7 @@ def test_call_view_shows_tags_date_and_a_solved_button(indexed_client):
     page = indexed_client.get("/calls/T-005?q=outlook").data.decode()
     assert '<time datetime="2025-03-12T08:45:00Z">2025-03-12</time>' in page
     assert "<li>password prompt</li>" in page
-    assert 'data-query="outlook"' in page
+    assert 'data-query="outlook" data-search-id=""' in page
     assert '<button type="button" id="solved" hidden>This solved it</button>' in page
 
 
@@ -94,3 +94,8 @@ def test_pages_load_only_our_own_scripts_and_styles(indexed_client):
     for name in ("page.js", "kb-common.js", "app.css"):
         with indexed_client.get(f"/static/{name}") as response:
             assert response.status_code == 200
+
+
+def test_call_view_keeps_the_search_id_for_its_feedback(indexed_client):
+    page = indexed_client.get("/calls/T-005?q=outlook&sid=abc123").data.decode()
+    assert 'data-query="outlook" data-search-id="abc123"' in page

@@ -143,9 +143,6 @@ def test_a_write_through_any_server_is_searchable_on_every_server_within_a_secon
     assert [groups[-1][0] for groups in answers[1:]] == [answers[0][-1][0]] * (SERVERS - 1)
 
 
-@pytest.mark.xfail(strict=True, reason="hits with equal scores come in Whoosh's internal document order, which "
-                   "depends on how each server's segments were written and merged; app/search.py needs a "
-                   "tie-break by id (issue #8)")
 def test_hits_with_equal_scores_come_in_the_same_order_on_every_server(cluster):
     wait_until_converged(cluster)
     answers = [search_ids(server, RANKING_QUERY, limit=50) for server in cluster]

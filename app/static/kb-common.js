@@ -10,7 +10,8 @@ var KBCommon = (function () {
     "spelling-variant": "UK/US spelling",
     "synonym": "synonym",
     "typo": "typo",
-    "sounds-like": "sounds like"
+    "sounds-like": "sounds like",
+    "caller-product": "your caller's product"
   };
   var SLOW_AFTER_MS = 400;
 
@@ -28,6 +29,7 @@ var KBCommon = (function () {
 
   function badgeText(match) {
     var label = HOW_LABELS[match.how] || match.how;
+    if (match.how === "caller-product") return label + ": " + match.matched;
     if (!match.matched || match.matched.toLowerCase() === String(match.query_term).toLowerCase()) {
       return label + ": " + match.query_term;
     }

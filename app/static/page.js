@@ -77,10 +77,14 @@
     var recentTimer = null;
     var searchId = "";
     var searcher = K.createSearcher("", HEADERS, {onSlow: showSlow, onResult: showResult, onError: showError});
+    var callerInput = $("caller");
+    var callerTimer = null;
+    var callerController = null;
 
     function stateFromUrl() {
       var params = new URLSearchParams(location.search);
-      return {q: params.get("q") || "", product: params.get("product") || "", category: params.get("category") || ""};
+      return {q: params.get("q") || "", product: params.get("product") || "", category: params.get("category") || "",
+              caller: (params.get("caller") || "").trim()};
     }
 
     function urlFor(s) {
@@ -88,6 +92,7 @@
       if (s.q) params.set("q", s.q);
       if (s.product) params.set("product", s.product);
       if (s.category) params.set("category", s.category);
+      if (s.caller) params.set("caller", s.caller);
       var text = params.toString();
       return location.pathname + (text ? "?" + text : "");
     }
@@ -123,6 +128,7 @@
       var params = {q: state.q, limit: RESULTS_LIMIT, facets: "true"};
       if (state.product) params.product = state.product;
       if (state.category) params.category = state.category;
+      if (state.caller) params.caller = state.caller;
       searcher.run(params);
     }
 
@@ -168,7 +174,7 @@
       if (state.product || state.category) {
         var item = K.el("li");
         var clear = K.el("a", "clear-filters", "Search all products and categories");
-        clear.href = urlFor({q: state.q});
+        clear.href = urlFor({q: state.q, caller: state.caller});
         item.appendChild(clear);
         tips.appendChild(item);
       }
@@ -234,6 +240,116 @@
         item.appendChild(button);
         list.appendChild(item);
       });
+    }
+
+    /* ---------- the caller's context: their open calls, then past ones with resolutions ---------- */
+
+    function setCaller(mode) {
+      clearTimeout(callerTimer);
+      var value = callerInput.value.trim();
+      if (value === state.caller) return;
+      state.caller = value;
+      loadCaller();
+      if (state.q.trim()) run(mode);
+      else writeUrl(mode);
+    }
+
+    function loadCaller() {
+      var box = $("caller-context");
+      var tryCaller = $("try-caller");
+      if (tryCaller) tryCaller.hidden = Boolean(state.caller);
+      newCallLink();
+      if (callerController) callerController.abort();
+      if (!state.caller) {
+        box.hidden = true;
+        box.textContent = "";
+        return;
+      }
+      callerController = new AbortController();
+      var asked = state.caller;
+      fetch("/api/v1/customers/" + encodeURIComponent(asked) + "/calls", {
+        headers: Object.assign({"Accept": "application/json"}, HEADERS), signal: callerController.signal, credentials: "omit"
+      }).then(function (response) {
+        return response.json().then(function (body) {
+          if (asked !== state.caller) return;
+          if (!response.ok) throw new Error(body && body.error ? body.error : "the server answered " + response.status);
+          renderCaller(body);
+        });
+      }).catch(function (error) {
+        if (error && error.name === "AbortError") return;
+        box.textContent = "";
+        box.appendChild(K.el("p", "state state-error", "Could not load the caller's calls: " + error.message));
+        box.hidden = false;
+      });
+    }
+
+    function customerCall(call, past) {
+      var item = K.el("li", "caller-call");
+      item.dataset.id = call.id;
+      var link = K.el("a", "caller-call-link", call.title || call.id);
+      link.href = K.callUrl("", call.id, "", "");
+      item.appendChild(link);
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(K.el("span", "meta", [call.product, (call.created_at || "").slice(0, 10)].filter(Boolean).join(" \u00b7 ")));
+      if (!past) {
+        item.appendChild(document.createTextNode(" "));
+        item.appendChild(K.el("span", "pill status-" + call.status, call.status));
+        if (call.priority) {
+          item.appendChild(document.createTextNode(" "));
+          item.appendChild(K.el("span", "pill priority-" + call.priority, call.priority));
+        }
+        if (call.escalated_at) {
+          item.appendChild(document.createTextNode(" "));
+          item.appendChild(K.el("span", "pill escalated", "escalated"));
+        }
+      }
+      if (call.resolution) {
+        var text = K.el("p", "caller-resolution");
+        text.appendChild(K.el("span", "label", (past ? "Resolution" : "So far") + ": "));
+        text.appendChild(document.createTextNode(call.resolution));
+        item.appendChild(text);
+      }
+      return item;
+    }
+
+    function callList(calls, className, past, none) {
+      if (!calls.length) return K.el("p", "caller-none", none);
+      var list = K.el("ul", className);
+      calls.forEach(function (call) { list.appendChild(customerCall(call, past)); });
+      return list;
+    }
+
+    function renderCaller(data) {
+      var box = $("caller-context");
+      box.textContent = "";
+      var title = K.el("h2");
+      title.id = "caller-title";
+      if (data.customer_name) {
+        title.appendChild(document.createTextNode(data.customer_name + " "));
+        title.appendChild(K.el("span", "account", data.customer_id));
+      } else {
+        title.textContent = "Account " + data.customer_id;
+      }
+      box.appendChild(title);
+      if (!data.open.length && !data.past.length) {
+        box.appendChild(K.el("p", "caller-none", "No calls on record for account " + data.customer_id + ". Results are not reordered."));
+      } else {
+        box.appendChild(K.el("h3", null, "Open calls (" + data.open.length + ")"));
+        box.appendChild(callList(data.open, "caller-open", false, "None open."));
+        box.appendChild(K.el("h3", null, "Past calls (" + data.past.length + ")"));
+        box.appendChild(callList(data.past, "caller-past", true, "None yet."));
+      }
+      var actions = K.el("p", "caller-actions");
+      var add = K.el("a", null, "New call for this caller");
+      add.href = "/calls/new?customer_id=" + encodeURIComponent(data.customer_id);
+      actions.appendChild(add);
+      box.appendChild(actions);
+      box.hidden = false;
+    }
+
+    function newCallLink() {
+      var link = $("new-call");
+      if (link) link.href = "/calls/new" + (state.caller ? "?customer_id=" + encodeURIComponent(state.caller) : "");
     }
 
     /* keyboard: the selected hit is the one whose link has focus */
@@ -310,6 +426,17 @@
         input.focus();
       } else if ((event.key === "c" || event.key === "C") && !typing && inResults) {
         if (copySelected()) event.preventDefault();
+      } else if (event.key === "a" && !typing) {
+        event.preventDefault();
+        callerInput.focus();
+        callerInput.select();
+      } else if (event.key === "n" && !typing) {
+        event.preventDefault();
+        location.href = $("new-call").href;
+      } else if (event.key === "Enter" && event.target === callerInput) {
+        event.preventDefault();
+        setCaller("push");
+        input.focus();
       }
     });
 
@@ -352,6 +479,11 @@
       recentSave(state.q);
       run("push");
     });
+    callerInput.addEventListener("input", function () {
+      clearTimeout(callerTimer);
+      callerTimer = setTimeout(function () { setCaller("replace"); }, 350);
+    });
+    callerInput.addEventListener("change", function () { setCaller("push"); });
     $("recent-clear").addEventListener("click", function () {
       try { localStorage.removeItem(RECENT_KEY); } catch (error) { /* storage off */ }
       showRecent();
@@ -359,8 +491,11 @@
     });
 
     window.addEventListener("popstate", function () {
+      var before = state.caller;
       state = stateFromUrl();
       input.value = state.q;
+      callerInput.value = state.caller;
+      if (state.caller !== before) loadCaller();
       run("none");
     });
     window.addEventListener("pageshow", function (event) {
@@ -372,6 +507,7 @@
       node.remove();
     });
     if (!state.q.trim()) showRecent();
+    newCallLink();
     restoreSelection();
   }
 
@@ -431,12 +567,33 @@
       } else if ((event.key === "c" || event.key === "C") && resolution.textContent.trim()) {
         event.preventDefault();
         copyResolution();
+      } else if (event.key === "e") {
+        event.preventDefault();
+        location.href = $("edit").href;
+      } else if (event.key === "n") {
+        event.preventDefault();
+        location.href = $("new-call").href;
       }
     });
     if (query) recentSave(query);
   }
 
+  /* ---------- the capture form: Ctrl+Enter saves from any field ---------- */
+
+  function capturePage() {
+    var form = $("capture-form");
+    form.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    var invalid = form.querySelector("[aria-invalid=true]");
+    if (invalid) invalid.focus();
+  }
+
   var page = document.body.dataset.page;
   if (page === "search") searchPage();
   else if (page === "call") callPage();
+  else if (page === "capture") capturePage();
 }());

@@ -1,5 +1,7 @@
 /* The embeddable widget (served inside /widget.js, after kb-common.js and WIDGET_CSS, in one closure).
- * <script src="https://KB/widget.js" data-kb-key="KEY" data-kb-target="#kb-search" async></script> */
+ * <script src="https://KB/widget.js" data-kb-key="KEY" data-kb-target="#kb-search" async></script>
+ * data-kb-caller="ACC-1001" names the customer on the line: their products rank first among equal matches.
+ * The host may change that attribute at any time (script.dataset.kbCaller = "ACC-1002"); the widget follows. */
 var K = KBCommon;
 var script = document.currentScript || document.querySelector("script[src$='/widget.js'][data-kb-target]");
 var scriptUrl = new URL(script.src, location.href);
@@ -82,7 +84,10 @@ function mount(host) {
       clear();
       return;
     }
-    searcher.run({q: query, limit: LIMIT});
+    var params = {q: query, limit: LIMIT};
+    var caller = (script.getAttribute("data-kb-caller") || "").trim();
+    if (caller) params.caller = caller;
+    searcher.run(params);
   }
 
   function onSlow() {
@@ -169,6 +174,10 @@ function mount(host) {
     if (link) K.sendOpened(BASE, HEADERS, searchId, link.closest(".hit").dataset.id);
   });
   ui.input.addEventListener("input", run);
+  // A new caller on the host (its ticket changed) reruns the search for them; no global names needed.
+  if (typeof MutationObserver === "function") {
+    new MutationObserver(run).observe(script, {attributes: true, attributeFilter: ["data-kb-caller"]});
+  }
   ui.form.addEventListener("submit", function (event) {
     event.preventDefault();
     run();
