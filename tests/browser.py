@@ -31,6 +31,7 @@ CHROMIUM_ARGS = [
 ]
 BROWSER_WRITE_KEY = "browser-test-write-key"
 START_TIMEOUT_S = 30
+HOST_CALLER = "ACC-5"  # the caller named by the host page /caller.html (data-kb-caller)
 
 
 def free_port():
@@ -135,16 +136,18 @@ def host_page_html(server):
     return text.replace("http://localhost:8000", server.url).replace("WIDGET_KEY", server.widget_key)
 
 
-def serve_html(origin, html):
-    """Serve ``html`` at ``/`` of ``origin`` (http://127.0.0.1:PORT) from a thread.
+def serve_html(origin, html, more=None):
+    """Serve ``html`` at ``/`` of ``origin`` (http://127.0.0.1:PORT) from a thread, and ``more`` pages by path.
 
+    :param more: a mapping such as ``{"/caller.html": "<html>..."}``.
     :returns: the running ``ThreadingHTTPServer``; call ``shutdown()`` and ``server_close()``.
     """
-    body = html.encode("utf-8")
+    pages = {"/": html, "/index.html": html, **(more or {})}
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (http.server's name)
-            self.send_response(200 if self.path in ("/", "/index.html") else 404)
+            body = pages.get(self.path, html).encode("utf-8")
+            self.send_response(200 if self.path in pages else 404)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -160,10 +163,16 @@ def serve_html(origin, html):
 
 @pytest.fixture(scope="session")
 def host_pages(kb_server):
-    """The demo host page served from the allowed origin and from an origin the server does not list."""
+    """The demo host page served from the allowed origin and from an origin the server does not list.
+
+    The allowed origin also serves ``/caller.html``: the demo page whose script names the caller (ACC-5).
+    """
     html = host_page_html(kb_server)
-    servers = [serve_html(kb_server.allowed_origin, html), serve_html(kb_server.refused_origin, html)]
-    yield {"allowed": kb_server.allowed_origin + "/", "refused": kb_server.refused_origin + "/"}
+    caller = html.replace('data-kb-target="#kb-search"', f'data-kb-target="#kb-search" data-kb-caller="{HOST_CALLER}"')
+    servers = [serve_html(kb_server.allowed_origin, html, {"/caller.html": caller}),
+               serve_html(kb_server.refused_origin, html)]
+    yield {"allowed": kb_server.allowed_origin + "/", "refused": kb_server.refused_origin + "/",
+           "caller": kb_server.allowed_origin + "/caller.html"}
     for httpd in servers:
         httpd.shutdown()
         httpd.server_close()

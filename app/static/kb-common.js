@@ -59,6 +59,12 @@ var KBCommon = (function () {
     return base + "/calls/" + encodeURIComponent(id) + (text ? "?" + text : "");
   }
 
+  /* Our own page (base "") sends its session cookie: an agent signed in there may search when a key is
+   * required. The widget (base = our server, on a host's origin) never sends cookies; it has its key. */
+  function credentialsFor(base) {
+    return base ? "omit" : "same-origin";
+  }
+
   /* An anonymous id for the search log's sessions: random, never tied to a person. */
   function newSessionId() {
     var bytes = new Uint8Array(12);
@@ -147,7 +153,7 @@ var KBCommon = (function () {
       return fetch(base + "/api/v1/search?" + query, {
         headers: Object.assign({"Accept": "application/json"}, headers),
         signal: controller.signal,
-        credentials: "omit"
+        credentials: credentialsFor(base)
       }).then(function (response) {
         return response.json().catch(function () { return null; }).then(function (body) {
           if (mine !== seq) return;
@@ -174,7 +180,7 @@ var KBCommon = (function () {
   function sendOpened(base, headers, searchId, callId) {
     if (!searchId) return;
     fetch(base + "/api/v1/events", {
-      method: "POST", keepalive: true, credentials: "omit",
+      method: "POST", keepalive: true, credentials: credentialsFor(base),
       headers: Object.assign({"Content-Type": "application/json"}, headers),
       body: JSON.stringify({search_id: searchId, call_id: callId, kind: "opened"})
     }).catch(function () { /* analytics only: never bother the user */ });
@@ -187,7 +193,7 @@ var KBCommon = (function () {
       method: "POST",
       headers: Object.assign({"Content-Type": "application/json", "Accept": "application/json"}, headers),
       body: JSON.stringify(body),
-      credentials: "omit"
+      credentials: credentialsFor(base)
     }).then(function (response) {
       return response.json().catch(function () { return null; }).then(function (body) {
         if (!response.ok) throw new Error(body && body.error ? body.error : "the server answered " + response.status);

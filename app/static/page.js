@@ -268,7 +268,7 @@
       callerController = new AbortController();
       var asked = state.caller;
       fetch("/api/v1/customers/" + encodeURIComponent(asked) + "/calls", {
-        headers: Object.assign({"Accept": "application/json"}, HEADERS), signal: callerController.signal, credentials: "omit"
+        headers: Object.assign({"Accept": "application/json"}, HEADERS), signal: callerController.signal, credentials: "same-origin"
       }).then(function (response) {
         return response.json().then(function (body) {
           if (asked !== state.caller) return;
@@ -476,6 +476,11 @@
     $("search-form").addEventListener("submit", function (event) {
       event.preventDefault();
       state.q = input.value;
+      if (callerInput.value.trim() !== state.caller) {  // typed, but its pause has not passed yet
+        clearTimeout(callerTimer);
+        state.caller = callerInput.value.trim();
+        loadCaller();
+      }
       recentSave(state.q);
       run("push");
     });
