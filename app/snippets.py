@@ -1,5 +1,6 @@
 """Highlighted, HTML-escaped snippets of a call around the words that matched."""
 
+from functools import lru_cache
 from html import escape
 
 from analyzers.chains import text_analyzer
@@ -13,20 +14,27 @@ _ANALYZER = text_analyzer()
 def matched_spans(text, terms):
     """Where in ``text`` the words whose index term is in ``terms`` stand.
 
+    A hit's title, snippet and explanation ask about the same texts and terms, so the analysis
+    of each (text, terms) pair is kept for a while.
+
     :param text: stored text of a call.
     :param terms: a set of index terms (stems) that matched.
-    :returns: a list of (start, end, term) character spans, in order.
+    :returns: a tuple of (start, end, term) character spans, in order.
     """
     if not terms or not text:
-        return []
-    text = text[:MAX_ANALYZED_CHARS]
+        return ()
+    return _spans(text[:MAX_ANALYZED_CHARS], frozenset(terms))
+
+
+@lru_cache(maxsize=512)
+def _spans(text, terms):
     spans = []
     for token in _ANALYZER(text, chars=True, mode="index"):
         if token.text in terms and token.endchar > token.startchar:
             if spans and token.startchar < spans[-1][1]:
                 continue
             spans.append((token.startchar, token.endchar, token.text))
-    return spans
+    return tuple(spans)
 
 
 def _window(text, spans, size):
@@ -80,7 +88,7 @@ def surface_words(texts, terms):
     """
     found = {}
     for text in texts:
-        for start, end, term in matched_spans(text, terms - found.keys()):
+        for start, end, term in matched_spans(text, terms):
             found.setdefault(term, text[start:end].lower())
         if len(found) == len(terms):
             break
