@@ -255,6 +255,7 @@ class SearchService:
         self._index = None
         self._index_name = None
         self._searcher = None
+        self._retired = None
 
     def searcher(self):
         """The current searcher, reopened when the index moved to a new generation or commit.
@@ -264,22 +265,29 @@ class SearchService:
         with self._lock:
             name = self.home.current_name()
             if self._searcher is None or name != self._index_name:
-                if self._searcher is not None:
-                    self._searcher.close()
+                self._retire()
                 self._index = self.home.open_index()
                 self._index_name = name
                 self._searcher = self._index.searcher()
             elif not self._searcher.up_to_date():
-                fresh = self._searcher.refresh()
-                self._searcher = fresh
+                # A new reader rather than Whoosh's refresh(): when a merge deletes a segment file
+                # while refresh() opens the new reader, its retry reuses readers it already closed.
+                self._retire()
+                self._searcher = self._index.searcher()
             return self._searcher
+
+    def _retire(self):
+        """Close the searcher before last and keep the last one open a while longer, so a search
+        still running on it in another thread finishes."""
+        if self._retired is not None:
+            self._retired.close()
+        self._retired, self._searcher = self._searcher, None
 
     def close(self):
         """Close the searcher (it is reopened by the next search, e.g. in a forked worker)."""
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-            self._searcher = None
+            self._retire()
+            self._retire()
             self._index_name = None
 
     def generation_key(self, searcher):
