@@ -14,4 +14,7 @@ def when_ready(server):
     """Print the URL of the agents' page once the server listens."""
     host, port = bind.rsplit(":", 1)
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
-    print(f"\n  Agents' page: http://{shown}:{port}/\n  Search API:   http://{shown}:{port}/api/v1/search?q=printer+offline\n", flush=True)
+    print(
+        f"\n  Agents' page: http://{shown}:{port}/\n  Search API:   http://{shown}:{port}/api/v1/search?q=printer+offline\n",
+        flush=True,
+    )

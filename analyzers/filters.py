@@ -70,8 +70,7 @@ class PhoneticCodeFilter(Filter):
         """
         if algorithm not in PHONETIC_ALGORITHMS:
             raise ValueError(
-                f"unknown phonetic algorithm {algorithm!r}; use one of "
-                f"{', '.join(sorted(PHONETIC_ALGORITHMS))}"
+                f"unknown phonetic algorithm {algorithm!r}; use one of {', '.join(sorted(PHONETIC_ALGORITHMS))}"
             )
         self.algorithm = algorithm
 
@@ -97,9 +96,7 @@ class StopWordFilter(StopFilter):
         last_original = new_pos = None
         for token in tokens:
             text = token.text
-            if len(text) >= minsize and (maxsize is None or len(text) <= maxsize) and (
-                text not in stoplist
-            ):
+            if len(text) >= minsize and (maxsize is None or len(text) <= maxsize) and (text not in stoplist):
                 if self.renumber and token.positions:
                     if last_original != token.pos:
                         new_pos = token.pos if new_pos is None else new_pos + 1

@@ -5,9 +5,8 @@ alone is never accepted: :func:`sounds_alike` also wants the same first letter (
 Metaphone letter, for fone/phone) and at most two edits.
 """
 
-from collections import defaultdict
-
 import re
+from collections import defaultdict
 
 import jellyfish
 
@@ -69,9 +68,7 @@ def sound_distance(typed, candidate):
         :func:`sound_skeleton` forms (``"nite"``/``"night"``: 0; ``"rowter"``/``"reader"``: 3).
     """
     distance = jellyfish.damerau_levenshtein_distance
-    return min(
-        distance(typed, candidate), distance(sound_skeleton(typed), sound_skeleton(candidate))
-    )
+    return min(distance(typed, candidate), distance(sound_skeleton(typed), sound_skeleton(candidate)))
 
 
 def sounds_alike(typed, candidate):
@@ -135,9 +132,7 @@ class PhoneticLookup:
         pool = set(self._by_metaphone.get(jellyfish.metaphone(typed), ()))
         pool.update(self._by_soundex.get(jellyfish.soundex(typed), ()))
         scored = [
-            (sound_distance(typed, other), self._order[other], other)
-            for other in pool
-            if sounds_alike(typed, other)
+            (sound_distance(typed, other), self._order[other], other) for other in pool if sounds_alike(typed, other)
         ]
         scored.sort()
         return [other for _, _, other in scored[:limit]]

@@ -25,9 +25,7 @@ def uk_to_us_pairs():
     try:
         lines = DATA_PATH.read_text(encoding="utf-8").splitlines()
     except OSError as error:
-        raise SpellingListError(
-            f"cannot read {DATA_PATH}: {error}; run tools/build_uk_us_list.py"
-        ) from error
+        raise SpellingListError(f"cannot read {DATA_PATH}: {error}; run tools/build_uk_us_list.py") from error
     pairs = {}
     for number, line in enumerate(lines, start=1):
         if not line or line.startswith("#") or line == "variant\tus":

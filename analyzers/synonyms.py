@@ -25,14 +25,12 @@ def _parse_line(line, number, path):
     bad = [member for member in members if not _ALLOWED.match(member)]
     if bad:
         raise SynonymsFileError(
-            f"{path}, line {number}: unexpected characters in {bad[0]!r}; "
-            "use letters, digits, spaces and - . # + ' & /"
+            f"{path}, line {number}: unexpected characters in {bad[0]!r}; use letters, digits, spaces and - . # + ' & /"
         )
     unique = list(dict.fromkeys(members))
     if len(unique) < 2:
         raise SynonymsFileError(
-            f"{path}, line {number}: a group needs at least two different members, "
-            "separated by commas"
+            f"{path}, line {number}: a group needs at least two different members, separated by commas"
         )
     return unique
 

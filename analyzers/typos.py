@@ -119,12 +119,7 @@ class TypoCorrector:
         else:
             letters = set(string.ascii_lowercase) | set(typed)
             index = self._two_edit_index
-            found = {
-                candidate
-                for key in _two_edit_keys(typed, letters)
-                if key in index
-                for candidate in index[key]
-            }
+            found = {candidate for key in _two_edit_keys(typed, letters) if key in index for candidate in index[key]}
             max_edits = 2
         distance = jellyfish.damerau_levenshtein_distance
         scored = []

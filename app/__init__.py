@@ -87,6 +87,7 @@ def create_app(test_config=None):
     _security_headers(app)
     register_error_handlers(app)
     init_limiter(app)
+
     @app.before_request
     def agents_sign_in_when_search_needs_a_key():
         return team_lead.agent_required() if request.blueprint == "pages" else None

@@ -58,8 +58,12 @@ def dashboard():
     """The analytics page."""
     start, end, first, last = date_range()
     return render_template(
-        "analytics/dashboard.html", report=_report(start, end), first=first, last=last,
-        proposals=services().store.proposals(), csrf=session.get("csrf", ""),
+        "analytics/dashboard.html",
+        report=_report(start, end),
+        first=first,
+        last=last,
+        proposals=services().store.proposals(),
+        csrf=session.get("csrf", ""),
     )
 
 
@@ -75,8 +79,15 @@ def searches_chart():
 
     rows = {row["day"]: row for row in SearchAnalytics(services().store).per_day(start, end)}
     days = _days(first, last)
-    chart = pygal.Bar(js=[], width=900, height=320, x_label_rotation=45, show_minor_x_labels=False,
-                      legend_at_bottom=True, title="Searches per day")
+    chart = pygal.Bar(
+        js=[],
+        width=900,
+        height=320,
+        x_label_rotation=45,
+        show_minor_x_labels=False,
+        legend_at_bottom=True,
+        title="Searches per day",
+    )
     chart.x_labels = days
     chart.x_labels_major = days[:: max(1, len(days) // 10)]
     for label, key in (("searches", "searches"), ("no result", "zero_results"), ("solved", "solved")):
@@ -91,7 +102,8 @@ def solving_chart():
     import pygal
 
     rows = SearchAnalytics(services().store).top_solving_calls(start, end, limit=10)
-    chart = pygal.HorizontalBar(js=[], width=900, height=320, show_legend=False, title="Calls that solve the most")
+    height = 120 + 36 * max(1, len(rows))  # a bar per call, as thick with one call as with ten
+    chart = pygal.HorizontalBar(js=[], width=900, height=height, show_legend=False, title="Calls that solve the most")
     chart.x_labels = [f"{row['call_id']} {row['title'][:40]}" for row in rows]
     chart.add("solved", [row["solved"] for row in rows])
     return _svg(chart)
@@ -120,10 +132,14 @@ def export_csv():
     for row in report["top_calls"]:
         writer.writerow(["top_calls", row["call_id"], "", "", row["solved"], _csv_safe(row["title"])])
     summary = report["summary"]
-    writer.writerow(["summary", "total", summary["searches"], summary["zero_results"], summary["solved"],
-                     summary["solved_share"]])
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename=search-analytics-{start}-{end}.csv"})
+    writer.writerow(
+        ["summary", "total", summary["searches"], summary["zero_results"], summary["solved"], summary["solved_share"]]
+    )
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=search-analytics-{start}-{end}.csv"},
+    )
 
 
 def _csv_safe(text):

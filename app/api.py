@@ -11,9 +11,8 @@ from app.query_plan import is_blank
 from app.search import InvalidSearchError
 from app.search_log import new_search_id
 from app.zero_results import propose_from_solved
-from indexer.index_home import IndexBusyError, IndexMissingError
+from indexer.index_home import IndexMissingError
 from indexer.records import PRIORITIES, STATUSES, InvalidCallRecordError, public_record, validate_record
-from indexer.rules import apply_on_write
 from indexer.store import CallNotFoundError, StoreUnavailableError, utc_now
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -44,9 +43,27 @@ def _choice_arg(name, allowed):
 
 
 def _hit_json(hit):
-    return {key: hit[key] for key in (
-        "id", "title", "title_html", "score", "snippet", "resolution", "product", "category",
-        "created_at", "tags", "resolved", "matches", "outcome_boost", "status", "priority", "customer_id")}
+    return {
+        key: hit[key]
+        for key in (
+            "id",
+            "title",
+            "title_html",
+            "score",
+            "snippet",
+            "resolution",
+            "product",
+            "category",
+            "created_at",
+            "tags",
+            "resolved",
+            "matches",
+            "outcome_boost",
+            "status",
+            "priority",
+            "customer_id",
+        )
+    }
 
 
 def search_response(result, search_id=None):
@@ -87,11 +104,19 @@ def run_search():
     except IndexMissingError as error:
         raise ApiError(str(error), 503) from None
     search_id = new_search_id()
-    services().search_log.add({
-        "search_id": search_id, "query": result.query, "product": request.args.get("product"),
-        "category": request.args.get("category"), "results": result.total, "took_ms": result.took_ms,
-        "session": _session(), "channel": _channel(), "top_ids": [hit["id"] for hit in result.hits],
-    })
+    services().search_log.add(
+        {
+            "search_id": search_id,
+            "query": result.query,
+            "product": request.args.get("product"),
+            "category": request.args.get("category"),
+            "results": result.total,
+            "took_ms": result.took_ms,
+            "session": _session(),
+            "channel": _channel(),
+            "top_ids": [hit["id"] for hit in result.hits],
+        }
+    )
     return search_response(result, search_id)
 
 
@@ -140,7 +165,9 @@ def _validated(items):
             errors.append({"index": position, "field": error.field, "message": prefix + str(error)})
             continue
         if record["id"] in seen:
-            errors.append({"index": position, "field": "id", "message": f"record {position}: duplicate id '{record['id']}'"})
+            errors.append(
+                {"index": position, "field": "id", "message": f"record {position}: duplicate id '{record['id']}'"}
+            )
             continue
         seen.add(record["id"])
         records.append(record)
@@ -157,14 +184,7 @@ def _json_body():
 
 
 def _write(records):
-    apply_on_write(records, services().rules.current())
-    summary = _store_call(lambda store: store.upsert(records, actor=_actor()))
-    indexed = True
-    try:
-        services().catch_up(timeout=current_app.config["KB_INDEX_LOCK_TIMEOUT_S"])
-    except IndexBusyError:
-        indexed = False  # stored; the follower indexes it as soon as the writer is free
-    return summary, indexed
+    return _store_call(lambda store: services().write(records, actor=_actor()))
 
 
 def _actor():
@@ -184,11 +204,17 @@ def create_calls():
     records = _validated(items)
     summary, indexed = _write(records)
     status = 201 if summary.inserted else 200
-    return jsonify({
-        "ok": True, "inserted": summary.inserted, "updated": summary.updated, "unchanged": summary.unchanged,
-        "ids": [record["id"] for record in records], "indexed": indexed,
-        "seq": summary.latest_seq,
-    }), status
+    return jsonify(
+        {
+            "ok": True,
+            "inserted": summary.inserted,
+            "updated": summary.updated,
+            "unchanged": summary.unchanged,
+            "ids": [record["id"] for record in records],
+            "indexed": indexed,
+            "seq": summary.latest_seq,
+        }
+    ), status
 
 
 @bp.put("/calls/<path:call_id>")
@@ -204,8 +230,9 @@ def put_call(call_id):
     summary, indexed = _write(records)
     # The stored id is the validated one (surrounding spaces stripped), not the raw URL segment.
     record = services().store.get(records[0]["id"])
-    return jsonify({"ok": True, "call": public_record(record), "indexed": indexed,
-                    "seq": summary.latest_seq}), (201 if summary.inserted else 200)
+    return jsonify({"ok": True, "call": public_record(record), "indexed": indexed, "seq": summary.latest_seq}), (
+        201 if summary.inserted else 200
+    )
 
 
 @bp.delete("/calls/<path:call_id>")
@@ -213,14 +240,9 @@ def delete_call(call_id):
     """Delete the call with this id."""
     require_role("write")
     try:
-        summary = _store_call(lambda store: store.delete(call_id, actor=_actor()))
+        summary, indexed = _store_call(lambda store: services().delete(call_id, actor=_actor()))
     except CallNotFoundError:
         raise ApiError(f"call {call_id} not found", 404) from None
-    indexed = True
-    try:
-        services().catch_up(timeout=current_app.config["KB_INDEX_LOCK_TIMEOUT_S"])
-    except IndexBusyError:
-        indexed = False
     return jsonify({"ok": True, "deleted": call_id, "indexed": indexed, "seq": summary.latest_seq})
 
 
@@ -252,8 +274,14 @@ def feedback():
     if search_id and _session():
         services().search_log.flush(services().store, settle=0)
         proposal = propose_from_solved(services().store, _session(), search_id, now)
-    return jsonify({"ok": True, "call_id": call_id, "query": query.strip(),
-                    "proposed": None if proposal is None else {"from": proposal[0], "to": proposal[1]}}), 201
+    return jsonify(
+        {
+            "ok": True,
+            "call_id": call_id,
+            "query": query.strip(),
+            "proposed": None if proposal is None else {"from": proposal[0], "to": proposal[1]},
+        }
+    ), 201
 
 
 @bp.post("/events")
@@ -303,15 +331,29 @@ def customer_calls(customer_id):
         calls = services().search.customer_calls(customer_id)
     except IndexMissingError as error:
         raise ApiError(str(error), 503) from None
-    fields = ("id", "title", "problem", "resolution", "product", "category", "created_at", "status", "priority",
-              "opened_at", "escalated_at", "customer_name")
+    fields = (
+        "id",
+        "title",
+        "problem",
+        "resolution",
+        "product",
+        "category",
+        "created_at",
+        "status",
+        "priority",
+        "opened_at",
+        "escalated_at",
+        "customer_name",
+    )
     shown = [{field: call.get(field, "") for field in fields} for call in calls]
-    return jsonify({
-        "customer_id": customer_id,
-        "customer_name": next((call["customer_name"] for call in shown if call["customer_name"]), ""),
-        "open": [call for call in shown if call["status"] != "resolved"],
-        "past": [call for call in shown if call["status"] == "resolved"],
-    })
+    return jsonify(
+        {
+            "customer_id": customer_id,
+            "customer_name": next((call["customer_name"] for call in shown if call["customer_name"]), ""),
+            "open": [call for call in shown if call["status"] != "resolved"],
+            "past": [call for call in shown if call["status"] == "resolved"],
+        }
+    )
 
 
 @bp.get("/openapi.json")

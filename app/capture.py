@@ -11,9 +11,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 
 from app.team_lead import check_form_token
-from indexer.index_home import IndexBusyError
 from indexer.records import CORE_FIELDS, STATUSES, InvalidCallRecordError, public_record, validate_record
-from indexer.rules import apply_on_write
 from indexer.store import StoreUnavailableError
 
 bp = Blueprint("capture", __name__)
@@ -107,16 +105,11 @@ def save(values, existing, actor):
         record = validate_record(raw_record(values, existing))
     except InvalidCallRecordError as error:
         raise FormError(str(error), error.field if error.field in FORM_FIELDS else None) from None
-    apply_on_write([record], services().rules.current())
     try:
-        services().store.upsert([record], actor=actor)
+        _, indexed = services().write([record], actor=actor)
     except StoreUnavailableError as error:
         raise FormError(f"the store is unavailable, nothing was saved: {error}") from None
-    try:
-        services().catch_up(timeout=current_app.config["KB_INDEX_LOCK_TIMEOUT_S"])
-    except IndexBusyError:
-        return record["id"], False  # stored; the follower indexes it as soon as the writer is free
-    return record["id"], True
+    return record["id"], indexed
 
 
 def _typed():
@@ -127,8 +120,13 @@ def _typed():
 
 def _render(values, existing, agent, error=None, status=200):
     return render_template(
-        "capture/form.html", values=values, editing=existing is not None, agent=agent, statuses=STATUSES,
-        error=error, csrf=session.get("csrf", ""),
+        "capture/form.html",
+        values=values,
+        editing=existing is not None,
+        agent=agent,
+        statuses=STATUSES,
+        error=error,
+        csrf=session.get("csrf", ""),
     ), status
 
 

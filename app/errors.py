@@ -28,7 +28,10 @@ def error_body(message, status, errors=None):
 
 
 def _wants_json():
-    return request.path.startswith(("/api/", "/widget/", "/healthz")) or request.accept_mimetypes.best == "application/json"
+    return (
+        request.path.startswith(("/api/", "/widget/", "/healthz"))
+        or request.accept_mimetypes.best == "application/json"
+    )
 
 
 def _respond(message, status, errors=None, headers=None):
@@ -44,7 +47,9 @@ def _respond(message, status, errors=None, headers=None):
 
 def handle_api_error(error):
     """Turn an :class:`ApiError` into the error shape."""
-    errors = error.errors or [{"field": error.field, "message": error.message} if error.field else {"message": error.message}]
+    errors = error.errors or [
+        {"field": error.field, "message": error.message} if error.field else {"message": error.message}
+    ]
     return _respond(error.message, error.status, errors)
 
 

@@ -46,5 +46,4 @@ def escalated_calls(services, now=None):
 def index():
     """The escalations page."""
     services = current_app.extensions["kb"]
-    return render_template("escalations/index.html", calls=escalated_calls(services),
-                           rules_error=services.rules.error)
+    return render_template("escalations/index.html", calls=escalated_calls(services), rules_error=services.rules.error)

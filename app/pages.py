@@ -24,8 +24,20 @@ HOW_LABELS = {
 # The account that the empty page suggests trying, when the knowledge base has calls of it (the sample has).
 EXAMPLE_CALLER = "ACC-1001"
 # Fields of a customer's calls shown in the caller's context (as GET /api/v1/customers/<id>/calls gives them).
-CUSTOMER_CALL_FIELDS = ("id", "title", "problem", "resolution", "product", "category", "created_at", "status",
-                        "priority", "opened_at", "escalated_at", "customer_name")
+CUSTOMER_CALL_FIELDS = (
+    "id",
+    "title",
+    "problem",
+    "resolution",
+    "product",
+    "category",
+    "created_at",
+    "status",
+    "priority",
+    "opened_at",
+    "escalated_at",
+    "customer_name",
+)
 NO_VALUE = "(none)"
 
 
@@ -53,8 +65,9 @@ def search_url(query, product="", category="", caller=""):
 
     :returns: a path such as ``/?q=printer&product=Outlook``.
     """
-    return url_for("pages.index", q=query or None, product=product or None, category=category or None,
-                   caller=caller or None)
+    return url_for(
+        "pages.index", q=query or None, product=product or None, category=category or None, caller=caller or None
+    )
 
 
 def caller_context(customer_id):
@@ -95,14 +108,27 @@ def index():
             customer = caller_context(caller)
         if query.strip():
             result = services().search.search(
-                query, product=product or None, category=category or None, limit=PAGE_RESULTS, facets=True,
+                query,
+                product=product or None,
+                category=category or None,
+                limit=PAGE_RESULTS,
+                facets=True,
                 caller=caller or None,
             )
     except (InvalidSearchError, IndexMissingError) as error:
         message = str(error)
     return render_template(
-        "pages/index.html", query=query, product=product, category=category, caller=caller, customer=customer,
-        result=result, message=message, marked=Markup, badge_text=badge_text, search_url=search_url,
+        "pages/index.html",
+        query=query,
+        product=product,
+        category=category,
+        caller=caller,
+        customer=customer,
+        result=result,
+        message=message,
+        marked=Markup,
+        badge_text=badge_text,
+        search_url=search_url,
         example_caller="" if (query or caller) else example_caller(),
     )
 
@@ -114,8 +140,12 @@ def call(call_id):
     if record is None:
         abort(404, f"call {call_id} not found")
     return render_template(
-        "pages/call.html", call=public_record(record), query=request.args.get("q", ""),
-        search_id=request.args.get("sid", "")[:64], search_url=search_url, history=_history(call_id),
+        "pages/call.html",
+        call=public_record(record),
+        query=request.args.get("q", ""),
+        search_id=request.args.get("sid", "")[:64],
+        search_url=search_url,
+        history=_history(call_id),
     )
 
 

@@ -106,7 +106,8 @@ def common_words(plan, searcher, share):
     """
     limit = max(COMMON_MIN_DOCS, share * searcher.doc_count())
     return frozenset(
-        word.typed for word in plan.words
+        word.typed
+        for word in plan.words
         if max(searcher.doc_frequency("text", term) for term in word.alternatives[0].terms) > limit
     )
 
@@ -141,8 +142,15 @@ def explain_matches(plan, matched_terms, texts):
             continue
         seen.add(key)
         matches.append({"query_term": typed, "matched": surface, "how": _how(typed, alternative, surface)})
-    order = {"exact": 0, "stem": 1, "spelling-variant": 2, "synonym": 3, "typo": 4, "sounds-like": 5,
-             "caller-product": 6}
+    order = {
+        "exact": 0,
+        "stem": 1,
+        "spelling-variant": 2,
+        "synonym": 3,
+        "typo": 4,
+        "sounds-like": 5,
+        "caller-product": 6,
+    }
     matches.sort(key=lambda match: (order[match["how"]], match["query_term"]))
     return matches, terms
 
@@ -226,8 +234,14 @@ def _caller_first_among_equals(ranked, products):
 
     The order between different scores never changes: a better textual match stays above.
     """
-    return sorted(ranked, key=lambda pair: (-round(pair[0].score * (1.0 + pair[1]), SCORE_DIGITS),
-                                            pair[0]["product"] not in products, pair[0]["id"]))
+    return sorted(
+        ranked,
+        key=lambda pair: (
+            -round(pair[0].score * (1.0 + pair[1]), SCORE_DIGITS),
+            pair[0]["product"] not in products,
+            pair[0]["id"],
+        ),
+    )
 
 
 def _display(value):
@@ -302,8 +316,19 @@ class SearchService:
         synonyms = self.synonyms_source() if self.synonyms_source else None
         return plan_query(text, lambda term: searcher.doc_frequency("text", term) > 0, vocabulary, synonyms, max_words)
 
-    def search(self, text, product=None, category=None, limit=10, offset=0, facets=False,
-               customer=None, status=None, priority=None, caller=None):
+    def search(
+        self,
+        text,
+        product=None,
+        category=None,
+        limit=10,
+        offset=0,
+        facets=False,
+        customer=None,
+        status=None,
+        priority=None,
+        caller=None,
+    ):
         """Rank calls for a query.
 
         :param text: the query as typed.
@@ -329,8 +354,13 @@ class SearchService:
             raise InvalidSearchError("'offset' must be 0 or more", "offset")
         searcher = self.searcher()
         plan = self.plan(text, searcher)
-        chosen = (("product", product), ("category", category), ("customer_id", customer),
-                  ("status", status), ("priority", priority))
+        chosen = (
+            ("product", product),
+            ("category", category),
+            ("customer_id", customer),
+            ("status", status),
+            ("priority", priority),
+        )
         filters = [Q.Term(name, value) for name, value in chosen if value]
         restrict = None if not filters else (filters[0] if len(filters) == 1 else Q.And(filters))
         wanted = offset + limit
@@ -340,15 +370,17 @@ class SearchService:
         deadline = time.monotonic() + self.time_limit_s
         results, timed_out, widened = None, False, False
         if 1 < len(plan.words) <= ALL_WORDS_UP_TO:
-            results, timed_out = self._collect(searcher, build_query(plan, True), restrict, window, wanted,
-                                               facets, deadline)
+            results, timed_out = self._collect(
+                searcher, build_query(plan, True), restrict, window, wanted, facets, deadline
+            )
         if results is None or (len(plan.words) > 1 and results.scored_length() < wanted and not timed_out):
             # Only a short query is trimmed: in a long one (a pasted paragraph) the right call may share
             # nothing but common words with it (measured: MRR fell from 0.73 to 0.59 on bench.relevance).
             short = len(plan.words) <= TRIM_COMMON_UP_TO
             common = common_words(plan, searcher, COMMON_SHARE) if short else frozenset()
-            results, timed_out = self._collect(searcher, build_query(plan, False, common), restrict, window, wanted,
-                                               facets, deadline)
+            results, timed_out = self._collect(
+                searcher, build_query(plan, False, common), restrict, window, wanted, facets, deadline
+            )
             widened = len(plan.words) > 1
         ranked = self._rerank(results, boosts)
         caller_products = self.products_of(searcher, caller) if caller else set()
@@ -398,8 +430,9 @@ class SearchService:
         searcher = self.searcher()
         calls = [dict(fields) for fields in searcher.documents(customer_id=customer_id)]
         still_open = sorted((c for c in calls if c.get("status") != "resolved"), key=lambda c: c.get("opened_at") or "")
-        past = sorted((c for c in calls if c.get("status") == "resolved"), key=lambda c: c.get("created_at") or "",
-                      reverse=True)
+        past = sorted(
+            (c for c in calls if c.get("status") == "resolved"), key=lambda c: c.get("created_at") or "", reverse=True
+        )
         return still_open + past
 
     def suggest_from_text(self, text, limit=5):
@@ -421,15 +454,17 @@ class SearchService:
             return SearchResult(query="", total=0, took_ms=0.0, hits=[])
         top_weight = key_terms[0][1] or 1.0
         whoosh_query = Q.Or([Q.Term("text", term, boost=weight / top_weight) for term, weight in key_terms])
-        results, timed_out = self._run(searcher, whoosh_query, None, limit, False,
-                                       time.monotonic() + self.time_limit_s)
+        results, timed_out = self._run(searcher, whoosh_query, None, limit, False, time.monotonic() + self.time_limit_s)
         page = list(results[:limit])
         terms = set(plan.term_sources()) | {term for term, _ in key_terms}
         matched = matched_terms(searcher, [hit.docnum for hit in page], terms)
         hits = [self._hit(plan, hit, 0.0, matched.get(hit.docnum, set())) for hit in page]
         return SearchResult(
-            query=" ".join(term for term, _ in key_terms), total=len(results) if not timed_out else len(hits),
-            took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits, timed_out=timed_out,
+            query=" ".join(term for term, _ in key_terms),
+            total=len(results) if not timed_out else len(hits),
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            hits=hits,
+            timed_out=timed_out,
         )
 
     def _outcome_boosts(self, plan):
@@ -488,7 +523,8 @@ class SearchService:
             "score": round(hit.score * (1.0 + boost), 4),
             "outcome_boost": round(boost, 4),
             "snippet": highlight(snippet_source, terms),
-            "resolution": resolution[:RESOLUTION_PREVIEW_CHARS] + ("…" if len(resolution) > RESOLUTION_PREVIEW_CHARS else ""),
+            "resolution": resolution[:RESOLUTION_PREVIEW_CHARS]
+            + ("…" if len(resolution) > RESOLUTION_PREVIEW_CHARS else ""),
             "product": _display(stored.get("product", "")),
             "category": _display(stored.get("category", "")),
             "created_at": stored.get("created_at", ""),

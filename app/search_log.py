@@ -50,9 +50,13 @@ class SearchLogBuffer:
         with self._lock:
             if row.get("session"):
                 self._pending = [
-                    kept for kept in self._pending
-                    if not (kept.get("session") == row["session"] and _same_typing(kept["query"], row["query"])
-                            and row["queued"] - kept["queued"] < SETTLE_SECONDS)
+                    kept
+                    for kept in self._pending
+                    if not (
+                        kept.get("session") == row["session"]
+                        and _same_typing(kept["query"], row["query"])
+                        and row["queued"] - kept["queued"] < SETTLE_SECONDS
+                    )
                 ]
             self._pending.append(row)
             del self._pending[:-MAX_PENDING]

@@ -12,7 +12,7 @@ from app.search_log import SearchLogBuffer
 from app.vocabulary import VocabularyCache
 from indexer.build import apply_changes, rebuild
 from indexer.index_home import IndexBusyError, IndexHome, IndexMissingError
-from indexer.rules import RulesFile
+from indexer.rules import RulesFile, apply_on_write
 from indexer.schema import call_schema
 from indexer.store import open_store
 
@@ -161,7 +161,10 @@ class Services:
         self.rules = RulesFile(data_folder)
         self.search_log = SearchLogBuffer()
         self.search = SearchService(
-            self.home, self.vocabulary, self.synonyms, time_limit_ms=settings["KB_SEARCH_TIME_LIMIT_MS"],
+            self.home,
+            self.vocabulary,
+            self.synonyms,
+            time_limit_ms=settings["KB_SEARCH_TIME_LIMIT_MS"],
             outcomes_source=OutcomesFromFeedback(self.store),
         )
         self.follower = Follower(self, settings["KB_FOLLOW_INTERVAL_S"])
@@ -191,6 +194,33 @@ class Services:
         except IndexMissingError:
             return
         self.search.close()
+
+    def write(self, records, actor):
+        """The one write path of the web service: service rules, store (commits first), then index.
+
+        :param records: clean records.
+        :param actor: who made the change, for the edit history.
+        :returns: (the store's ``WriteSummary``, True when the index has the change already; when
+            the writer stayed busy the follower indexes it within a second).
+        :raises StoreUnavailableError: when the store cannot be written (nothing was).
+        """
+        apply_on_write(records, self.rules.current())
+        return self.store.upsert(records, actor=actor), self.index_now()
+
+    def delete(self, call_id, actor):
+        """Delete a call from the store, then from the index (see :meth:`write`).
+
+        :raises CallNotFoundError: when the id is unknown.
+        """
+        return self.store.delete(call_id, actor=actor), self.index_now()
+
+    def index_now(self):
+        """Bring the index in step with the store; False when another writer held it too long."""
+        try:
+            self.catch_up(timeout=self.settings["KB_INDEX_LOCK_TIMEOUT_S"])
+        except IndexBusyError:
+            return False
+        return True
 
     def catch_up(self, timeout):
         """Apply pending store changes to the index; returns the applied sequence number."""

@@ -40,7 +40,11 @@ SETTINGS = (
     Setting("KB_MAX_BODY_BYTES", 10_000_000, "Largest request body accepted, in bytes (413 beyond)."),
     Setting("KB_SEARCH_TIME_LIMIT_MS", 300, "Search time limit; the best hits found by then are returned."),
     Setting("KB_FOLLOW_INTERVAL_S", 0.25, "How often each server checks the store for changes to index."),
-    Setting("KB_INDEX_LOCK_TIMEOUT_S", 30.0, "How long a write waits for the index writer before leaving it to the follower."),
+    Setting(
+        "KB_INDEX_LOCK_TIMEOUT_S",
+        30.0,
+        "How long a write waits for the index writer before leaving it to the follower.",
+    ),
     Setting("KB_SYNONYMS_FILE", "", "Synonyms file read at query time (empty: the one shipped in analyzers/data)."),
     Setting("KB_SECRET_KEY", "", "Signs the analytics sign-in cookie; empty: a new random one each start."),
     Setting("KB_LOAD_SAMPLE", False, "Load the sample knowledge base when the store is empty."),

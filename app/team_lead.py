@@ -42,8 +42,9 @@ def login():
     key = request.form.get("key", "").strip()
     role = role_of(key) if key else None
     if role is None:
-        return render_template("lead/login.html", message="That key is not valid (unknown or revoked).",
-                               next=request.form.get("next", "")), 401
+        return render_template(
+            "lead/login.html", message="That key is not valid (unknown or revoked).", next=request.form.get("next", "")
+        ), 401
     session.clear()
     session["lead_role"] = role
     session["csrf"] = secrets.token_urlsafe(16)

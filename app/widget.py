@@ -85,7 +85,7 @@ def widget_source():
     css = (STATIC / "widget.css").read_text(encoding="utf-8")
     widget = (STATIC / "widget-main.js").read_text(encoding="utf-8")
     return (
-        "/* Support KB search widget: see docs/widget.md */\n(function () {\n\"use strict\";\n"
+        '/* Support KB search widget: see docs/widget.md */\n(function () {\n"use strict";\n'
         f"{common}\nvar WIDGET_CSS = {json.dumps(css)};\n{widget}\n}}());\n"
     )
 

@@ -46,8 +46,10 @@ def main():
         begin = time.perf_counter()
         fixed += bool(corrector.corrections(typo))
         timings.append((time.perf_counter() - begin) * 1000)
-    print(f"corrections of {len(misspelt):,} real misspellings of corpus words: p50 {statistics.median(timings):.2f} ms,"
-          f" p95 {_percentile(timings, 0.95):.2f} ms; a correction offered for {fixed / len(misspelt):.0%}")
+    print(
+        f"corrections of {len(misspelt):,} real misspellings of corpus words: p50 {statistics.median(timings):.2f} ms,"
+        f" p95 {_percentile(timings, 0.95):.2f} ms; a correction offered for {fixed / len(misspelt):.0%}"
+    )
 
 
 if __name__ == "__main__":

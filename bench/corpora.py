@@ -336,7 +336,7 @@ def gitbugs_queries(data_dir=SHARED_DATA):
         relevant.setdefault(query_id, set()).add(duplicate_id)
     return [
         BenchQuery(
-            qid=f"GBQ-{query_id[len('GB-'):]}",
+            qid=f"GBQ-{query_id[len('GB-') :]}",
             text=summaries[query_id],
             relevant_ids=frozenset(duplicates),
             source="gitbugs",

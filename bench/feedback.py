@@ -16,7 +16,8 @@ from pathlib import Path
 from app.services import OutcomesFromFeedback, Services
 from app.settings import read_settings
 from bench.corpora import all_calls, gitbugs_queries, ms_error_queries, split_queries, stackfaq_queries
-from bench.relevance import RESULTS_DIR, build_product_kb, log, product_searcher, run_one, sample_queries
+from bench.relevance import build_product_kb, product_searcher, run_one, sample_queries
+from bench.report import RESULTS_DIR, log
 from indexer.store import utc_now
 
 
@@ -53,10 +54,17 @@ def run(limit_queries=None, workdir=None):
     replay_feedback(services.store, train)
     services.search.outcomes_source = OutcomesFromFeedback(services.store)
     after = {"held_out": mean_rr(search, held_out), "no_feedback": mean_rr(search, no_feedback)}
-    log(f"after {len(train)} feedback: held-out MRR {after['held_out']:.3f}, no-feedback MRR {after['no_feedback']:.3f}")
+    log(
+        f"after {len(train)} feedback: held-out MRR {after['held_out']:.3f}, no-feedback MRR {after['no_feedback']:.3f}"
+    )
     kb.close()
-    return {"feedback_replayed": len(train), "held_out_queries": len(held_out),
-            "no_feedback_queries": len(no_feedback), "before": before, "after": after}
+    return {
+        "feedback_replayed": len(train),
+        "held_out_queries": len(held_out),
+        "no_feedback_queries": len(no_feedback),
+        "before": before,
+        "after": after,
+    }
 
 
 def main(argv=None):
@@ -68,10 +76,10 @@ def main(argv=None):
     result = run(args.limit_queries)
     print("| queries | n | MRR@10 without feedback | MRR@10 after replaying training feedback | ratio |")
     print("|---|---|---|---|---|")
-    for key, label, count in (("held_out", "StackFAQ held-out rephrasings (their threads got feedback)",
-                               result["held_out_queries"]),
-                              ("no_feedback", "GitBugs + MS error queries (no feedback on their calls)",
-                               result["no_feedback_queries"])):
+    for key, label, count in (
+        ("held_out", "StackFAQ held-out rephrasings (their threads got feedback)", result["held_out_queries"]),
+        ("no_feedback", "GitBugs + MS error queries (no feedback on their calls)", result["no_feedback_queries"]),
+    ):
         before, after = result["before"][key], result["after"][key]
         print(f"| {label} | {count} | {before:.3f} | {after:.3f} | {after / before if before else 0:.3f} |")
     args.json.parent.mkdir(parents=True, exist_ok=True)

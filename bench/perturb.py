@@ -18,9 +18,7 @@ US_UK_PATH = SHARED_DATA / "us_uk_spelling" / "varcon_us_uk_pairs.tsv"
 
 # VarCon clusters whose British form depends on the sense; in tech writing the UK keeps
 # the US form ("computer program", "disk", "spell checker", "draft email").
-SENSE_DEPENDENT = frozenset(
-    {"program", "disk", "tire", "check", "meter", "draft", "story", "curb", "practice"}
-)
+SENSE_DEPENDENT = frozenset({"program", "disk", "tire", "check", "meter", "draft", "story", "curb", "practice"})
 
 # A plain word ("color's" included) standing alone between spaces, maybe wrapped in
 # brackets, quotes or end punctuation; identifiers like "ec=1129" or "a.b.serialization"

@@ -30,7 +30,7 @@ from app.services import OutcomesFromFeedback, SynonymsFile
 from app.vocabulary import VocabularyCache
 from bench import corpora, perturb
 from bench.baselines import WhooshBaseline
-from bench.report import RESULTS_DIR, environment, format_table, latency_summary, ratio, write_json
+from bench.report import RESULTS_DIR, environment, format_table, latency_summary, log, ratio, write_json
 from indexer.build import rebuild
 from indexer.context import open_knowledge_base
 from indexer.records import validate_record
@@ -49,11 +49,6 @@ TARGETS = {"typos": 0.95, "british": 0.98, "baseline": 1.0}
 # Generous: the benchmark scores the ranking, not the time limit.
 TIME_LIMIT_MS = 60_000
 CHUNK = 100
-
-
-def log(message, started=[time.perf_counter()]):  # noqa: B006 - the default is the run's start time
-    """Print a progress line with the seconds since the run started (stderr)."""
-    print(f"[{time.perf_counter() - started[0]:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 def build_product_kb(records, folder, procs=None):
@@ -153,8 +148,15 @@ def open_engines(data_folder, baseline_folder, with_plain):
     """
     kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(data_folder), "KB_DATABASE_URL": ""})
     # As app.services builds it; the benchmark's store holds no feedback, so outcomes boost nothing.
-    services = {"product": SearchService(kb.home, VocabularyCache(), SynonymsFile(), time_limit_ms=TIME_LIMIT_MS,
-                                         outcomes_source=OutcomesFromFeedback(kb.store))}
+    services = {
+        "product": SearchService(
+            kb.home,
+            VocabularyCache(),
+            SynonymsFile(),
+            time_limit_ms=TIME_LIMIT_MS,
+            outcomes_source=OutcomesFromFeedback(kb.store),
+        )
+    }
     if with_plain:
         services["plain"] = SearchService(kb.home, None, None, time_limit_ms=TIME_LIMIT_MS)
     baseline = WhooshBaseline(baseline_folder).open()
@@ -223,8 +225,13 @@ def _mean(values):
 
 def summarize(rows, set_name, split, variant, clean_by_qid, engines=ENGINES):
     """One line of the table: metrics of the rows of a (set, split, variant)."""
-    chosen = [row for row in rows if (set_name == "all" or row["set"] == set_name)
-              and (split == "all" or row["split"] == split) and row["variant"] == variant]
+    chosen = [
+        row
+        for row in rows
+        if (set_name == "all" or row["set"] == set_name)
+        and (split == "all" or row["split"] == split)
+        and row["variant"] == variant
+    ]
     if not chosen:
         return None
     line = {"set": set_name, "split": split, "variant": variant, "n": len(chosen)}
@@ -270,18 +277,38 @@ def check_targets(lines):
             name, value, threshold = "product MRR / baseline MRR", line["vs_baseline"], TARGETS["baseline"]
         else:
             name, value, threshold = f"{line['variant']} MRR / clean MRR", line["vs_clean"], TARGETS[line["variant"]]
-        checks.append({"set": line["set"], "target": name, "value": value, "threshold": threshold,
-                       "met": value is not None and value >= threshold})
+        checks.append(
+            {
+                "set": line["set"],
+                "target": name,
+                "value": value,
+                "threshold": threshold,
+                "met": value is not None and value >= threshold,
+            }
+        )
     return checks
 
 
 TABLE_COLUMNS = (
-    ("set", "set"), ("split", "split"), ("variant", "variant"), ("n", "n"),
-    ("product_mrr", "MRR@10"), ("product_r1", "R@1"), ("product_r5", "R@5"), ("product_r10", "R@10"),
-    ("plain_mrr", "plain MRR"), ("baseline_mrr", "base MRR"), ("vs_baseline", "prod/base"),
-    ("clean_mrr_same", "clean MRR same q"), ("vs_clean", "ratio vs clean"), ("baseline_vs_clean", "base ratio"),
-    ("product_p50_ms", "prod p50 ms"), ("product_p95_ms", "prod p95 ms"),
-    ("plain_p95_ms", "plain p95 ms"), ("baseline_p50_ms", "base p50 ms"), ("baseline_p95_ms", "base p95 ms"),
+    ("set", "set"),
+    ("split", "split"),
+    ("variant", "variant"),
+    ("n", "n"),
+    ("product_mrr", "MRR@10"),
+    ("product_r1", "R@1"),
+    ("product_r5", "R@5"),
+    ("product_r10", "R@10"),
+    ("plain_mrr", "plain MRR"),
+    ("baseline_mrr", "base MRR"),
+    ("vs_baseline", "prod/base"),
+    ("clean_mrr_same", "clean MRR same q"),
+    ("vs_clean", "ratio vs clean"),
+    ("baseline_vs_clean", "base ratio"),
+    ("product_p50_ms", "prod p50 ms"),
+    ("product_p95_ms", "prod p95 ms"),
+    ("plain_p95_ms", "plain p95 ms"),
+    ("baseline_p50_ms", "base p50 ms"),
+    ("baseline_p95_ms", "base p95 ms"),
 )
 
 
@@ -308,15 +335,20 @@ def run(calls, query_sets, workdir, limit_queries=None, with_plain=False, jobs=1
         queries = sample_queries(queries, limit_queries)
         tune, _ = corpora.split_queries(queries)
         tune_ids = {query.qid for query in tune}
-        runs += [(set_name, variant, query, text, "tune" if query.qid in tune_ids else "held_out")
-                 for variant, query, text in query_variants(queries)]
+        runs += [
+            (set_name, variant, query, text, "tune" if query.qid in tune_ids else "held_out")
+            for variant, query, text in query_variants(queries)
+        ]
     log(f"scoring {len(runs)} query texts in {jobs} process(es)")
     rows = evaluate(runs, workdir / "kb", workdir / "baseline", with_plain, jobs)
     engines = [engine for engine in ENGINES if engine != "plain" or with_plain]
     lines = summary_lines(rows, list(query_sets), engines)
     return {
-        "build": {"calls": len(calls), "product_seconds": round(product_seconds, 2),
-                  "baseline_seconds": round(baseline_seconds, 2)},
+        "build": {
+            "calls": len(calls),
+            "product_seconds": round(product_seconds, 2),
+            "baseline_seconds": round(baseline_seconds, 2),
+        },
         "jobs": jobs,
         "lines": lines,
         "targets": check_targets(lines),
@@ -328,10 +360,14 @@ def print_results(results):
     """Print the table and the targets."""
     print(format_table(TABLE_COLUMNS, results["lines"]))
     print()
-    print("MRR@10, R@k, prod p50/p95: the product with typo, sound-alike and synonym suggestions on; "
-          "plain = the product with them off (--plain);")
-    print("base = plain Whoosh BM25 (StandardAnalyzer, catch-all, OR); ratio vs clean = this variant's MRR / "
-          "the same queries' clean MRR; times are per search, hits with snippets included for the product.")
+    print(
+        "MRR@10, R@k, prod p50/p95: the product with typo, sound-alike and synonym suggestions on; "
+        "plain = the product with them off (--plain);"
+    )
+    print(
+        "base = plain Whoosh BM25 (StandardAnalyzer, catch-all, OR); ratio vs clean = this variant's MRR / "
+        "the same queries' clean MRR; times are per search, hits with snippets included for the product."
+    )
     for check in results["targets"]:
         verdict = "met" if check["met"] else "NOT met"
         print(f"target {check['set']:<9} {check['target']:<28} {check['value']} (≥ {check['threshold']}): {verdict}")
@@ -339,16 +375,35 @@ def print_results(results):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench.relevance", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sets", default=",".join(QUERY_SETS),
-                        help=f"comma-separated query sets (default: all of {', '.join(QUERY_SETS)})")
-    parser.add_argument("--limit-queries", type=int, default=None, metavar="N",
-                        help="at most N queries per set, the same ones every run")
-    parser.add_argument("--json", type=Path, default=RESULTS_DIR / "relevance.json", metavar="PATH",
-                        help="where to write the results (default: bench/results/relevance.json)")
-    parser.add_argument("--plain", action="store_true",
-                        help="also score the product with its suggestions off (doubles the run time)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                        help="processes scoring queries (default: one per CPU)")
+    parser.add_argument(
+        "--sets",
+        default=",".join(QUERY_SETS),
+        help=f"comma-separated query sets (default: all of {', '.join(QUERY_SETS)})",
+    )
+    parser.add_argument(
+        "--limit-queries",
+        type=int,
+        default=None,
+        metavar="N",
+        help="at most N queries per set, the same ones every run",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=RESULTS_DIR / "relevance.json",
+        metavar="PATH",
+        help="where to write the results (default: bench/results/relevance.json)",
+    )
+    parser.add_argument(
+        "--plain", action="store_true", help="also score the product with its suggestions off (doubles the run time)"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="processes scoring queries (default: one per CPU)",
+    )
     args = parser.parse_args(argv)
     args.sets = [name.strip() for name in args.sets.split(",") if name.strip()]
     unknown = [name for name in args.sets if name not in QUERY_SETS]

@@ -10,6 +10,13 @@ from pathlib import Path
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
+_STARTED = time.perf_counter()
+
+
+def log(message):
+    """Print a progress line with the seconds since the run started (stderr)."""
+    print(f"[{time.perf_counter() - _STARTED:6.1f} s] {message}", file=sys.stderr, flush=True)
+
 
 def percentile(values, p):
     """The nearest-rank percentile of ``values``.
@@ -75,8 +82,10 @@ def format_table(columns, rows):
 
     def line(values):
         # Text columns left, numbers right, as a reader scans them.
-        parts = [value.rjust(width) if i and _numeric(value) else value.ljust(width)
-                 for i, (value, width) in enumerate(zip(values, widths))]
+        parts = [
+            value.rjust(width) if i and _numeric(value) else value.ljust(width)
+            for i, (value, width) in enumerate(zip(values, widths))
+        ]
         return "| " + " | ".join(parts) + " |"
 
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"

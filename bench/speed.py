@@ -35,7 +35,7 @@ from app.settings import SETTINGS_BY_NAME
 from app.vocabulary import VocabularyCache
 from bench import synthetic
 from bench.baselines import Fts5Baseline, WhooshBaseline
-from bench.report import RESULTS_DIR, environment, format_table, latency_summary, ratio, write_json
+from bench.report import RESULTS_DIR, environment, format_table, latency_summary, log, ratio, write_json
 from indexer.context import open_knowledge_base
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,11 +43,6 @@ VENV_BIN = Path(sys.executable).parent
 WRITE_KEY = "bench-write-key"
 WARMUP_QUERIES = 20
 SERVER_START_TIMEOUT_S = 600
-
-
-def log(message, started=[time.perf_counter()]):  # noqa: B006 - the default is the run's start time
-    """Print a progress line with the seconds since the run started (stderr)."""
-    print(f"[{time.perf_counter() - started[0]:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 def folder_bytes(path):
@@ -71,19 +66,24 @@ def import_with_cli(jsonl, data_folder):
     env = {**os.environ, "KB_DATA_DIR": str(data_folder), "KB_DATABASE_URL": ""}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "indexer", "import", str(jsonl)], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "indexer", "import", str(jsonl)], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     # CPU time of the CLI and its indexing processes: a fairer figure than wall time on a busy machine.
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if done.returncode != 0:
         raise RuntimeError(f"indexer import failed ({done.returncode}): {done.stderr[-2000:]}")
-    index_dir = (data_folder / "index" / (data_folder / "index" / "CURRENT").read_text().strip())
+    index_dir = data_folder / "index" / (data_folder / "index" / "CURRENT").read_text().strip()
     store = sum(folder_bytes(p) for p in data_folder.glob("calls.db*"))
-    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "output": done.stdout.strip(),
-            "store_mb": _mb(store),
-            "index_mb": _mb(folder_bytes(index_dir))}
+    return {
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 2),
+        "output": done.stdout.strip(),
+        "store_mb": _mb(store),
+        "index_mb": _mb(folder_bytes(index_dir)),
+    }
 
 
 def time_queries(search, queries):
@@ -104,9 +104,13 @@ def product_in_process(data_folder, queries):
     :returns: ``{"all": summary, "clean"/"typo"/"british": summary, "timed_out": count}``.
     """
     kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(data_folder), "KB_DATABASE_URL": ""})
-    service = SearchService(kb.home, VocabularyCache(), SynonymsFile(),
-                            time_limit_ms=SETTINGS_BY_NAME["KB_SEARCH_TIME_LIMIT_MS"].default,
-                            outcomes_source=OutcomesFromFeedback(kb.store))
+    service = SearchService(
+        kb.home,
+        VocabularyCache(),
+        SynonymsFile(),
+        time_limit_ms=SETTINGS_BY_NAME["KB_SEARCH_TIME_LIMIT_MS"].default,
+        outcomes_source=OutcomesFromFeedback(kb.store),
+    )
     timed_out = []
 
     def search(text):
@@ -135,9 +139,12 @@ def baseline_runs(records, workdir, queries):
         seconds = time.perf_counter() - started
         latency = latency_summary(time_queries(lambda text, b=baseline: b.search(text, 10), queries))
         baseline.close()
-        results[baseline.name] = {"build_seconds": round(seconds, 2), "calls_per_s": round(len(records) / seconds),
-                                  "size_mb": _mb(folder_bytes(baseline.path if baseline.name == "fts5"
-                                                              else baseline.folder)), "latency": latency}
+        results[baseline.name] = {
+            "build_seconds": round(seconds, 2),
+            "calls_per_s": round(len(records) / seconds),
+            "size_mb": _mb(folder_bytes(baseline.path if baseline.name == "fts5" else baseline.folder)),
+            "latency": latency,
+        }
         log(f"{baseline.name} baseline: built in {seconds:.1f} s, p95 {latency['p95_ms']} ms")
     return results
 
@@ -149,14 +156,27 @@ class Server:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), "KB_DATA_DIR": str(data_folder),
-               "KB_DATABASE_URL": "", "KB_API_KEYS": WRITE_KEY, "KB_SEARCH_KEY_REQUIRED": "false",
-               "KB_LOAD_SAMPLE": "false", "WEB_CONCURRENCY": str(workers),
-               # The benchmark measures capacity, so the per-address rate limit is off.
-               "KB_RATE_LIMIT": ""}
+        env = {
+            **os.environ,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "KB_DATA_DIR": str(data_folder),
+            "KB_DATABASE_URL": "",
+            "KB_API_KEYS": WRITE_KEY,
+            "KB_SEARCH_KEY_REQUIRED": "false",
+            "KB_LOAD_SAMPLE": "false",
+            "WEB_CONCURRENCY": str(workers),
+            # The benchmark measures capacity, so the per-address rate limit is off.
+            "KB_RATE_LIMIT": "",
+        }
         self.log_file = tempfile.TemporaryFile()
-        self.process = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
-                                        cwd=ROOT, env=env, stdout=self.log_file, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+        )
         self._wait_ready(workers)
 
     def _wait_ready(self, workers):
@@ -269,9 +289,14 @@ def http_load(server, queries, clients, max_requests, max_seconds):
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - started
-    return {**latency_summary(latencies), "clients": clients, "seconds": round(seconds, 2),
-            "requests_per_s": round(len(latencies) / seconds, 1), "errors": len(errors),
-            "first_errors": errors[:3]}
+    return {
+        **latency_summary(latencies),
+        "clients": clients,
+        "seconds": round(seconds, 2),
+        "requests_per_s": round(len(latencies) / seconds, 1),
+        "errors": len(errors),
+        "first_errors": errors[:3],
+    }
 
 
 def freshness(server, queries, writes, max_wait_s=10.0):
@@ -300,9 +325,12 @@ def freshness(server, queries, writes, max_wait_s=10.0):
     try:
         for number in range(writes):
             word = f"freshq{run_tag}x{number}"
-            call = {"id": f"FRESH-{run_tag}-{number}", "title": f"Headset {word} drops calls",
-                    "problem": f"The {word} headset drops every call after a minute.",
-                    "resolution": "Updated the dongle firmware."}
+            call = {
+                "id": f"FRESH-{run_tag}-{number}",
+                "title": f"Headset {word} drops calls",
+                "problem": f"The {word} headset drops every call after a minute.",
+                "resolution": "Updated the dongle firmware.",
+            }
             started = time.perf_counter()
             status, body = request(writer, "POST", "/api/v1/calls", call, auth)
             returned = time.perf_counter()
@@ -325,12 +353,26 @@ def freshness(server, queries, writes, max_wait_s=10.0):
         searcher.join()
         writer.close()
         reader.close()
-    return {"writes": writes, "write": latency_summary(write_seconds), "gap": latency_summary(gaps),
-            "found_on_first_search": first_try, "not_found_within_s": missing, "max_wait_s": max_wait_s}
+    return {
+        "writes": writes,
+        "write": latency_summary(write_seconds),
+        "gap": latency_summary(gaps),
+        "found_on_first_search": first_try,
+        "not_found_within_s": missing,
+        "max_wait_s": max_wait_s,
+    }
 
 
-def run(n, workdir, seed=synthetic.DEFAULT_SEED, query_count=300, concurrency=(1, 4, 16), http_requests=400,
-        http_seconds=20.0, writes=50):
+def run(
+    n,
+    workdir,
+    seed=synthetic.DEFAULT_SEED,
+    query_count=300,
+    concurrency=(1, 4, 16),
+    http_requests=400,
+    http_seconds=20.0,
+    writes=50,
+):
     """The whole benchmark over ``n`` synthetic calls in ``workdir``.
 
     :returns: the results as a JSON-ready dict.
@@ -362,15 +404,31 @@ def run(n, workdir, seed=synthetic.DEFAULT_SEED, query_count=300, concurrency=(1
             log(f"freshness: gap p95 {fresh['gap']['p95_ms']} ms")
     finally:
         server.stop()
-    return {"n": n, "seed": seed, "queries": len(queries),
-            "query_kinds": {k: sum(1 for kind, _ in queries if kind == k) for k in ("clean", "typo", "british")},
-            "import": imported, "product": product, "baselines": baselines, "http": load,
-            "worker_rss_mb": {"idle": rss_idle, "after_load": rss_loaded}, "freshness": fresh}
+    return {
+        "n": n,
+        "seed": seed,
+        "queries": len(queries),
+        "query_kinds": {k: sum(1 for kind, _ in queries if kind == k) for k in ("clean", "typo", "british")},
+        "import": imported,
+        "product": product,
+        "baselines": baselines,
+        "http": load,
+        "worker_rss_mb": {"idle": rss_idle, "after_load": rss_loaded},
+        "freshness": fresh,
+    }
 
 
-TABLE_COLUMNS = (("what", "measure"), ("n", "n"), ("rate", "req/s or calls/s"), ("p50_ms", "p50 ms"),
-                 ("p95_ms", "p95 ms"), ("p99_ms", "p99 ms"), ("vs_whoosh", "p95 / Whoosh p95"),
-                 ("vs_fts5", "p95 / FTS5 p95"), ("note", "note"))
+TABLE_COLUMNS = (
+    ("what", "measure"),
+    ("n", "n"),
+    ("rate", "req/s or calls/s"),
+    ("p50_ms", "p50 ms"),
+    ("p95_ms", "p95 ms"),
+    ("p99_ms", "p99 ms"),
+    ("vs_whoosh", "p95 / Whoosh p95"),
+    ("vs_fts5", "p95 / FTS5 p95"),
+    ("note", "note"),
+)
 
 
 def table_rows(results):
@@ -379,24 +437,49 @@ def table_rows(results):
     fts5 = results["baselines"]["fts5"]["latency"]["p95_ms"]
 
     def line(what, summary, rate=None, note="", compare=True):
-        row = {"what": what, "n": summary["n"], "rate": rate, "p50_ms": summary["p50_ms"],
-               "p95_ms": summary["p95_ms"], "p99_ms": summary["p99_ms"], "note": note}
+        row = {
+            "what": what,
+            "n": summary["n"],
+            "rate": rate,
+            "p50_ms": summary["p50_ms"],
+            "p95_ms": summary["p95_ms"],
+            "p99_ms": summary["p99_ms"],
+            "note": note,
+        }
         if compare:
             row.update(vs_whoosh=ratio(summary["p95_ms"], whoosh), vs_fts5=ratio(summary["p95_ms"], fts5))
         return row
 
     imported, product = results["import"], results["product"]
-    rows = [{"what": "import, product CLI (calls/s)", "n": results["n"], "rate": imported["calls_per_s"],
-             "note": f"{imported['seconds']} s wall incl. start-up, {imported.get('cpu_seconds')} s CPU; "
-                     f"store {imported['store_mb']} MB, "
-                     f"index {imported['index_mb']} MB"}]
+    rows = [
+        {
+            "what": "import, product CLI (calls/s)",
+            "n": results["n"],
+            "rate": imported["calls_per_s"],
+            "note": f"{imported['seconds']} s wall incl. start-up, {imported.get('cpu_seconds')} s CPU; "
+            f"store {imported['store_mb']} MB, "
+            f"index {imported['index_mb']} MB",
+        }
+    ]
     for name in ("whoosh", "fts5"):
         base = results["baselines"][name]
-        rows.append({"what": f"build, {name} baseline (calls/s)", "n": results["n"], "rate": base["calls_per_s"],
-                     "note": f"{base['size_mb']} MB"})
+        rows.append(
+            {
+                "what": f"build, {name} baseline (calls/s)",
+                "n": results["n"],
+                "rate": base["calls_per_s"],
+                "note": f"{base['size_mb']} MB",
+            }
+        )
     mean = product["all"]["mean_ms"]
-    rows.append(line("search, product in-process", product["all"], round(1000 / mean, 1) if mean else None,
-                     f"{product['timed_out']} hit the time limit"))
+    rows.append(
+        line(
+            "search, product in-process",
+            product["all"],
+            round(1000 / mean, 1) if mean else None,
+            f"{product['timed_out']} hit the time limit",
+        )
+    )
     for kind in ("clean", "typo", "british"):
         if product[kind]["n"]:
             rows.append(line(f"  … {kind} queries", product[kind]))
@@ -404,17 +487,35 @@ def table_rows(results):
         latency = results["baselines"][name]["latency"]
         rows.append(line(f"search, {name} baseline", latency, round(1000 / latency["mean_ms"], 1)))
     for load in results["http"]:
-        rows.append(line(f"HTTP, {load['clients']} client(s), 2 workers", load, load["requests_per_s"],
-                         f"{load['errors']} errors"))
+        rows.append(
+            line(
+                f"HTTP, {load['clients']} client(s), 2 workers",
+                load,
+                load["requests_per_s"],
+                f"{load['errors']} errors",
+            )
+        )
     fresh = results["freshness"]
     if fresh:
-        rows.append(line("write → searchable gap", fresh["gap"], None,
-                         f"{fresh['found_on_first_search']}/{fresh['writes']} on 1st search, "
-                         f"{fresh['not_found_within_s']} missing", compare=False))
+        rows.append(
+            line(
+                "write → searchable gap",
+                fresh["gap"],
+                None,
+                f"{fresh['found_on_first_search']}/{fresh['writes']} on 1st search, "
+                f"{fresh['not_found_within_s']} missing",
+                compare=False,
+            )
+        )
         rows.append(line("  … POST /api/v1/calls", fresh["write"], compare=False))
     rss = results["worker_rss_mb"]
-    rows.append({"what": "worker RSS MB (idle → after load)", "n": len(rss["after_load"]),
-                 "note": ", ".join(f"{rss['idle'].get(pid, '?')} → {mb}" for pid, mb in rss["after_load"].items())})
+    rows.append(
+        {
+            "what": "worker RSS MB (idle → after load)",
+            "n": len(rss["after_load"]),
+            "note": ", ".join(f"{rss['idle'].get(pid, '?')} → {mb}" for pid, mb in rss["after_load"].items()),
+        }
+    )
     return rows
 
 
@@ -427,10 +528,16 @@ def parse_args(argv):
     parser.add_argument("--http-requests", type=int, default=400, help="requests per concurrency level at most")
     parser.add_argument("--http-seconds", type=float, default=20.0, help="seconds per concurrency level at most")
     parser.add_argument("--writes", type=int, default=50, help="writes timed for freshness (0 to skip)")
-    parser.add_argument("--json", type=Path, default=None, metavar="PATH",
-                        help="where to write the results (default: bench/results/speed-N.json)")
-    parser.add_argument("--workdir", type=Path, default=None,
-                        help="keep the generated data here instead of a temporary folder")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="where to write the results (default: bench/results/speed-N.json)",
+    )
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="keep the generated data here instead of a temporary folder"
+    )
     args = parser.parse_args(argv)
     try:
         args.concurrency = tuple(int(c) for c in args.concurrency.split(",") if c.strip())
@@ -447,8 +554,14 @@ def main(argv=None):
     """Run the benchmark from the command line; returns the exit status."""
     args = parse_args(argv)
     started = time.perf_counter()
-    options = {"seed": args.seed, "query_count": args.queries, "concurrency": args.concurrency,
-               "http_requests": args.http_requests, "http_seconds": args.http_seconds, "writes": args.writes}
+    options = {
+        "seed": args.seed,
+        "query_count": args.queries,
+        "concurrency": args.concurrency,
+        "http_requests": args.http_requests,
+        "http_seconds": args.http_seconds,
+        "writes": args.writes,
+    }
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
         results = run(args.n, args.workdir, **options)
@@ -459,9 +572,11 @@ def main(argv=None):
     results["seconds"] = round(time.perf_counter() - started, 1)
     print(format_table(TABLE_COLUMNS, table_rows(results)))
     kinds = results["query_kinds"]
-    print(f"\n{results['queries']} agent queries of 2-5 words: {kinds['clean']} clean, {kinds['typo']} misspelt, "
-          f"{kinds['british']} British; product = SearchService with typo, sound-alike and synonym suggestions on, "
-          "hits with snippets; baselines = OR of the words, top 10, catch-all text.")
+    print(
+        f"\n{results['queries']} agent queries of 2-5 words: {kinds['clean']} clean, {kinds['typo']} misspelt, "
+        f"{kinds['british']} British; product = SearchService with typo, sound-alike and synonym suggestions on, "
+        "hits with snippets; baselines = OR of the words, top 10, catch-all text."
+    )
     path = write_json(results, args.json or RESULTS_DIR / f"speed-{args.n}.json")
     print(f"wrote {path} in {results['seconds']} s")
     return 0

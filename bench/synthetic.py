@@ -87,9 +87,13 @@ def load_pools():
                 tags.setdefault(tag)
     call_sentences = dict.fromkeys(s for r in sample for f in ("problem", "resolution") for s in _sentences(r[f]))
     return Pools(
-        titles=tuple(titles), sentences=tuple(sentences),
-        call_titles=tuple(record["title"] for record in sample), call_sentences=tuple(call_sentences),
-        products=tuple(p for p in products if p), categories=tuple(c for c in categories if c), tags=tuple(tags),
+        titles=tuple(titles),
+        sentences=tuple(sentences),
+        call_titles=tuple(record["title"] for record in sample),
+        call_sentences=tuple(call_sentences),
+        products=tuple(p for p in products if p),
+        categories=tuple(c for c in categories if c),
+        tags=tuple(tags),
     )
 
 
@@ -107,8 +111,14 @@ def _sentence(rng, pools):
 
 
 def _error_code(rng):
-    return rng.choice((f"0x8{rng.randrange(16**7):07X}", f"error {rng.randrange(100, 9999)}",
-                       f"E{rng.randrange(1000, 99999)}", f"KB{rng.randrange(100000, 999999)}"))
+    return rng.choice(
+        (
+            f"0x8{rng.randrange(16**7):07X}",
+            f"error {rng.randrange(100, 9999)}",
+            f"E{rng.randrange(1000, 99999)}",
+            f"KB{rng.randrange(100000, 999999)}",
+        )
+    )
 
 
 def synthetic_call(number, rng, pools):
@@ -140,7 +150,7 @@ def synthetic_call(number, rng, pools):
         "category": _zipf_choice(rng, pools.categories),
         "tags": sorted({_zipf_choice(rng, pools.tags) for _ in range(rng.randint(0, 3))}) if pools.tags else [],
         "created_at": f"20{rng.randint(18, 25)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T"
-                      f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z",
+        f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z",
         "resolved": rng.random() < 0.9,
     }
 

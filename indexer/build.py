@@ -9,7 +9,7 @@ the next one (or by the follower, or by ``check --repair``).
 import time
 from dataclasses import dataclass, field
 
-from indexer.index_home import IndexHome, IndexMissingError
+from indexer.index_home import IndexMissingError
 from indexer.records import content_hash
 from indexer.schema import index_document
 

@@ -95,7 +95,7 @@ def cli():
 def import_command(paths, skip_invalid):
     """Import call records from .jsonl, .json or .csv files (each file whole or not at all)."""
     started = time.perf_counter()
-    totals = {"inserted": 0, "updated": 0, "unchanged": 0, "skipped": 0}
+    totals = {"inserted": 0, "updated": 0, "unchanged": 0, "skipped": 0, "history": 0, "feedback": 0}
     failed_files = 0
     with knowledge_base() as kb:
         rules = rules_in_force(kb)
@@ -118,17 +118,22 @@ def import_command(paths, skip_invalid):
                 totals[key] += getattr(outcome, key)
         bring_index_in_step(kb, totals["inserted"] + totals["updated"])
     seconds = time.perf_counter() - started
+    moved = "".join(f", {totals[k]} {k} rows" for k in ("history", "feedback") if totals[k])
     click.echo(
         f"inserted {totals['inserted']}, updated {totals['updated']}, unchanged {totals['unchanged']}, "
-        f"skipped {totals['skipped']} in {seconds:.1f} s"
+        f"skipped {totals['skipped']}{moved} in {seconds:.1f} s"
     )
     if failed_files:
         sys.exit(1)
 
 
 @cli.command("rebuild")
-@click.option("--procs", type=click.IntRange(1, 16), default=None,
-              help=f"Indexing processes (default: 2 from {PARALLEL_THRESHOLD:,} calls on, else 1).")
+@click.option(
+    "--procs",
+    type=click.IntRange(1, 16),
+    default=None,
+    help=f"Indexing processes (default: 2 from {PARALLEL_THRESHOLD:,} calls on, else 1).",
+)
 def rebuild_command(procs):
     """Rebuild the index from the store into a new folder and swap it in whole."""
     with knowledge_base() as kb, progress_bar("rebuilding") as progress:
@@ -149,8 +154,11 @@ def check_command(fix):
         )
         if report.index_error:
             click.echo(f"index: {report.index_error}")
-        for label, ids in (("missing from the index", report.missing), ("stale in the index", report.stale),
-                           ("in the index but not the store", report.extra)):
+        for label, ids in (
+            ("missing from the index", report.missing),
+            ("stale in the index", report.stale),
+            ("in the index but not the store", report.extra),
+        ):
             if ids:
                 shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
                 click.echo(f"{len(ids)} {label}: {shown}")
@@ -170,16 +178,23 @@ def check_command(fix):
 
 @cli.command("export")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-def export_command(path):
+@click.option("--with-history", is_flag=True, help="Also write edit history and feedback (to move between stores).")
+def export_command(path, with_history):
     """Write every call record as JSON Lines (a backup that 'import' reads back)."""
-    written = 0
+    written, extra = 0, []
     temporary = path.with_name(path.name + ".partial")
     with knowledge_base() as kb, open(temporary, "w", encoding="utf-8") as handle:
         for record in kb.store.iter_records():
             handle.write(json.dumps(public_record(record), ensure_ascii=False) + "\n")
             written += 1
+        if with_history:
+            history, feedback = kb.store.all_history(), kb.store.all_feedback()
+            for kind, rows in (("_history", history), ("_feedback", feedback)):
+                for row in rows:
+                    handle.write(json.dumps({kind: row}, ensure_ascii=False) + "\n")
+            extra = [f"{len(history)} history rows", f"{len(feedback)} feedback rows"]
     temporary.replace(path)
-    click.echo(f"exported {written} calls to {path}")
+    click.echo(f"exported {written} calls{''.join(', ' + item for item in extra)} to {path}")
 
 
 @cli.command("migrate")
@@ -259,5 +274,7 @@ def apply_rules_command():
         rules = rules_in_force(kb)
         outcome = apply_rules(kb.store, rules)
         bring_index_in_step(kb, len(outcome.reprioritized) + len(outcome.escalated))
-    click.echo(f"reprioritized {len(outcome.reprioritized)}, escalated {len(outcome.escalated)}"
-               + (": " + ", ".join(r["id"] for r in outcome.escalated) if outcome.escalated else ""))
+    click.echo(
+        f"reprioritized {len(outcome.reprioritized)}, escalated {len(outcome.escalated)}"
+        + (": " + ", ".join(r["id"] for r in outcome.escalated) if outcome.escalated else "")
+    )

@@ -31,8 +31,33 @@ class FileImport:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    history: int = 0
+    feedback: int = 0
     problems: list = field(default_factory=list)
     seconds: float = 0.0
+
+
+SIDE_ROWS = {"_history": ("call_id", "at", "actor", "op", "changes"), "_feedback": ("call_id", "query", "at")}
+
+
+def side_rows(path, rows):
+    """The edit-history and feedback lines of an export made with ``export --with-history``.
+
+    :returns: (history rows, feedback rows, list of :class:`RowProblem`).
+    """
+    found, problems = {"_history": [], "_feedback": []}, []
+    for row in rows:
+        if row.error or not isinstance(row.data, dict):
+            continue
+        for kind, fields in SIDE_ROWS.items():
+            if kind not in row.data:
+                continue
+            value = row.data[kind]
+            if not isinstance(value, dict) or not all(isinstance(value.get(f), (str, dict)) for f in fields):
+                problems.append(RowProblem(path, row.line, f"'{kind}' needs the fields {', '.join(fields)}"))
+            else:
+                found[kind].append(value)
+    return found["_history"], found["_feedback"], problems
 
 
 def validate_rows(path, rows):
@@ -47,6 +72,8 @@ def validate_rows(path, rows):
         if row.error:
             problems.append(RowProblem(path, row.line, row.error))
             continue
+        if isinstance(row.data, dict) and set(row.data) & set(SIDE_ROWS):
+            continue  # history and feedback lines of an export (see side_rows)
         try:
             record = validate_record(row.data)
         except InvalidCallRecordError as error:
@@ -54,7 +81,9 @@ def validate_rows(path, rows):
             continue
         if record["id"] in first_line_of:
             problems.append(
-                RowProblem(path, row.line, f"duplicate id '{record['id']}' (first on line {first_line_of[record['id']]})")
+                RowProblem(
+                    path, row.line, f"duplicate id '{record['id']}' (first on line {first_line_of[record['id']]})"
+                )
             )
             continue
         first_line_of[record["id"]] = row.line
@@ -83,6 +112,8 @@ def import_file(store, path, skip_invalid=False, actor="import", rules=None):
         outcome.seconds = time.perf_counter() - started
         return outcome
     records, outcome.problems = validate_rows(str(path), rows)
+    history, feedback, side_problems = side_rows(str(path), rows)
+    outcome.problems += side_problems
     outcome.skipped = len(outcome.problems)
     if outcome.problems and not skip_invalid:
         outcome.seconds = time.perf_counter() - started
@@ -92,6 +123,8 @@ def import_file(store, path, skip_invalid=False, actor="import", rules=None):
             apply_on_write(records, rules)
         summary = store.upsert(records, actor=actor)
         outcome.inserted, outcome.updated, outcome.unchanged = summary.inserted, summary.updated, summary.unchanged
+    if history or feedback:
+        outcome.history, outcome.feedback = store.restore_history_and_feedback(history, feedback)
     outcome.stored = True
     outcome.seconds = time.perf_counter() - started
     return outcome

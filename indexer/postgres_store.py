@@ -16,10 +16,9 @@ semantics method by method. Two things differ because several servers write at o
 
 import json
 import os
-from decimal import Decimal
 import secrets
 import threading
-from contextlib import contextmanager
+from decimal import Decimal
 from functools import lru_cache
 
 import psycopg
@@ -113,8 +112,12 @@ class PostgresCallStore(KnowledgeLoopStore, CallStore):
             return conn, False
         try:
             conn = psycopg.connect(
-                self.url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S,
-                application_name="kb-search", options=f"-c lock_timeout={LOCK_TIMEOUT_MS}",
+                self.url,
+                autocommit=True,
+                row_factory=dict_row,
+                connect_timeout=CONNECT_TIMEOUT_S,
+                application_name="kb-search",
+                options=f"-c lock_timeout={LOCK_TIMEOUT_MS}",
             )
         except psycopg.OperationalError as error:
             raise StoreUnavailableError(f"PostgreSQL is unreachable: {_reason(error)}") from error
@@ -300,8 +303,7 @@ class PostgresCallStore(KnowledgeLoopStore, CallStore):
     def changed_ids(self, after_seq, upto_seq):
         """Ids written or deleted in (after_seq, upto_seq], in order of their last change."""
         rows = self._read(
-            "SELECT call_id, MAX(seq) AS last FROM changes WHERE seq > %s AND seq <= %s"
-            " GROUP BY call_id ORDER BY last",
+            "SELECT call_id, MAX(seq) AS last FROM changes WHERE seq > %s AND seq <= %s GROUP BY call_id ORDER BY last",
             (after_seq, upto_seq),
         )
         return [row["call_id"] for row in rows]
@@ -328,15 +330,15 @@ class PostgresCallStore(KnowledgeLoopStore, CallStore):
 
     def history(self, call_id):
         """The edit history of one call, oldest first."""
-        rows = self._read(
-            "SELECT at, actor, op, changes FROM call_history WHERE call_id = %s ORDER BY id", (call_id,)
-        )
+        rows = self._read("SELECT at, actor, op, changes FROM call_history WHERE call_id = %s ORDER BY id", (call_id,))
         return [{"at": r["at"], "actor": r["actor"], "op": r["op"], "changes": json.loads(r["changes"])} for r in rows]
 
     # -- the knowledge loop's two primitives (see loop_store) ---------------------------------
 
     def _rows(self, sql, params):
-        return [{key: _plain(value) for key, value in row.items()} for row in self._read(portable_to_psycopg(sql), params)]
+        return [
+            {key: _plain(value) for key, value in row.items()} for row in self._read(portable_to_psycopg(sql), params)
+        ]
 
     def _run(self, statements):
         def work(conn):

@@ -105,9 +105,14 @@ def _customer_fields(raw, record):
         **{field: _date(raw, field) for field in CUSTOMER_DATES},
     }
     if fields["status"]:
-        if "resolved" in raw and raw["resolved"] not in (None, "") and record["resolved"] != (fields["status"] == "resolved"):
+        if (
+            "resolved" in raw
+            and raw["resolved"] not in (None, "")
+            and record["resolved"] != (fields["status"] == "resolved")
+        ):
             raise InvalidCallRecordError(
-                f"field 'resolved' ({str(record['resolved']).lower()}) contradicts 'status' ({fields['status']})", "resolved"
+                f"field 'resolved' ({str(record['resolved']).lower()}) contradicts 'status' ({fields['status']})",
+                "resolved",
             )
         record["resolved"] = fields["status"] == "resolved"
     return {key: value for key, value in fields.items() if value}

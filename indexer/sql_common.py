@@ -51,5 +51,8 @@ def changed_fields(old, new):
     """
     flat_old = {**{k: v for k, v in old.items() if k != "extra"}, **(old.get("extra") or {})}
     flat_new = {**{k: v for k, v in new.items() if k != "extra"}, **(new.get("extra") or {})}
-    return {key: [flat_old.get(key), flat_new.get(key)] for key in sorted(flat_old.keys() | flat_new.keys())
-            if flat_old.get(key) != flat_new.get(key)}
+    return {
+        key: [flat_old.get(key), flat_new.get(key)]
+        for key in sorted(flat_old.keys() | flat_new.keys())
+        if flat_old.get(key) != flat_new.get(key)
+    }

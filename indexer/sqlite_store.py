@@ -67,9 +67,19 @@ class SqliteCallStore(KnowledgeLoopStore, CallStore):
         if "calls" not in db.table_names():
             db["calls"].create(
                 {
-                    "id": str, "title": str, "problem": str, "resolution": str, "product": str,
-                    "category": str, "tags": str, "created_at": str, "resolved": int, "extra": str,
-                    "content_hash": str, "seq": int, "updated_at": str,
+                    "id": str,
+                    "title": str,
+                    "problem": str,
+                    "resolution": str,
+                    "product": str,
+                    "category": str,
+                    "tags": str,
+                    "created_at": str,
+                    "resolved": int,
+                    "extra": str,
+                    "content_hash": str,
+                    "seq": int,
+                    "updated_at": str,
                 },
                 pk="id",
             )
@@ -85,9 +95,7 @@ class SqliteCallStore(KnowledgeLoopStore, CallStore):
             )
             db["call_history"].create_index(["call_id"])
         if "feedback" not in db.table_names():
-            db["feedback"].create(
-                {"id": int, "call_id": str, "query": str, "at": str, "source": str}, pk="id"
-            )
+            db["feedback"].create({"id": int, "call_id": str, "query": str, "at": str, "source": str}, pk="id")
             db["feedback"].create_index(["call_id"])
         if "api_keys" not in db.table_names():
             db["api_keys"].create(
@@ -141,8 +149,13 @@ class SqliteCallStore(KnowledgeLoopStore, CallStore):
                     summary.updated += 1
                     diff = _changed_fields(_row_to_record(old_row), record)
                     history.append(
-                        {"call_id": record["id"], "at": now, "actor": actor, "op": "update",
-                         "changes": json.dumps(diff, ensure_ascii=False)}
+                        {
+                            "call_id": record["id"],
+                            "at": now,
+                            "actor": actor,
+                            "op": "update",
+                            "changes": json.dumps(diff, ensure_ascii=False),
+                        }
                     )
                 existing[record["id"]] = {"content_hash": digest, **rows[-1]}
                 summary.written_ids.append(record["id"])
@@ -166,8 +179,13 @@ class SqliteCallStore(KnowledgeLoopStore, CallStore):
             db.execute("DELETE FROM calls WHERE id = ?", (call_id,))
             db.execute("INSERT INTO changes (call_id, op, at) VALUES (?, 'delete', ?)", (call_id, now))
             db["call_history"].insert(
-                {"call_id": call_id, "at": now, "actor": actor, "op": "delete",
-                 "changes": json.dumps(_row_to_record(row), ensure_ascii=False)}
+                {
+                    "call_id": call_id,
+                    "at": now,
+                    "actor": actor,
+                    "op": "delete",
+                    "changes": json.dumps(_row_to_record(row), ensure_ascii=False),
+                }
             )
             latest = self._latest_seq(db)
         return WriteSummary(deleted=1, latest_seq=latest, written_ids=[call_id])
@@ -196,11 +214,15 @@ class SqliteCallStore(KnowledgeLoopStore, CallStore):
 
     def changed_ids(self, after_seq, upto_seq):
         """Ids written or deleted in (after_seq, upto_seq], in order of their last change."""
-        rows = self._db().execute(
-            "SELECT call_id, MAX(seq) AS last FROM changes WHERE seq > ? AND seq <= ?"
-            " GROUP BY call_id ORDER BY last",
-            (after_seq, upto_seq),
-        ).fetchall()
+        rows = (
+            self._db()
+            .execute(
+                "SELECT call_id, MAX(seq) AS last FROM changes WHERE seq > ? AND seq <= ?"
+                " GROUP BY call_id ORDER BY last",
+                (after_seq, upto_seq),
+            )
+            .fetchall()
+        )
         return [row["call_id"] for row in rows]
 
     def change_time(self, seq):
@@ -213,9 +235,7 @@ class SqliteCallStore(KnowledgeLoopStore, CallStore):
         last_id = ""
         db = self._db()
         while True:
-            rows = db.execute(
-                "SELECT * FROM calls WHERE id > ? ORDER BY id LIMIT ?", (last_id, batch_size)
-            ).fetchall()
+            rows = db.execute("SELECT * FROM calls WHERE id > ? ORDER BY id LIMIT ?", (last_id, batch_size)).fetchall()
             if not rows:
                 return
             for row in rows:
@@ -228,9 +248,11 @@ class SqliteCallStore(KnowledgeLoopStore, CallStore):
 
     def history(self, call_id):
         """The edit history of one call, oldest first."""
-        rows = self._db().execute(
-            "SELECT at, actor, op, changes FROM call_history WHERE call_id = ? ORDER BY id", (call_id,)
-        ).fetchall()
+        rows = (
+            self._db()
+            .execute("SELECT at, actor, op, changes FROM call_history WHERE call_id = ? ORDER BY id", (call_id,))
+            .fetchall()
+        )
         return [{"at": r["at"], "actor": r["actor"], "op": r["op"], "changes": json.loads(r["changes"])} for r in rows]
 
     def _rows(self, sql, params):
@@ -252,16 +274,24 @@ class SqliteCallStore(KnowledgeLoopStore, CallStore):
         secret = f"kb_{role}_{secrets.token_urlsafe(24)}"
         with self._write_transaction() as db:
             db["api_keys"].insert(
-                {"id": key_id, "key_hash": hash_key(secret), "role": role, "name": name,
-                 "created_at": utc_now(), "revoked_at": ""}
+                {
+                    "id": key_id,
+                    "key_hash": hash_key(secret),
+                    "role": role,
+                    "name": name,
+                    "created_at": utc_now(),
+                    "revoked_at": "",
+                }
             )
         return key_id, secret
 
     def role_of_key(self, secret):
         """The role of a live key, or None when it is unknown or revoked."""
-        row = self._db().execute(
-            "SELECT key_hash, role, revoked_at FROM api_keys WHERE key_hash = ?", (hash_key(secret),)
-        ).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT key_hash, role, revoked_at FROM api_keys WHERE key_hash = ?", (hash_key(secret),))
+            .fetchone()
+        )
         if row is None or row["revoked_at"] or not hmac.compare_digest(row["key_hash"], hash_key(secret)):
             return None
         return row["role"]

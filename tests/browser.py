@@ -26,8 +26,14 @@ DEMO_HOST_PAGE = ROOT / "docs" / "widget-demo.html"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 BROWSER_WRITE_KEY = "browser-test-write-key"
 START_TIMEOUT_S = 30
@@ -65,8 +71,9 @@ class KbServer:
 
 def _prepare_data(data_dir):
     env = {**_clean_env(), "KB_DATA_DIR": str(data_dir)}
-    subprocess.run([sys.executable, "-m", "indexer", "import", str(CALLS)], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "indexer", "import", str(CALLS)], cwd=ROOT, env=env, check=True, capture_output=True
+    )
     kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(data_dir), "KB_DATABASE_URL": ""}, environ={})
     try:
         _, secret = kb.store.create_key("search", "browser-test widget")
@@ -107,16 +114,23 @@ def kb_server(tmp_path_factory):
     port, allowed, refused = free_port(), free_port(), free_port()
     allowed_origin, refused_origin = f"http://127.0.0.1:{allowed}", f"http://127.0.0.1:{refused}"
     env = {
-        **_clean_env(), "PORT": str(port), "HOST": "127.0.0.1", "KB_DATA_DIR": str(data_dir),
-        "KB_API_KEYS": BROWSER_WRITE_KEY, "KB_WIDGET_ORIGINS": allowed_origin,
+        **_clean_env(),
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "KB_DATA_DIR": str(data_dir),
+        "KB_API_KEYS": BROWSER_WRITE_KEY,
+        "KB_WIDGET_ORIGINS": allowed_origin,
         # The agents' page calls the API without a key (see docs/widget.md); the widget sends its key anyway.
-        "KB_SEARCH_KEY_REQUIRED": "false", "KB_RATE_LIMIT": "100000 per minute", "WEB_CONCURRENCY": "2",
+        "KB_SEARCH_KEY_REQUIRED": "false",
+        "KB_RATE_LIMIT": "100000 per minute",
+        "WEB_CONCURRENCY": "2",
     }
     log = folder / "gunicorn.log"
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     with open(log, "wb") as out:
-        process = subprocess.Popen([gunicorn, "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
-                                   stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [gunicorn, "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     server = KbServer(f"http://127.0.0.1:{port}", data_dir, widget_key, allowed_origin, refused_origin, log, process)
     try:
         _wait_until_healthy(server.url, process, log)
@@ -169,10 +183,15 @@ def host_pages(kb_server):
     """
     html = host_page_html(kb_server)
     caller = html.replace('data-kb-target="#kb-search"', f'data-kb-target="#kb-search" data-kb-caller="{HOST_CALLER}"')
-    servers = [serve_html(kb_server.allowed_origin, html, {"/caller.html": caller}),
-               serve_html(kb_server.refused_origin, html)]
-    yield {"allowed": kb_server.allowed_origin + "/", "refused": kb_server.refused_origin + "/",
-           "caller": kb_server.allowed_origin + "/caller.html"}
+    servers = [
+        serve_html(kb_server.allowed_origin, html, {"/caller.html": caller}),
+        serve_html(kb_server.refused_origin, html),
+    ]
+    yield {
+        "allowed": kb_server.allowed_origin + "/",
+        "refused": kb_server.refused_origin + "/",
+        "caller": kb_server.allowed_origin + "/caller.html",
+    }
     for httpd in servers:
         httpd.shutdown()
         httpd.server_close()
@@ -182,8 +201,9 @@ def host_pages(kb_server):
 def browser():
     """Debian's chromium driven by Playwright (Playwright's own browser download is not used)."""
     if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
-        pytest.fail(f"{CHROMIUM} is missing: install it with 'sudo apt-get install chromium' "
-                    "(bash scripts/test.sh does this)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: install it with 'sudo apt-get install chromium' (bash scripts/test.sh does this)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

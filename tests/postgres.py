@@ -15,7 +15,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
 from servers import free_port
 
 PREFERRED_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -55,8 +54,7 @@ class PostgresServer:
 
     def init(self):
         """Create the cluster: trust authentication, UTF-8, no fsync (a test server loses nothing that matters)."""
-        self._run("initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync",
-                  "--locale=C")
+        self._run("initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C")
         return self
 
     def start(self):
@@ -64,8 +62,10 @@ class PostgresServer:
 
         :raises RuntimeError: with the server's log when it does not come up.
         """
-        options = (f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-                   " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        options = (
+            f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+            " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
         result = self._run("pg_ctl", "-D", self.data, "-l", self.log_path, "-o", options, "-w", "start", check=False)
         if result.returncode != 0:
             raise RuntimeError(f"PostgreSQL did not start: {result.stderr}\n{self.log()[-3000:]}")

@@ -26,8 +26,12 @@ def kb_environ(data_folder, **settings):
     """The environment of a server or CLI process over ``data_folder`` (no KB_* leaks in from outside)."""
     environ = {name: value for name, value in os.environ.items() if not name.startswith("KB_")}
     environ.update(
-        KB_DATA_DIR=str(data_folder), KB_DATABASE_URL="", KB_API_KEYS=WRITE_KEY,
-        KB_SEARCH_KEY_REQUIRED="false", KB_LOAD_SAMPLE="false", PYTHONPATH=str(ROOT),
+        KB_DATA_DIR=str(data_folder),
+        KB_DATABASE_URL="",
+        KB_API_KEYS=WRITE_KEY,
+        KB_SEARCH_KEY_REQUIRED="false",
+        KB_LOAD_SAMPLE="false",
+        PYTHONPATH=str(ROOT),
     )
     environ.update({name: str(value) for name, value in settings.items()})
     return environ
@@ -39,16 +43,24 @@ def run_cli(data_folder, *args, timeout=300, **settings):
     :returns: the :class:`subprocess.CompletedProcess` (text output).
     """
     return subprocess.run(
-        [sys.executable, "-m", "indexer", *map(str, args)], cwd=ROOT, env=kb_environ(data_folder, **settings),
-        capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "indexer", *map(str, args)],
+        cwd=ROOT,
+        env=kb_environ(data_folder, **settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
 def start_cli(data_folder, *args, **settings):
     """Start ``python -m indexer ARGS`` without waiting (to kill it); output is discarded."""
     return subprocess.Popen(
-        [sys.executable, "-m", "indexer", *map(str, args)], cwd=ROOT, env=kb_environ(data_folder, **settings),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [sys.executable, "-m", "indexer", *map(str, args)],
+        cwd=ROOT,
+        env=kb_environ(data_folder, **settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
 
 
@@ -123,7 +135,11 @@ class Server:
             with open(self.log_path, "ab") as log:
                 self.process = subprocess.Popen(
                     [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
-                    cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                    cwd=ROOT,
+                    env=environ,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
                 )
             if self._wait_until_ready():
                 return self

@@ -110,10 +110,7 @@ def test_surface_analyzer(value, expected):
 
 def test_text_analyzer_positions_and_chars_for_highlighting():
     value = "The E-1102 error on Wi-Fi"
-    tokens = [
-        (t.text, t.pos, t.startchar, t.endchar)
-        for t in text_analyzer()(value, positions=True, chars=True)
-    ]
+    tokens = [(t.text, t.pos, t.startchar, t.endchar) for t in text_analyzer()(value, positions=True, chars=True)]
     assert tokens == [
         ("e-1102", 1, 4, 10),
         ("e", 1, 4, 5),
@@ -177,10 +174,24 @@ def test_analyzers_report_morphing(name, is_morph):
 
 @pytest.mark.parametrize(
     "value",
-    ["\ud800 lone \udfff surrogates", "\x00\x01\x1b[31m", "x" * 10_000, "a." * 5_000, ".,;!?" * 50,
-     "ﬁle Ⅻ ß İstanbul", "\u0301\u0301abc"],
-    ids=["surrogates", "control-chars", "ten-thousand-chars", "long-compound", "punctuation",
-         "compatibility-forms", "leading-combining-marks"],
+    [
+        "\ud800 lone \udfff surrogates",
+        "\x00\x01\x1b[31m",
+        "x" * 10_000,
+        "a." * 5_000,
+        ".,;!?" * 50,
+        "ﬁle Ⅻ ß İstanbul",
+        "\u0301\u0301abc",
+    ],
+    ids=[
+        "surrogates",
+        "control-chars",
+        "ten-thousand-chars",
+        "long-compound",
+        "punctuation",
+        "compatibility-forms",
+        "leading-combining-marks",
+    ],
 )
 @pytest.mark.parametrize("name", sorted(ANALYZERS))
 def test_analyzers_survive_hostile_input(name, value):

@@ -1,9 +1,8 @@
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analyzers.phonetic import PhoneticLookup, metaphone_code, sounds_alike, soundex_code
+from analyzers.phonetic import PhoneticLookup, metaphone_code, soundex_code, sounds_alike
 
 
 @pytest.mark.parametrize(

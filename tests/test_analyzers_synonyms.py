@@ -11,12 +11,10 @@ from analyzers.synonyms import SynonymsFileError, load_synonyms, synonyms_for
         ("wi-fi", ["wifi", "wireless", "wlan"]),
         ("e-mail", ["email", "mail"]),
         ("laptop", ["notebook"]),
-        ("2fa", ["mfa", "two factor", "two-factor", "multi factor", "multi-factor",
-                 "two step verification"]),
+        ("2fa", ["mfa", "two factor", "two-factor", "multi factor", "multi-factor", "two step verification"]),
         ("router", []),
     ],
-    ids=["abbreviation", "phrase-any-case-and-spacing", "hyphenated", "email", "pair", "digits",
-         "no-group"],
+    ids=["abbreviation", "phrase-any-case-and-spacing", "hyphenated", "email", "pair", "digits", "no-group"],
 )
 def test_synonyms_for(term, expected):
     assert synonyms_for(term) == expected

@@ -1,4 +1,3 @@
-
 import pytest
 
 from analyzers.typos import TypoCorrector, english_words
@@ -141,5 +140,3 @@ def test_two_edit_search_finds_what_a_full_scan_finds():
     typed = "abcdefgg"
     expected = sorted(w for w in words if jellyfish.damerau_levenshtein_distance(typed, w) <= 2)
     assert sorted(corrector.corrections(typed, limit=10)) == expected
-
-

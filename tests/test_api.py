@@ -1,12 +1,27 @@
 """The JSON API under /api/v1 (issue #2)."""
 
 import pytest
-
 from conftest import auth
 
 ERROR_KEYS = {"ok", "error", "errors", "status"}
-HIT_KEYS = {"id", "title", "title_html", "score", "snippet", "resolution", "product", "category",
-            "created_at", "tags", "resolved", "matches", "outcome_boost", "status", "priority", "customer_id"}
+HIT_KEYS = {
+    "id",
+    "title",
+    "title_html",
+    "score",
+    "snippet",
+    "resolution",
+    "product",
+    "category",
+    "created_at",
+    "tags",
+    "resolved",
+    "matches",
+    "outcome_boost",
+    "status",
+    "priority",
+    "customer_id",
+}
 
 
 def assert_error(response, status, message):
@@ -49,14 +64,17 @@ def test_search_filters_by_product(indexed_client):
 
 def test_search_without_q_is_a_400_naming_q(indexed_client):
     body = assert_error(
-        indexed_client.get("/api/v1/search"), 400,
+        indexed_client.get("/api/v1/search"),
+        400,
         "the query parameter 'q' is required, e.g. /api/v1/search?q=printer+offline",
     )
     assert body["errors"][0]["field"] == "q"
 
 
 def test_search_with_blank_q_is_a_400(indexed_client):
-    assert_error(indexed_client.get("/api/v1/search?q=+"), 400, "the query 'q' is empty: type a few words to search for")
+    assert_error(
+        indexed_client.get("/api/v1/search?q=+"), 400, "the query 'q' is empty: type a few words to search for"
+    )
 
 
 @pytest.mark.parametrize(
@@ -84,7 +102,12 @@ def test_unknown_call_is_a_404(indexed_client):
 
 
 def test_post_call_is_searchable_when_the_response_returns(indexed_client):
-    record = {"id": "NEW-1", "title": "Zebrafax scanner jams on duplex", "problem": "Zebrafax jams", "resolution": "Clean rollers"}
+    record = {
+        "id": "NEW-1",
+        "title": "Zebrafax scanner jams on duplex",
+        "problem": "Zebrafax jams",
+        "resolution": "Clean rollers",
+    }
     response = indexed_client.post("/api/v1/calls", json=record, headers=auth())
     assert response.status_code == 201
     assert response.get_json()["inserted"] == 1
@@ -96,7 +119,9 @@ def test_post_call_is_searchable_when_the_response_returns(indexed_client):
 def test_post_accepts_an_array_and_upserts(indexed_client):
     records = [{"id": "A-1", "title": "First"}, {"id": "A-2", "title": "Second"}]
     assert indexed_client.post("/api/v1/calls", json=records, headers=auth()).get_json()["inserted"] == 2
-    again = indexed_client.post("/api/v1/calls", json=[{"id": "A-1", "title": "First, edited"}, records[1]], headers=auth())
+    again = indexed_client.post(
+        "/api/v1/calls", json=[{"id": "A-1", "title": "First, edited"}, records[1]], headers=auth()
+    )
     assert again.status_code == 200
     assert again.get_json()["updated"] == 1
     assert again.get_json()["unchanged"] == 1
@@ -149,8 +174,9 @@ def test_write_with_a_wrong_key_is_a_401(indexed_client):
 
 
 def test_body_over_the_limit_is_a_413(data_folder):
-    from app import create_app
     from conftest import settings_for
+
+    from app import create_app
 
     client = create_app(settings_for(data_folder, KB_MAX_BODY_BYTES=1000)).test_client()
     response = client.post("/api/v1/calls", data="x" * 2000, content_type="application/json", headers=auth())
@@ -188,7 +214,9 @@ def test_healthz_reports_store_and_index(indexed_client):
 
 def test_openapi_document_lists_every_api_route(indexed_app):
     document = indexed_app.test_client().get("/api/v1/openapi.json").get_json()
-    documented = {(path, method) for path, item in document["paths"].items() for method in item if method != "parameters"}
+    documented = {
+        (path, method) for path, item in document["paths"].items() for method in item if method != "parameters"
+    }
     routes = set()
     for rule in indexed_app.url_map.iter_rules():
         if rule.rule.startswith("/api/") or rule.rule == "/healthz":

@@ -9,12 +9,12 @@ import random
 
 import pytest
 import schemathesis
-from schemathesis.checks import positive_data_acceptance
+from conftest import TEST_DATA, WRITE_KEY, settings_for
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import positive_data_acceptance
 
 from app import create_app
 from app.openapi import openapi_document
-from conftest import TEST_DATA, WRITE_KEY, settings_for
 from indexer.context import open_knowledge_base
 from indexer.importer import import_file
 
@@ -51,8 +51,12 @@ def errors_have_the_error_shape(ctx, response, case):
     return True
 
 
-OPERATIONS = [(path, method) for path, item in openapi_document()["paths"].items()
-              for method in item if method in ("get", "put", "post", "delete")]
+OPERATIONS = [
+    (path, method)
+    for path, item in openapi_document()["paths"].items()
+    for method in item
+    if method in ("get", "put", "post", "delete")
+]
 
 
 @pytest.mark.slow
@@ -62,8 +66,12 @@ def test_api_conforms_to_its_openapi_document(api_schema, path, method):
     # OpenAPI cannot say "ids unique within the array": a schema-valid batch may repeat an id (422).
     excluded = [positive_data_acceptance] if (path, method) == ("/api/v1/calls", "post") else []
 
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
     @given(case=operation.as_strategy())
     def conforms(case):
         # Hypothesis seeds the global random module alike for every example, and Whoosh names new

@@ -201,9 +201,7 @@ def test_every_relevant_and_excluded_id_is_a_call(queries, call_ids):
 
 def test_ms_error_queries_point_at_slugged_article_ids(queries):
     first = queries["ms_errors"][0]
-    expected = "MS-" + ms_slug(
-        "SkypeforBusiness/SkypeServer/server-sign-in/client-not-start-click-meeting-link"
-    )
+    expected = "MS-" + ms_slug("SkypeforBusiness/SkypeServer/server-sign-in/client-not-start-click-meeting-link")
     assert (first.qid, first.relevant_ids) == ("MSQ-E00000", frozenset({expected}))
     articles = {next(iter(query.relevant_ids)) for query in queries["ms_errors"]}
     assert len(articles) == 518
@@ -246,9 +244,7 @@ def test_split_keeps_a_query_on_its_side_when_others_are_dropped(queries):
     items = queries["stackfaq"]
     _, held_out = split_queries(items)
     _, held_out_of_half = split_queries(items[::2])
-    assert {q.qid for q in held_out_of_half} == {q.qid for q in held_out} & {
-        q.qid for q in items[::2]
-    }
+    assert {q.qid for q in held_out_of_half} == {q.qid for q in held_out} & {q.qid for q in items[::2]}
 
 
 def test_split_changes_with_the_seed(queries):

@@ -13,8 +13,9 @@ EVERY_NTH_CALL = 40
 @pytest.fixture(scope="module")
 def tiny_relevance(tmp_path_factory):
     """Relevance over 10 queries per set and a few hundred calls holding their answers."""
-    query_sets = {name: relevance.sample_queries(load(), QUERIES_PER_SET)
-                  for name, load in relevance.QUERY_SETS.items()}
+    query_sets = {
+        name: relevance.sample_queries(load(), QUERIES_PER_SET) for name, load in relevance.QUERY_SETS.items()
+    }
     needed = {i for queries in query_sets.values() for q in queries for i in q.relevant_ids | q.exclude_ids}
     calls = [call for n, call in enumerate(corpora.all_calls()) if call["id"] in needed or n % EVERY_NTH_CALL == 0]
     return relevance.run(calls, query_sets, tmp_path_factory.mktemp("relevance"), jobs=1)
@@ -48,14 +49,26 @@ def test_relevance_drops_excluded_ids_from_the_ranking(tiny_relevance):
 
 def test_score_ranking_counts_rank_and_recall():
     assert relevance.score_ranking(["a", "b", "c"], frozenset({"c", "z"})) == {
-        "rank": 3, "rr": 1 / 3, "r1": 0.0, "r5": 0.5, "r10": 0.5}
+        "rank": 3,
+        "rr": 1 / 3,
+        "r1": 0.0,
+        "r5": 0.5,
+        "r10": 0.5,
+    }
     assert relevance.score_ranking([], frozenset({"a"}))["rr"] == 0.0
 
 
 def test_baselines_find_a_call_by_its_words(tmp_path):
-    calls = [{"id": "A", "title": "Printer offline", "problem": "The printer shows offline", "resolution": "Restarted",
-              "tags": []},
-             {"id": "B", "title": "Outlook password", "problem": "Keeps asking", "resolution": "Cleared", "tags": []}]
+    calls = [
+        {
+            "id": "A",
+            "title": "Printer offline",
+            "problem": "The printer shows offline",
+            "resolution": "Restarted",
+            "tags": [],
+        },
+        {"id": "B", "title": "Outlook password", "problem": "Keeps asking", "resolution": "Cleared", "tags": []},
+    ]
     whoosh, fts5 = WhooshBaseline(tmp_path / "whoosh"), Fts5Baseline(tmp_path / "fts5.db")
     for baseline in (whoosh, fts5):
         assert baseline.build(calls) == 2

@@ -24,8 +24,16 @@ def some_searches(kb_server):
     found = api(kb_server, "/api/v1/search?q=printer+jam")
     # Feedback on a call that the page and widget tests do not count feedback for (they use T-005 and T-006).
     assert found["results"][0]["id"] not in ("T-005", "T-006")
-    api(kb_server, "/api/v1/feedback", {"call_id": found["results"][0]["id"], "query": "printer jam",
-                                        "source": "page", "search_id": found["search_id"]})
+    api(
+        kb_server,
+        "/api/v1/feedback",
+        {
+            "call_id": found["results"][0]["id"],
+            "query": "printer jam",
+            "source": "page",
+            "search_id": found["search_id"],
+        },
+    )
     api(kb_server, "/api/v1/search?q=zzqx+flurble", session="analytics-browser-3")
 
 
@@ -48,8 +56,12 @@ def test_analytics_page_shows_totals_charts_and_tables(page, kb_server, some_sea
     page.wait_for_function("() => [...document.querySelectorAll('img.chart')].every(i => i.complete)")
     assert charts.evaluate_all("imgs => imgs.map(i => i.naturalWidth > 0)") == [True, True]
     headings = page.locator(".tables h2").all_inner_texts()
-    assert headings == ["Top queries", "Queries with no results", "Queries where nothing was opened or solved",
-                        "Calls that solve the most"]
+    assert headings == [
+        "Top queries",
+        "Queries with no results",
+        "Queries where nothing was opened or solved",
+        "Calls that solve the most",
+    ]
     assert "zzqx flurble" in page.locator(".tables section").nth(1).locator("td").all_inner_texts()
     assert page.locator(".tables section").nth(3).locator("tbody tr").count() >= 1
     assert page.console_errors == []

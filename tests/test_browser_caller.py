@@ -10,27 +10,49 @@ import pytest
 pytest_plugins = ["browser"]
 pytestmark = pytest.mark.browser
 
-SAME_TEXT = {"title": "Earcup crackle on softphone calls", "problem": "Crackle in the left earcup during softphone calls",
-             "category": "audio", "resolution": "Updated the headset firmware."}
+SAME_TEXT = {
+    "title": "Earcup crackle on softphone calls",
+    "problem": "Crackle in the left earcup during softphone calls",
+    "category": "audio",
+    "resolution": "Updated the headset firmware.",
+}
 CUSTOMER = {"customer_id": "ACC-5", "customer_name": "Quayside Opticians"}
 CALLS = [
     {"id": "CC-1", "product": "Jabra Evolve2 65", **SAME_TEXT},
     {"id": "CC-2", "product": "Poly Voyager Focus 2", **SAME_TEXT},
-    {"id": "CC-3", "title": "Headset will not pair with the new laptop", "problem": "Voyager headset not found",
-     "resolution": "Re-paired the BT700 dongle with Poly Lens and set it as the default device.",
-     "product": "Poly Voyager Focus 2", "category": "audio", "status": "resolved",
-     "created_at": "2026-05-04T10:00:00Z", **CUSTOMER},
-    {"id": "CC-4", "title": "Voyager battery empty by lunchtime", "problem": "Battery drains in three hours",
-     "product": "Poly Voyager Focus 2", "category": "audio", "status": "open", "priority": "high",
-     "opened_at": "2026-11-20T09:00:00Z", **CUSTOMER},
+    {
+        "id": "CC-3",
+        "title": "Headset will not pair with the new laptop",
+        "problem": "Voyager headset not found",
+        "resolution": "Re-paired the BT700 dongle with Poly Lens and set it as the default device.",
+        "product": "Poly Voyager Focus 2",
+        "category": "audio",
+        "status": "resolved",
+        "created_at": "2026-05-04T10:00:00Z",
+        **CUSTOMER,
+    },
+    {
+        "id": "CC-4",
+        "title": "Voyager battery empty by lunchtime",
+        "problem": "Battery drains in three hours",
+        "product": "Poly Voyager Focus 2",
+        "category": "audio",
+        "status": "open",
+        "priority": "high",
+        "opened_at": "2026-11-20T09:00:00Z",
+        **CUSTOMER,
+    },
 ]
 QUERY = "earcup crackle"
 
 
 def post_calls(kb_server, calls):
     request = urllib.request.Request(
-        kb_server.url + "/api/v1/calls", data=json.dumps(calls).encode(), method="POST",
-        headers={"Authorization": f"Bearer {kb_server.write_key}", "Content-Type": "application/json"})
+        kb_server.url + "/api/v1/calls",
+        data=json.dumps(calls).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {kb_server.write_key}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request) as response:
         return json.loads(response.read())
 
@@ -46,7 +68,10 @@ def customer_calls(kb_server):
     assert post_calls(kb_server, CALLS)["indexed"] is True
     plain = api_search(kb_server, "q=earcup+crackle")
     # Without a caller the two score the same and the Jabra call comes first: a caller must change that.
-    assert [(hit["id"], hit["score"]) for hit in plain[:2]] == [("CC-1", plain[0]["score"]), ("CC-2", plain[0]["score"])]
+    assert [(hit["id"], hit["score"]) for hit in plain[:2]] == [
+        ("CC-1", plain[0]["score"]),
+        ("CC-2", plain[0]["score"]),
+    ]
     return CALLS
 
 
@@ -55,7 +80,8 @@ def wait_for_results(page, text):
 
 
 def test_caller_account_shows_open_then_past_calls_and_ranks_their_product_first(
-        page, kb_server, customer_calls, screenshot):
+    page, kb_server, customer_calls, screenshot
+):
     page.goto(kb_server.url + "/")
     page.evaluate("document.activeElement.blur()")
     page.keyboard.press("a")
@@ -70,7 +96,8 @@ def test_caller_account_shows_open_then_past_calls_and_ranks_their_product_first
     past = context.locator(".caller-past .caller-call")
     assert past.get_attribute("data-id") == "CC-3"
     assert past.locator(".caller-resolution").inner_text() == (
-        "Resolution: Re-paired the BT700 dongle with Poly Lens and set it as the default device.")
+        "Resolution: Re-paired the BT700 dongle with Poly Lens and set it as the default device."
+    )
     assert page.evaluate("new URLSearchParams(location.search).get('caller')") == "ACC-5"
 
     page.locator("#q").press_sequentially(QUERY)

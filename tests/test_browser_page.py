@@ -55,7 +55,9 @@ def test_second_misspelt_query_finds_outlook_call(page, kb_server):
     search(page, kb_server, "outlok pasword")
     assert hit_ids(page)[0] == "T-005"
     assert page.locator("#results .hit").first.locator(".badge-typo").all_inner_texts() == [
-        "typo: outlok → outlook", "typo: pasword → password"]
+        "typo: outlok → outlook",
+        "typo: pasword → password",
+    ]
 
 
 def test_keyboard_moves_opens_copies_and_goes_back(page, kb_server, screenshot):
@@ -180,20 +182,24 @@ def test_no_results_state_gives_suggestions(page, kb_server):
 
 def test_server_error_shows_the_error_text(page, kb_server):
     body = '{"ok": false, "error": "no index exists yet: run python -m indexer rebuild", "errors": [], "status": 503}'
-    page.route("**/api/v1/search?*", lambda route: route.fulfill(status=503, body=body,
-                                                                   content_type="application/json"))
+    page.route(
+        "**/api/v1/search?*", lambda route: route.fulfill(status=503, body=body, content_type="application/json")
+    )
     page.goto(kb_server.url + "/")
     page.locator("#q").press_sequentially("printer")
     alert = page.locator("#message [role=alert]")
     alert.wait_for()
     assert alert.locator("p").all_inner_texts() == [
-        "The search failed (503)", "no index exists yet: run python -m indexer rebuild"]
+        "The search failed (503)",
+        "no index exists yet: run python -m indexer rebuild",
+    ]
 
 
 def test_slow_answer_shows_still_searching_and_late_answers_never_win(page, kb_server):
     held = []
-    page.route("**/api/v1/search?*", lambda route: held.append(route) if "q=slow" in route.request.url
-               else route.continue_())
+    page.route(
+        "**/api/v1/search?*", lambda route: held.append(route) if "q=slow" in route.request.url else route.continue_()
+    )
     page.goto(kb_server.url + "/")
     page.locator("#q").fill("slow")
     page.locator("#slow").wait_for()
@@ -221,8 +227,10 @@ def test_page_works_without_javascript(browser, kb_server):
 
 
 def test_narrow_screen_and_200_percent_zoom_need_no_sideways_scrolling(browser, kb_server, screenshot):
-    for name, options in (("narrow", {"viewport": {"width": 360, "height": 740}}),
-                          ("zoom200", {"viewport": {"width": 640, "height": 430}, "device_scale_factor": 2})):
+    for name, options in (
+        ("narrow", {"viewport": {"width": 360, "height": 740}}),
+        ("zoom200", {"viewport": {"width": 640, "height": 430}, "device_scale_factor": 2}),
+    ):
         ctx = browser.new_context(**options)
         try:
             tab = ctx.new_page()

@@ -20,7 +20,9 @@ def widget_search(page, url, text):
     page.wait_for_function(
         "q => { const r = document.querySelector('#kb-search').shadowRoot;"
         " return r.querySelector('#kb-q').value === q && (r.querySelector('.kb-status').textContent"
-        " || r.querySelector('.kb-error')); }", arg=text)
+        " || r.querySelector('.kb-error')); }",
+        arg=text,
+    )
     page.wait_for_timeout(150)  # let the answer to the last keystroke replace earlier ones
     return page.locator("#kb-search")
 
@@ -31,15 +33,17 @@ def widget_hit_ids(widget):
 
 def test_widget_finds_the_call_on_a_host_page_with_hostile_css(page, kb_server, host_pages, screenshot):
     widget = widget_search(page, host_pages["allowed"], "rowter dropping")
-    page.wait_for_function("() => document.querySelector('#kb-search').shadowRoot"
-                           ".querySelector('.hit')?.dataset.id === 'T-001'")
+    page.wait_for_function(
+        "() => document.querySelector('#kb-search').shadowRoot.querySelector('.hit')?.dataset.id === 'T-001'"
+    )
     first = widget.locator(".hit").first
     assert first.locator(".hit-link").inner_text() == "Router keeps dropping connection"
     assert "typo: rowter → router" in first.locator(".badge").all_inner_texts()
     assert widget.locator(".dym-link").inner_text() == "router dropping"
     link = first.locator(".hit-link")
-    assert re.fullmatch(re.escape(kb_server.url) + r"/calls/T-001\?q=rowter%20dropping&sid=[0-9a-f-]+",
-                        link.get_attribute("href"))
+    assert re.fullmatch(
+        re.escape(kb_server.url) + r"/calls/T-001\?q=rowter%20dropping&sid=[0-9a-f-]+", link.get_attribute("href")
+    )
     assert (link.get_attribute("target"), link.get_attribute("rel")) == ("_blank", "noopener")
     host_style = page.locator(".host-text").evaluate("n => [getComputedStyle(n).color, getComputedStyle(n).fontSize]")
     ours = link.evaluate("n => [getComputedStyle(n).color, getComputedStyle(n).fontSize]")
@@ -64,9 +68,11 @@ def test_widget_link_opens_the_full_call_on_our_server(page, kb_server, host_pag
 def test_widget_did_you_mean_runs_the_corrected_search(page, host_pages):
     widget = widget_search(page, host_pages["allowed"], "outlok pasword")
     widget.locator(".dym-link").click()
-    page.wait_for_function("() => document.querySelector('#kb-search').shadowRoot"
-                           ".querySelector('.kb-status').textContent && "
-                           "!document.querySelector('#kb-search').shadowRoot.querySelector('.dym-link')")
+    page.wait_for_function(
+        "() => document.querySelector('#kb-search').shadowRoot"
+        ".querySelector('.kb-status').textContent && "
+        "!document.querySelector('#kb-search').shadowRoot.querySelector('.dym-link')"
+    )
     assert widget.locator(".kb-input").input_value() == "outlook password"
     assert widget_hit_ids(widget)[0] == "T-005"
 
@@ -85,7 +91,9 @@ def test_widget_solved_button_records_feedback_from_the_widget(page, kb_server, 
     assert first.get_attribute("data-id") == "T-006"
     first.locator(".kb-solved").click()
     first.locator(".kb-solved", has_text="Thanks").wait_for()
-    assert [(r["query"], r["source"]) for r in kb_server.feedback_for("T-006")] == [("bluetooth headset pair", "widget")]
+    assert [(r["query"], r["source"]) for r in kb_server.feedback_for("T-006")] == [
+        ("bluetooth headset pair", "widget")
+    ]
 
 
 def test_widget_on_an_origin_not_configured_is_refused(page, kb_server, host_pages, screenshot):
@@ -95,8 +103,9 @@ def test_widget_on_an_origin_not_configured_is_refused(page, kb_server, host_pag
     assert kb_server.refused_origin in error.inner_text()
     assert widget.locator(".hit").count() == 0
     screenshot(widget, "widget-refused")
-    request = urllib.request.Request(kb_server.url + "/api/v1/search?q=router",
-                                     headers={"Origin": kb_server.refused_origin})
+    request = urllib.request.Request(
+        kb_server.url + "/api/v1/search?q=router", headers={"Origin": kb_server.refused_origin}
+    )
     with urllib.request.urlopen(request) as response:
         assert response.headers.get("Access-Control-Allow-Origin") is None
 

@@ -4,8 +4,8 @@ import json
 import shutil
 
 import pytest
-
 from conftest import TEST_DATA
+
 from indexer.build import check
 from indexer.context import open_knowledge_base
 

@@ -12,9 +12,9 @@ import time
 from urllib.parse import quote
 
 import pytest
+from servers import WRITE_KEY, Server, run_cli
 
 from indexer.context import open_knowledge_base
-from servers import WRITE_KEY, Server, run_cli
 
 WRITERS = 4
 WRITES_PER_WRITER = 500
@@ -122,7 +122,9 @@ def test_four_processes_writing_500_calls_each_lose_nothing_and_are_searchable_a
         with context.Pool(WRITERS + 1) as pool:
             background = pool.apply_async(search_until, (server.client, stop))
             started = time.perf_counter()
-            writers = [pool.apply_async(write_and_search, (server.client, w, WRITES_PER_WRITER)) for w in range(WRITERS)]
+            writers = [
+                pool.apply_async(write_and_search, (server.client, w, WRITES_PER_WRITER)) for w in range(WRITERS)
+            ]
             outcomes = [writer.get(timeout=600) for writer in writers]
             elapsed = time.perf_counter() - started
             stop.set()
@@ -131,7 +133,8 @@ def test_four_processes_writing_500_calls_each_lose_nothing_and_are_searchable_a
     write_seconds = [s for outcome in outcomes for s in outcome["write_seconds"]]
     searchable_after = [s for outcome in outcomes for s in outcome["searchable_after"]]
     print(
-        f"\n{WRITERS}x{WRITES_PER_WRITER} writes in {elapsed:.1f} s; write p50 {statistics.median(write_seconds) * 1000:.1f} ms,"
+        f"\n{WRITERS}x{WRITES_PER_WRITER} writes in {elapsed:.1f} s;"
+        f" write p50 {statistics.median(write_seconds) * 1000:.1f} ms,"
         f" p95 {_percentile(write_seconds, 0.95) * 1000:.1f} ms, max {max(write_seconds) * 1000:.1f} ms;"
         f" searchable after the response: max {max(searchable_after) * 1000:.1f} ms;"
         f" {searching['searches']} background searches"

@@ -16,19 +16,39 @@ import threading
 import time
 
 import pytest
+from servers import WRITE_KEY, Server, run_cli, start_cli
 
 from app import create_app
 from indexer.build import check
 from indexer.context import open_knowledge_base
-from servers import WRITE_KEY, Server, run_cli, start_cli
 
 RECORDS_PER_FILE = 600
 KILLED_IMPORTS = 12
 KILLED_REBUILDS = 10
 KILLED_SERVERS = 4
 SEED = 6
-_WORDS = ("printer", "offline", "outlook", "password", "vpn", "router", "driver", "update", "spooler", "queue",
-          "license", "excel", "crash", "screen", "flicker", "battery", "wifi", "drops", "colour", "scanner")
+_WORDS = (
+    "printer",
+    "offline",
+    "outlook",
+    "password",
+    "vpn",
+    "router",
+    "driver",
+    "update",
+    "spooler",
+    "queue",
+    "license",
+    "excel",
+    "crash",
+    "screen",
+    "flicker",
+    "battery",
+    "wifi",
+    "drops",
+    "colour",
+    "scanner",
+)
 
 
 def write_import_file(folder, prefix, rng):
@@ -37,8 +57,13 @@ def write_import_file(folder, prefix, rng):
     with open(path, "w", encoding="utf-8") as handle:
         for number in range(RECORDS_PER_FILE):
             words = " ".join(rng.choice(_WORDS) for _ in range(8))
-            record = {"id": f"{prefix}-{number:05d}", "title": f"{prefix} {words[:60]}",
-                      "problem": words, "resolution": " ".join(reversed(words.split())), "product": rng.choice(_WORDS)}
+            record = {
+                "id": f"{prefix}-{number:05d}",
+                "title": f"{prefix} {words[:60]}",
+                "problem": words,
+                "resolution": " ".join(reversed(words.split())),
+                "product": rng.choice(_WORDS),
+            }
             handle.write(json.dumps(record) + "\n")
     return path
 
@@ -123,9 +148,11 @@ def test_imports_killed_at_random_moments_store_each_file_whole_or_not_at_all(tm
             repair_index(data_folder, by_start=repairs % 2 == 0)
             repairs += 1
             assert index_agrees(data_folder, by_id=False) is True
-    print(f"\n{KILLED_IMPORTS} imports killed (typical {typical:.2f} s): {len(finished) - 2} had finished,"
-          f" {len(store_ids_by_prefix(data_folder)) - len(finished)} stored but unindexed or killed after commit,"
-          f" {repairs} index repairs")
+    print(
+        f"\n{KILLED_IMPORTS} imports killed (typical {typical:.2f} s): {len(finished) - 2} had finished,"
+        f" {len(store_ids_by_prefix(data_folder)) - len(finished)} stored but unindexed or killed after commit,"
+        f" {repairs} index repairs"
+    )
     repair_index(data_folder, by_start=False)
     assert index_agrees(data_folder) is True
 
@@ -154,8 +181,10 @@ def _write_batches(server, prefix, acknowledged):
     number = 0
     try:
         while True:
-            batch = [{"id": f"{prefix}-{number + i:05d}", "title": f"server crash {prefix}", "problem": "printer offline"}
-                     for i in range(20)]
+            batch = [
+                {"id": f"{prefix}-{number + i:05d}", "title": f"server crash {prefix}", "problem": "printer offline"}
+                for i in range(20)
+            ]
             response = server.request("POST", "/api/v1/calls", batch, headers, connection=connection)
             if response.status != 201:
                 return

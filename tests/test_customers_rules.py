@@ -4,9 +4,9 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from conftest import auth, settings_for
 
 from app import create_app
-from conftest import auth, settings_for
 from indexer.context import open_knowledge_base
 from indexer.records import InvalidCallRecordError, validate_record
 
@@ -96,10 +96,14 @@ def test_rules_never_lower_an_urgent_call(ruled_client, ruled_folder):
 def test_an_overdue_open_call_is_escalated_by_apply_rules_and_not_before(ruled_folder, runner):
     app = create_app(settings_for(ruled_folder))
     client = app.test_client()
-    client.post("/api/v1/calls", headers=auth(), json=[
-        call("E-1", status="open", priority="normal", opened_at=hours_ago(30)),
-        call("E-2", status="open", priority="normal", opened_at=hours_ago(2)),
-    ])
+    client.post(
+        "/api/v1/calls",
+        headers=auth(),
+        json=[
+            call("E-1", status="open", priority="normal", opened_at=hours_ago(30)),
+            call("E-2", status="open", priority="normal", opened_at=hours_ago(2)),
+        ],
+    )
     client.post("/lead/login", data={"key": "test-write-key"})
     assert b'data-call-id="E-1"' not in client.get("/escalations/").data
     first = runner("apply-rules")
@@ -121,7 +125,7 @@ def test_a_bad_rules_file_is_refused_with_its_line_and_the_last_good_rules_stay(
     (ruled_folder / "rules.toml").write_text('[key_accounts]\ncustomers = ["ACC-KEY"]\npriority = "top"\n')
     result = runner("apply-rules")
     assert result.exit_code == 1
-    assert 'rules.toml:3: \'priority\' must be one of low, normal, high, urgent' in result.output
+    assert "rules.toml:3: 'priority' must be one of low, normal, high, urgent" in result.output
     client = app.test_client()
     client.post("/api/v1/calls", json=call("K-4", customer_id="ACC-KEY"), headers=auth())
     assert stored(ruled_folder, "K-4")["extra"]["priority"] == "high"
@@ -137,11 +141,17 @@ def test_editing_the_rules_file_takes_effect_without_a_restart(ruled_folder):
 
 
 def test_customer_calls_list_open_ones_first(ruled_client):
-    ruled_client.post("/api/v1/calls", headers=auth(), json=[
-        call("H-1", customer_id="ACC-9", customer_name="Harbour Dental", status="resolved", resolution="Reset router"),
-        call("H-2", customer_id="ACC-9", status="open"),
-        call("H-3", customer_id="ACC-8", status="open"),
-    ])
+    ruled_client.post(
+        "/api/v1/calls",
+        headers=auth(),
+        json=[
+            call(
+                "H-1", customer_id="ACC-9", customer_name="Harbour Dental", status="resolved", resolution="Reset router"
+            ),
+            call("H-2", customer_id="ACC-9", status="open"),
+            call("H-3", customer_id="ACC-8", status="open"),
+        ],
+    )
     body = ruled_client.get("/api/v1/customers/ACC-9/calls").get_json()
     assert body["customer_name"] == "Harbour Dental"
     assert [c["id"] for c in body["open"]] == ["H-2"]
@@ -149,13 +159,22 @@ def test_customer_calls_list_open_ones_first(ruled_client):
 
 
 def test_search_filters_by_customer_status_and_priority(ruled_client):
-    ruled_client.post("/api/v1/calls", headers=auth(), json=[
-        call("F-1", customer_id="ACC-7", status="open", priority="low"),
-        call("F-2", customer_id="ACC-7", status="resolved"),
-        call("F-3", customer_id="ACC-6", status="open", priority="low"),
-    ])
+    ruled_client.post(
+        "/api/v1/calls",
+        headers=auth(),
+        json=[
+            call("F-1", customer_id="ACC-7", status="open", priority="low"),
+            call("F-2", customer_id="ACC-7", status="resolved"),
+            call("F-3", customer_id="ACC-6", status="open", priority="low"),
+        ],
+    )
+
     def ids(**params):
-        return sorted(h["id"] for h in ruled_client.get("/api/v1/search", query_string={"q": "router", **params}).get_json()["results"])
+        return sorted(
+            h["id"]
+            for h in ruled_client.get("/api/v1/search", query_string={"q": "router", **params}).get_json()["results"]
+        )
+
     assert ids(customer="ACC-7") == ["F-1", "F-2"]
     assert ids(customer="ACC-7", status="open") == ["F-1"]
     assert ids(priority="low") == ["F-1", "F-3"]
@@ -164,11 +183,15 @@ def test_search_filters_by_customer_status_and_priority(ruled_client):
 
 def test_the_callers_product_comes_first_among_equal_matches_and_says_why(ruled_client):
     text = {"title": "Headset crackles", "problem": "Headset crackles on calls"}
-    ruled_client.post("/api/v1/calls", headers=auth(), json=[
-        {"id": "P-1", "product": "Jabra Evolve2", **text},
-        {"id": "P-2", "product": "Poly Voyager", **text},
-        call("P-3", customer_id="ACC-5", product="Poly Voyager", status="resolved"),
-    ])
+    ruled_client.post(
+        "/api/v1/calls",
+        headers=auth(),
+        json=[
+            {"id": "P-1", "product": "Jabra Evolve2", **text},
+            {"id": "P-2", "product": "Poly Voyager", **text},
+            call("P-3", customer_id="ACC-5", product="Poly Voyager", status="resolved"),
+        ],
+    )
     plain = ruled_client.get("/api/v1/search?q=headset+crackles").get_json()["results"]
     with_caller = ruled_client.get("/api/v1/search?q=headset+crackles&caller=ACC-5").get_json()["results"]
     assert plain[0]["score"] == plain[1]["score"]
@@ -178,7 +201,9 @@ def test_the_callers_product_comes_first_among_equal_matches_and_says_why(ruled_
 
 def test_edits_keep_the_status_history(ruled_client, ruled_folder):
     ruled_client.post("/api/v1/calls", json=call("S-1", status="open"), headers=auth())
-    ruled_client.put("/api/v1/calls/S-1", json={**call("S-1"), "status": "resolved"}, headers={**auth(), "X-KB-Agent": "sam"})
+    ruled_client.put(
+        "/api/v1/calls/S-1", json={**call("S-1"), "status": "resolved"}, headers={**auth(), "X-KB-Agent": "sam"}
+    )
     kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(ruled_folder)}, environ={})
     history = kb.store.history("S-1")
     kb.close()

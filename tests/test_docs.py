@@ -15,8 +15,11 @@ def test_every_setting_is_in_the_settings_doc():
 
 def test_every_api_route_is_in_the_api_doc(indexed_app):
     text = (ROOT / "docs" / "api.md").read_text()
-    routes = {rule.rule.replace("<path:call_id>", "<id>").replace("<path:customer_id>", "<id>") for rule in indexed_app.url_map.iter_rules()
-              if rule.rule.startswith("/api/") or rule.rule == "/healthz"}
+    routes = {
+        rule.rule.replace("<path:call_id>", "<id>").replace("<path:customer_id>", "<id>")
+        for rule in indexed_app.url_map.iter_rules()
+        if rule.rule.startswith("/api/") or rule.rule == "/healthz"
+    }
     assert sorted(route for route in routes if route not in text) == []
 
 

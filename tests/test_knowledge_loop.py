@@ -60,7 +60,8 @@ def test_a_zero_result_search_followed_by_a_solved_one_becomes_a_proposal(indexe
     assert failed["total"] == 0
     solved = search(indexed_client, "password reset", headers=SESSION)
     response = indexed_client.post(
-        "/api/v1/feedback", headers=SESSION,
+        "/api/v1/feedback",
+        headers=SESSION,
         json={"call_id": solved["results"][0]["id"], "query": "password reset", "search_id": solved["search_id"]},
     )
     assert response.get_json()["proposed"] == {"from": "qwzx vbnm", "to": "password reset"}
@@ -70,14 +71,18 @@ def test_an_accepted_proposal_takes_effect_in_the_next_search(indexed_app):
     client = indexed_app.test_client()
     failed = search(client, "qwzx vbnm", headers=SESSION)
     solved = search(client, "password reset", headers=SESSION)
-    client.post("/api/v1/feedback", headers=SESSION,
-                json={"call_id": solved["results"][0]["id"], "query": "password reset", "search_id": solved["search_id"]})
+    client.post(
+        "/api/v1/feedback",
+        headers=SESSION,
+        json={"call_id": solved["results"][0]["id"], "query": "password reset", "search_id": solved["search_id"]},
+    )
     assert failed["total"] == 0
     client.post("/lead/login", data={"key": "test-write-key"})
     with client.session_transaction() as session:
         csrf = session["csrf"]
-    decided = client.post("/analytics/proposals",
-                          data={"csrf": csrf, "from": "qwzx vbnm", "to": "password reset", "decision": "accepted"})
+    decided = client.post(
+        "/analytics/proposals", data={"csrf": csrf, "from": "qwzx vbnm", "to": "password reset", "decision": "accepted"}
+    )
     assert decided.status_code == 302
     again = search(client, "qwzx vbnm")
     assert again["total"] > 0
@@ -111,13 +116,17 @@ def test_analytics_shows_counts_charts_and_exports_csv(indexed_app):
 def test_analytics_refuses_a_decision_without_the_form_token(indexed_app):
     client = indexed_app.test_client()
     client.post("/lead/login", data={"key": "test-write-key"})
-    response = client.post("/analytics/proposals", data={"csrf": "forged", "from": "a", "to": "b", "decision": "accepted"})
+    response = client.post(
+        "/analytics/proposals", data={"csrf": "forged", "from": "a", "to": "b", "decision": "accepted"}
+    )
     assert response.status_code == 400
 
 
 def test_suggest_from_text_finds_the_call_described_in_a_paragraph(indexed_client):
-    text = ("Customer says her outlok keeps popping up a box asking for the pasword again and again, "
-            "she typed it in several times this morning and it still comes back")
+    text = (
+        "Customer says her outlok keeps popping up a box asking for the pasword again and again, "
+        "she typed it in several times this morning and it still comes back"
+    )
     response = indexed_client.post("/api/v1/suggest-from-text", json={"text": text, "limit": 3})
     assert response.status_code == 200
     assert response.get_json()["results"][0]["id"] == "T-005"
@@ -135,12 +144,17 @@ def test_opened_events_are_recorded_for_the_analytics(indexed_app):
     response = client.post("/api/v1/events", json={"search_id": body["search_id"], "call_id": body["results"][0]["id"]})
     assert response.status_code == 201
     store = flush_log(indexed_app)
-    assert store._rows("SELECT call_id, kind FROM search_events", ()) == [{"call_id": body["results"][0]["id"], "kind": "opened"}]
+    assert store._rows("SELECT call_id, kind FROM search_events", ()) == [
+        {"call_id": body["results"][0]["id"], "kind": "opened"}
+    ]
 
 
 def test_editing_a_call_keeps_who_changed_what_and_when(indexed_client, store):
-    indexed_client.put("/api/v1/calls/T-001", json={"title": "Router keeps dropping connection (fixed)"},
-                       headers={**auth(), "X-KB-Agent": "agent-42"})
+    indexed_client.put(
+        "/api/v1/calls/T-001",
+        json={"title": "Router keeps dropping connection (fixed)"},
+        headers={**auth(), "X-KB-Agent": "agent-42"},
+    )
     history = store.history("T-001")
     assert history[-1]["actor"] == "agent-42"
     assert history[-1]["changes"]["title"][1] == "Router keeps dropping connection (fixed)"

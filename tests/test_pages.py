@@ -124,9 +124,17 @@ def test_capture_form_refuses_a_post_without_the_form_token(indexed_client):
 
 def test_a_captured_call_is_searchable_at_once(indexed_client):
     csrf = signed_in(indexed_client)
-    response = indexed_client.post("/calls/new", data={
-        "csrf": csrf, "agent": "Sam", "title": "Frobnicator hums loudly", "resolution": "Tightened the fan",
-        "tags": "fan, noise", "status": "resolved"})
+    response = indexed_client.post(
+        "/calls/new",
+        data={
+            "csrf": csrf,
+            "agent": "Sam",
+            "title": "Frobnicator hums loudly",
+            "resolution": "Tightened the fan",
+            "tags": "fan, noise",
+            "status": "resolved",
+        },
+    )
     assert response.status_code == 302
     call_id = response.headers["Location"].rsplit("/", 1)[1]
     assert re.fullmatch(r"CALL-\d{8}-\d{6}-[0-9a-f]{4}", call_id)
@@ -136,12 +144,23 @@ def test_a_captured_call_is_searchable_at_once(indexed_client):
 
 def test_capture_error_is_shown_by_its_field_and_keeps_the_typed_text(indexed_client):
     csrf = signed_in(indexed_client)
-    response = indexed_client.post("/calls/new", data={
-        "csrf": csrf, "agent": "Sam", "title": "", "problem": "", "resolution": "<b>typed</b> text", "status": "open"})
+    response = indexed_client.post(
+        "/calls/new",
+        data={
+            "csrf": csrf,
+            "agent": "Sam",
+            "title": "",
+            "problem": "",
+            "resolution": "<b>typed</b> text",
+            "status": "open",
+        },
+    )
     page = response.data.decode()
     assert response.status_code == 422
-    assert ('<p class="field-error" id="title-error" role="alert">'
-            "at least one of &#39;title&#39; and &#39;problem&#39; must be non-empty</p>") in page
+    assert (
+        '<p class="field-error" id="title-error" role="alert">'
+        "at least one of &#39;title&#39; and &#39;problem&#39; must be non-empty</p>"
+    ) in page
     assert ">&lt;b&gt;typed&lt;/b&gt; text</textarea>" in page
     assert '<option value="open" selected>' in page
 
@@ -158,10 +177,21 @@ def test_editing_from_the_page_keeps_other_fields_and_shows_the_history(indexed_
     form = indexed_client.get("/calls/T-005/edit").data.decode()
     assert 'value="Outlook keeps asking for password"' in form
     before = indexed_client.get("/api/v1/calls/T-005").get_json()
-    response = indexed_client.post("/calls/T-005/edit", data={
-        "csrf": csrf, "agent": "Kim", "id": "RENAMED", "title": "Outlook keeps asking for the password",
-        "problem": before["problem"], "resolution": before["resolution"], "product": before["product"],
-        "category": before["category"], "tags": ", ".join(before["tags"]), "status": "resolved"})
+    response = indexed_client.post(
+        "/calls/T-005/edit",
+        data={
+            "csrf": csrf,
+            "agent": "Kim",
+            "id": "RENAMED",
+            "title": "Outlook keeps asking for the password",
+            "problem": before["problem"],
+            "resolution": before["resolution"],
+            "product": before["product"],
+            "category": before["category"],
+            "tags": ", ".join(before["tags"]),
+            "status": "resolved",
+        },
+    )
     assert response.headers["Location"] == "/calls/T-005"
     after = indexed_client.get("/api/v1/calls/T-005").get_json()
     assert {**before, "title": "Outlook keeps asking for the password", "status": "resolved"} == after
@@ -172,13 +202,24 @@ def test_editing_from_the_page_keeps_other_fields_and_shows_the_history(indexed_
 
 def test_caller_context_lists_open_calls_first_and_badges_the_callers_product(indexed_client):
     same = {"title": "Headset crackles", "problem": "Headset crackles on calls"}
-    indexed_client.post("/api/v1/calls", headers=auth(), json=[
-        {"id": "P-1", "product": "Jabra Evolve2", **same},
-        {"id": "P-2", "product": "Poly Voyager", **same},
-        {"id": "P-3", "title": "Pairing", "customer_id": "ACC-5", "customer_name": "Quayside <Opticians>",
-         "product": "Poly Voyager", "status": "resolved", "resolution": "Re-paired the dongle"},
-        {"id": "P-4", "title": "Battery", "customer_id": "ACC-5", "product": "Poly Voyager", "status": "open"},
-    ])
+    indexed_client.post(
+        "/api/v1/calls",
+        headers=auth(),
+        json=[
+            {"id": "P-1", "product": "Jabra Evolve2", **same},
+            {"id": "P-2", "product": "Poly Voyager", **same},
+            {
+                "id": "P-3",
+                "title": "Pairing",
+                "customer_id": "ACC-5",
+                "customer_name": "Quayside <Opticians>",
+                "product": "Poly Voyager",
+                "status": "resolved",
+                "resolution": "Re-paired the dongle",
+            },
+            {"id": "P-4", "title": "Battery", "customer_id": "ACC-5", "product": "Poly Voyager", "status": "open"},
+        ],
+    )
     page = indexed_client.get("/?caller=ACC-5&q=headset+crackles").data.decode()
     assert "Quayside &lt;Opticians&gt;" in page
     assert page.index('data-id="P-4"') < page.index('data-id="P-3"') < page.index('class="hit" data-id="P-2"')
@@ -194,5 +235,7 @@ def test_unknown_caller_says_there_are_no_calls(indexed_client):
 
 def test_empty_page_suggests_the_sample_caller_only_when_it_exists(indexed_client):
     assert 'id="try-caller"' not in indexed_client.get("/").data.decode()
-    indexed_client.post("/api/v1/calls", headers=auth(), json={"id": "S-1", "title": "Router", "customer_id": "ACC-1001"})
+    indexed_client.post(
+        "/api/v1/calls", headers=auth(), json={"id": "S-1", "title": "Router", "customer_id": "ACC-1001"}
+    )
     assert '<a href="/?caller=ACC-1001">ACC-1001</a>' in indexed_client.get("/").data.decode()

@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from urllib.parse import quote
 
 import pytest
+from conftest import TEST_DATA, settings_for
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -18,14 +19,35 @@ from analyzers.typos import TypoCorrector
 from app import create_app
 from app.query_plan import MAX_QUERY_WORDS, plan_query
 from app.search import InvalidSearchError
-from conftest import TEST_DATA, settings_for
 from indexer.context import open_knowledge_base
 from indexer.importer import import_file
 
 ERROR_KEYS = {"ok", "error", "errors", "status"}
 RESULT_KEYS = {"query", "total", "took_ms", "did_you_mean", "timed_out", "results"}
-WHOOSH_SYNTAX = ("AND", "OR", "NOT", "*", "?", "~2", "title:printer", "id:T-001", '"printer offline"', "(", ")",
-                 "[a TO b]", "{a TO z}", "^2", "+", "-", "\\", "/", ":", "''", "&&", "||")
+WHOOSH_SYNTAX = (
+    "AND",
+    "OR",
+    "NOT",
+    "*",
+    "?",
+    "~2",
+    "title:printer",
+    "id:T-001",
+    '"printer offline"',
+    "(",
+    ")",
+    "[a TO b]",
+    "{a TO z}",
+    "^2",
+    "+",
+    "-",
+    "\\",
+    "/",
+    ":",
+    "''",
+    "&&",
+    "||",
+)
 STOP_WORDS = ("the", "a", "and", "of", "to", "is", "it", "on", "for", "with")
 WORDS = ("printer", "offline", "outlok", "pasword", "colour", "vpn", "E-1102", "wi-fi", "rowter", "conect")
 
@@ -41,8 +63,22 @@ QUERIES = st.one_of(
     st.text(alphabet=st.characters(categories=("P", "S", "Z")), min_size=1),
     st.text(alphabet=ANY_CHARACTER, min_size=2_000, max_size=10_000),
 )
-HOSTILE = ["", " ", "\x00", "\ud800", "x" * 10_000, "printer " * 1_250, "the of and", "!!!???...", "AND OR NOT",
-           "title:printer AND NOT offline~2", '"unclosed quote', "[a TO b] {c TO d} (", "*?*?", "\u202e\u200b\ufeff"]
+HOSTILE = [
+    "",
+    " ",
+    "\x00",
+    "\ud800",
+    "x" * 10_000,
+    "printer " * 1_250,
+    "the of and",
+    "!!!???...",
+    "AND OR NOT",
+    "title:printer AND NOT offline~2",
+    '"unclosed quote',
+    "[a TO b] {c TO d} (",
+    "*?*?",
+    "\u202e\u200b\ufeff",
+]
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -109,7 +145,8 @@ def test_plan_query_never_raises_and_keeps_at_most_32_words(text, everything_ind
     assert isinstance(plan.text, str)
     assert plan.text.encode("utf-8").decode("utf-8") == plan.text
     assert [type(term) for w in plan.words for a in w.alternatives for term in a.terms] == [
-        str for w in plan.words for a in w.alternatives for _ in a.terms]
+        str for w in plan.words for a in w.alternatives for _ in a.terms
+    ]
 
 
 @FUZZ

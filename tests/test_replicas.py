@@ -8,7 +8,6 @@ import time
 from urllib.parse import quote
 
 import pytest
-
 from postgres import postgres_server  # noqa: F401 (fixture)
 from servers import WRITE_KEY, Server
 
@@ -27,8 +26,14 @@ def unique_token():
 
 
 def call(call_id, token, n=0):
-    return {"id": call_id, "title": f"Spooler stuck {token}", "problem": "printer spooler stuck " + "queue " * (n % 9),
-            "resolution": "Restarted the print spooler service", "product": "Windows", "category": "printing"}
+    return {
+        "id": call_id,
+        "title": f"Spooler stuck {token}",
+        "problem": "printer spooler stuck " + "queue " * (n % 9),
+        "resolution": "Restarted the print spooler service",
+        "product": "Windows",
+        "category": "printing",
+    }
 
 
 def search_ids(server, query, limit=10):
@@ -73,8 +78,14 @@ def wait_until_converged(servers, timeout=CONVERGE_TIMEOUT_S):
 
 def start_server(folder, url):
     folder.mkdir(exist_ok=True)
-    return Server(folder, workers=1, log_path=folder.parent / f"{folder.name}.log", KB_DATABASE_URL=url,
-                  KB_FOLLOW_INTERVAL_S=0.1, KB_RATE_LIMIT="").start()
+    return Server(
+        folder,
+        workers=1,
+        log_path=folder.parent / f"{folder.name}.log",
+        KB_DATABASE_URL=url,
+        KB_FOLLOW_INTERVAL_S=0.1,
+        KB_RATE_LIMIT="",
+    ).start()
 
 
 @pytest.fixture(scope="module")
@@ -126,9 +137,12 @@ def test_a_write_through_any_server_is_searchable_on_every_server_within_a_secon
     assert errors == []
     quantiles = statistics.quantiles(lags + late, n=100)
     with capsys.disabled():
-        print(f"\n  catch-up lag over {len(lags) + len(late)} (call, server) pairs: "
-              f"p50 {quantiles[49] * 1000:.0f} ms, p95 {quantiles[94] * 1000:.0f} ms, max {max(lags + late) * 1000:.0f} ms, "
-              f"{len(late)} over {VISIBLE_WITHIN_S:g} s")
+        print(
+            f"\n  catch-up lag over {len(lags) + len(late)} (call, server) pairs: "
+            f"p50 {quantiles[49] * 1000:.0f} ms, p95 {quantiles[94] * 1000:.0f} ms, "
+            f"max {max(lags + late) * 1000:.0f} ms, "
+            f"{len(late)} over {VISIBLE_WITHIN_S:g} s"
+        )
     # On the 2-core test machine (three servers, PostgreSQL and the pollers share it) a Whoosh segment merge
     # now and then pushes a pair past 1 s; that is allowed for at most 1 % of pairs, and never past 2 s.
     assert len(lags) + len(late) == SERVERS * per_server * SERVERS
@@ -179,7 +193,10 @@ def test_a_server_killed_while_others_write_catches_up_with_nothing_missing(clus
     latest = wait_until_converged(cluster)
     state = health(victim)
     assert (state["index"]["applied_seq"], state["index"]["lag_changes"], state["index"]["lag_seconds"]) == (
-        latest, 0, 0.0)
+        latest,
+        0,
+        0.0,
+    )
     found = set(search_ids(victim, "printer spooler stuck", limit=50))
     assert len(ids) >= 30
     missing = [call_id for call_id in ids if call_id not in found and not _searchable(victim, call_id)]
@@ -193,8 +210,12 @@ def _searchable(server, call_id):
 
 
 def test_searches_go_on_and_writes_answer_503_while_postgres_is_down(cluster, postgres_server):  # noqa: F811
-    before = [call_id for call_id, _ in [(f"P-before-{n}", write(cluster[n], call(f"P-before-{n}", "outage", n)))
-                                         for n in range(SERVERS)]]
+    before = [
+        call_id
+        for call_id, _ in [
+            (f"P-before-{n}", write(cluster[n], call(f"P-before-{n}", "outage", n))) for n in range(SERVERS)
+        ]
+    ]
     wait_until_converged(cluster)
     postgres_server.stop()
     try:

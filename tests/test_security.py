@@ -8,10 +8,10 @@ import time
 from html.parser import HTMLParser
 
 import pytest
-
-from app import create_app
 from conftest import WRITE_KEY, auth, settings_for
 from servers import Server
+
+from app import create_app
 
 ERROR_KEYS = {"ok", "error", "errors", "status"}
 GENERIC_500 = "internal error: the server could not finish this request"
@@ -20,16 +20,16 @@ XSS_PAYLOADS = [
     "<img src=x onerror=alert(1)>",
     "<svg onload=alert(1)>",
     "<svg><script>alert(1)</script></svg>",
-    "\"><script>alert(1)</script>",
+    '"><script>alert(1)</script>',
     "'><img src=x onerror=alert(1)>",
     "<iframe src=javascript:alert(1)></iframe>",
     "<body onload=alert(1)>",
-    "<a href=\"javascript:alert(1)\">click</a>",
-    "<div style=\"background:url(javascript:alert(1))\">",
+    '<a href="javascript:alert(1)">click</a>',
+    '<div style="background:url(javascript:alert(1))">',
     "<input autofocus onfocus=alert(1)>",
     "<details open ontoggle=alert(1)>",
     "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
-    "<object data=\"javascript:alert(1)\"></object>",
+    '<object data="javascript:alert(1)"></object>',
     "<embed src=javascript:alert(1)>",
     "</textarea><script>alert(1)</script>",
     "<mark onclick=alert(1)>printer</mark>",
@@ -67,8 +67,10 @@ def injected_markup(html, baseline):
     known = {(tag, tuple(sorted(attrs))) for tag, attrs in tags_in(baseline)}
     found = []
     for tag, attrs in tags_in(html):
-        runs_script = any(attrs.get(name, "") and attrs[name].strip().lower().startswith("javascript:")
-                          for name in ("href", "src", "action", "data", "formaction"))
+        runs_script = any(
+            attrs.get(name, "") and attrs[name].strip().lower().startswith("javascript:")
+            for name in ("href", "src", "action", "data", "formaction")
+        )
         if runs_script or any(name.startswith("on") for name in attrs) or (tag, tuple(sorted(attrs))) not in known:
             found.append((tag, attrs))
     return found
@@ -79,9 +81,17 @@ def hostile_client(data_folder):
     """A client of an app whose store holds one call per XSS payload, in title, problem and resolution."""
     app = create_app(settings_for(data_folder, KB_RATE_LIMIT=""))
     client = app.test_client()
-    records = [{"id": f"X-{n:02d}", "title": f"printer {payload}", "problem": f"printer offline {payload}",
-                "resolution": f"restart {payload}", "product": payload, "category": payload}
-               for n, payload in enumerate(XSS_PAYLOADS)]
+    records = [
+        {
+            "id": f"X-{n:02d}",
+            "title": f"printer {payload}",
+            "problem": f"printer offline {payload}",
+            "resolution": f"restart {payload}",
+            "product": payload,
+            "category": payload,
+        }
+        for n, payload in enumerate(XSS_PAYLOADS)
+    ]
     assert client.post("/api/v1/calls", json=records, headers=auth()).status_code == 201
     return client
 
@@ -121,21 +131,29 @@ def test_keys_made_with_the_cli_write_search_and_stop_working_when_revoked(runne
     assert (created_write.exit_code, created_search.exit_code) == (0, 0)
     write_id, write_key = created_write.output.split()[0], created_write.output.splitlines()[0].split(": ")[1]
     search_key = created_search.output.splitlines()[0].split(": ")[1]
-    client = create_app(settings_for(data_folder, KB_API_KEYS="", KB_SEARCH_KEY_REQUIRED="true",
-                                     KB_RATE_LIMIT="")).test_client()
+    client = create_app(
+        settings_for(data_folder, KB_API_KEYS="", KB_SEARCH_KEY_REQUIRED="true", KB_RATE_LIMIT="")
+    ).test_client()
     record = {"id": "K-1", "title": "Printer offline", "problem": "spooler stuck"}
 
     assert client.post("/api/v1/calls", json=record, headers=auth(write_key)).status_code == 201
     assert client.get("/api/v1/search?q=printer", headers=auth(search_key)).status_code == 200
     refused = client.post("/api/v1/calls", json=record, headers=auth(search_key))
     assert (refused.status_code, refused.get_json()["error"]) == (
-        403, "this API key may only search; writing needs a key with the 'write' role")
+        403,
+        "this API key may only search; writing needs a key with the 'write' role",
+    )
 
     assert runner("keys", "revoke", write_id).exit_code == 0
     revoked = client.post("/api/v1/calls", json=record, headers=auth(write_key))
     assert (revoked.status_code, revoked.get_json()["error"]) == (401, "the API key is not valid (unknown or revoked)")
     listed = runner("keys", "list").output
-    assert (write_id in listed, "revoked" in listed, write_key in listed, search_key in listed) == (True, True, False, False)
+    assert (write_id in listed, "revoked" in listed, write_key in listed, search_key in listed) == (
+        True,
+        True,
+        False,
+        False,
+    )
 
 
 def test_keys_are_stored_as_hashes_only(runner, data_folder):
@@ -179,8 +197,10 @@ def _status_and_close(response):
     return response.status_code
 
 
-@pytest.mark.parametrize("path", ["/", "/?q=printer", "/api/v1/search?q=printer", "/api/v1/nope", "/healthz",
-                                  "/calls/none", "/api/v1/openapi.json"])
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/?q=printer", "/api/v1/search?q=printer", "/api/v1/nope", "/healthz", "/calls/none", "/api/v1/openapi.json"],
+)
 def test_every_response_carries_the_security_headers(indexed_client, path):
     response = indexed_client.get(path)
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -253,8 +273,9 @@ def test_gunicorn_refuses_a_huge_body_with_413_before_reading_it(tmp_path):
 
 
 def test_the_page_asks_agents_to_sign_in_when_searching_needs_a_key(data_folder):
-    from app import create_app
     from conftest import settings_for
+
+    from app import create_app
 
     client = create_app(settings_for(data_folder, KB_SEARCH_KEY_REQUIRED="true")).test_client()
     assert client.get("/?q=printer").status_code == 302

@@ -1,11 +1,11 @@
 """The store: validation, upsert, delete, the change feed and history (issue #2)."""
 
 import pytest
+from postgres import postgres_server, postgres_store, postgres_url  # noqa: F401 (fixtures)
 
 from indexer.context import open_knowledge_base
 from indexer.records import InvalidCallRecordError, public_record, validate_record
 from indexer.store import CallNotFoundError
-from postgres import postgres_server, postgres_store, postgres_url  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -30,12 +30,25 @@ def record(call_id="C-1", **fields):
         ({"id": "a", "problem": "x" * 100_001}, "field 'problem' is 100,001 characters long; the limit is 100,000"),
         ({"id": "a", "title": "x", "tags": "a,b", "resolved": "maybe"}, "field 'resolved' must be true or false"),
         ({"id": "a", "title": "x", "tags": [1, 2]}, "field 'tags' must be a list of strings"),
-        ({"id": "a", "title": "x", "created_at": "yesterday"}, "field 'created_at' is not an ISO 8601 date: 'yesterday'"),
+        (
+            {"id": "a", "title": "x", "created_at": "yesterday"},
+            "field 'created_at' is not an ISO 8601 date: 'yesterday'",
+        ),
         ({"id": "a", "title": ["x"]}, "field 'title' must be a string"),
         (["not", "a", "dict"], "a call record must be a JSON object, not list"),
     ],
-    ids=["no-id", "blank-id", "no-title-or-problem", "long-title", "long-problem", "bad-resolved",
-         "tags-not-strings", "bad-date", "title-not-string", "not-an-object"],
+    ids=[
+        "no-id",
+        "blank-id",
+        "no-title-or-problem",
+        "long-title",
+        "long-problem",
+        "bad-resolved",
+        "tags-not-strings",
+        "bad-date",
+        "title-not-string",
+        "not-an-object",
+    ],
 )
 def test_invalid_records_are_refused_with_a_message_naming_the_field(raw, message):
     with pytest.raises(InvalidCallRecordError) as error:
@@ -104,9 +117,19 @@ def test_get_many_and_content_hashes_cover_every_stored_call(store):
 
 
 def test_record_round_trips_every_field_and_extra(store):
-    raw = {"id": "C-9", "title": "Wi-Fi drops", "problem": "Laptop loses Wi-Fi", "resolution": "New driver",
-           "product": "ThinkPad", "category": "network", "tags": ["wifi", "driver"],
-           "created_at": "2025-03-02T10:14:00Z", "resolved": False, "ticket_owner": "sam", "severity": 2}
+    raw = {
+        "id": "C-9",
+        "title": "Wi-Fi drops",
+        "problem": "Laptop loses Wi-Fi",
+        "resolution": "New driver",
+        "product": "ThinkPad",
+        "category": "network",
+        "tags": ["wifi", "driver"],
+        "created_at": "2025-03-02T10:14:00Z",
+        "resolved": False,
+        "ticket_owner": "sam",
+        "severity": 2,
+    }
     store.upsert([validate_record(raw)])
     assert store.get("C-9") == validate_record(raw)
     assert store.get("missing") is None
@@ -150,7 +173,9 @@ def test_keys_are_created_checked_listed_and_revoked(store):
     key_id, secret = store.create_key("write", name="crm")
     assert store.role_of_key(secret) == "write"
     assert store.role_of_key("kb_write_not-a-key") is None
-    assert [(k["id"], k["role"], k["name"], k["revoked_at"]) for k in store.list_keys()] == [(key_id, "write", "crm", "")]
+    assert [(k["id"], k["role"], k["name"], k["revoked_at"]) for k in store.list_keys()] == [
+        (key_id, "write", "crm", "")
+    ]
     assert store.revoke_key(key_id) is True
     assert store.revoke_key(key_id) is False
     assert store.role_of_key(secret) is None
@@ -166,12 +191,27 @@ def test_search_log_feedback_and_proposals_read_back_alike_in_every_store(store)
     from indexer.loop_store import SearchAnalytics
 
     store.upsert([record("C-1")])
-    store.log_searches([
-        {"search_id": "s1", "at": "2025-05-01T10:00:00.000Z", "query": "Printer", "results": 3, "took_ms": 12.5,
-         "session": "a", "top_ids": ["C-1"]},
-        {"search_id": "s2", "at": "2025-05-01T10:01:00.000Z", "query": "printer", "results": 0, "took_ms": 2.25,
-         "session": "a"},
-    ])
+    store.log_searches(
+        [
+            {
+                "search_id": "s1",
+                "at": "2025-05-01T10:00:00.000Z",
+                "query": "Printer",
+                "results": 3,
+                "took_ms": 12.5,
+                "session": "a",
+                "top_ids": ["C-1"],
+            },
+            {
+                "search_id": "s2",
+                "at": "2025-05-01T10:01:00.000Z",
+                "query": "printer",
+                "results": 0,
+                "took_ms": 2.25,
+                "session": "a",
+            },
+        ]
+    )
     store.add_feedback("C-1", "printer", "api", "2025-05-01T10:02:00.000Z", search_id="s1", session="a")
     with pytest.raises(CallNotFoundError):
         store.add_feedback("missing", "printer", "api", "2025-05-01T10:02:00.000Z")
@@ -187,7 +227,10 @@ def test_search_log_feedback_and_proposals_read_back_alike_in_every_store(store)
         {"query": "printer", "searches": 2, "avg_results": 1.5}
     ]
     assert analytics.summary("2025-05-01", "2025-05-02") == {
-        "searches": 2, "zero_results": 1, "solved": 1, "solved_share": 0.5
+        "searches": 2,
+        "zero_results": 1,
+        "solved": 1,
+        "solved_share": 0.5,
     }
     assert analytics.per_day("2025-05-01", "2025-05-02") == [
         {"day": "2025-05-01", "searches": 2, "zero_results": 1, "solved": 1}

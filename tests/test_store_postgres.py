@@ -3,12 +3,12 @@
 import threading
 
 import pytest
+from postgres import postgres_server, postgres_store, postgres_url  # noqa: F401 (fixtures)
+from servers import free_port
 
 from indexer.postgres_store import PostgresCallStore, portable_to_psycopg
 from indexer.records import validate_record
 from indexer.store import StoreUnavailableError
-from postgres import postgres_server, postgres_store, postgres_url  # noqa: F401 (fixtures)
-from servers import free_port
 
 pytestmark = pytest.mark.postgres
 

@@ -14,8 +14,9 @@ CORS_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Headers", "
 def widget_app(data_folder, runner):
     """An app over tests/data/calls.json that lets two origins call the API and needs a key to search."""
     assert runner("import", TEST_DATA / "calls.json").exit_code == 0
-    return create_app(settings_for(
-        data_folder, KB_WIDGET_ORIGINS=f" {ALLOWED}/, {ALSO_ALLOWED} ,null", KB_SEARCH_KEY_REQUIRED="true"))
+    return create_app(
+        settings_for(data_folder, KB_WIDGET_ORIGINS=f" {ALLOWED}/, {ALSO_ALLOWED} ,null", KB_SEARCH_KEY_REQUIRED="true")
+    )
 
 
 @pytest.fixture
@@ -45,9 +46,16 @@ def test_allowed_origin_is_echoed_with_vary_origin(widget_client, widget_key, or
     assert response.headers["Access-Control-Allow-Headers"] == "Authorization, Content-Type, X-KB-Session, X-KB-Channel"
 
 
-@pytest.mark.parametrize("origin", [
-    "https://evil.example.com", "null", "https://intranet.example.com.evil.net", "http://intranet.example.com",
-], ids=["other", "null", "suffix", "other-scheme"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example.com",
+        "null",
+        "https://intranet.example.com.evil.net",
+        "http://intranet.example.com",
+    ],
+    ids=["other", "null", "suffix", "other-scheme"],
+)
 def test_other_origins_get_no_cors_headers(widget_client, widget_key, origin):
     response = search(widget_client, widget_key, origin)
     assert response.status_code == 200
@@ -61,9 +69,14 @@ def test_no_origin_configured_means_no_cors_headers(indexed_client):
 
 
 def test_preflight_from_allowed_origin_is_204_with_cors_headers(widget_client):
-    response = widget_client.options("/api/v1/search?q=printer", headers={
-        "Origin": ALLOWED, "Access-Control-Request-Method": "GET",
-        "Access-Control-Request-Headers": "authorization"})
+    response = widget_client.options(
+        "/api/v1/search?q=printer",
+        headers={
+            "Origin": ALLOWED,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
     assert response.status_code == 204
     assert response.data == b""
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
@@ -73,16 +86,22 @@ def test_preflight_from_allowed_origin_is_204_with_cors_headers(widget_client):
 
 
 def test_preflight_for_feedback_is_answered_too(widget_client):
-    response = widget_client.options("/api/v1/feedback", headers={
-        "Origin": ALLOWED, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization, content-type"})
+    response = widget_client.options(
+        "/api/v1/feedback",
+        headers={
+            "Origin": ALLOWED,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
     assert (response.status_code, response.headers["Access-Control-Allow-Origin"]) == (204, ALLOWED)
 
 
 @pytest.mark.parametrize("origin", ["https://evil.example.com", "null"])
 def test_preflight_from_other_origin_is_refused_without_cors_headers(widget_client, origin):
-    response = widget_client.options("/api/v1/search", headers={
-        "Origin": origin, "Access-Control-Request-Method": "GET"})
+    response = widget_client.options(
+        "/api/v1/search", headers={"Origin": origin, "Access-Control-Request-Method": "GET"}
+    )
     assert response.status_code == 403
     assert [name for name in CORS_HEADERS if name in response.headers] == []
     assert response.get_json()["error"] == f"the origin {origin!r} is not allowed: add it to KB_WIDGET_ORIGINS"
@@ -105,25 +124,31 @@ def test_cors_headers_only_on_the_api(widget_client):
 def test_widget_key_searches_and_sends_feedback(widget_client, widget_key, store):
     headers = {"Origin": ALLOWED, **auth(widget_key)}
     found = widget_client.get("/api/v1/search?q=rowter+dropping", headers=headers)
-    sent = widget_client.post("/api/v1/feedback", headers=headers,
-                              json={"call_id": "T-001", "query": "rowter dropping", "source": "widget"})
+    sent = widget_client.post(
+        "/api/v1/feedback", headers=headers, json={"call_id": "T-001", "query": "rowter dropping", "source": "widget"}
+    )
     assert found.get_json()["results"][0]["id"] == "T-001"
     assert sent.status_code == 201
     assert [(row["query"], row["source"]) for row in store.feedback_for("T-001")] == [("rowter dropping", "widget")]
 
 
-@pytest.mark.parametrize("method, path, body", [
-    ("post", "/api/v1/calls", {"id": "X-1", "title": "Sneaky write"}),
-    ("put", "/api/v1/calls/T-001", {"title": "Overwritten"}),
-    ("delete", "/api/v1/calls/T-001", None),
-], ids=["post", "put", "delete"])
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("post", "/api/v1/calls", {"id": "X-1", "title": "Sneaky write"}),
+        ("put", "/api/v1/calls/T-001", {"title": "Overwritten"}),
+        ("delete", "/api/v1/calls/T-001", None),
+    ],
+    ids=["post", "put", "delete"],
+)
 def test_widget_key_can_never_write(widget_client, widget_key, method, path, body):
     response = getattr(widget_client, method)(path, json=body, headers={"Origin": ALLOWED, **auth(widget_key)})
     assert response.status_code == 403
     assert response.get_json()["error"] == "this API key may only search; writing needs a key with the 'write' role"
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
     assert widget_client.get("/api/v1/calls/T-001", headers=auth(widget_key)).get_json()["title"] == (
-        "Router keeps dropping connection")
+        "Router keeps dropping connection"
+    )
 
 
 def test_widget_script_is_served_as_cacheable_javascript(widget_client):

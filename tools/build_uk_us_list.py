@@ -32,7 +32,8 @@ VARIANT_COLUMNS = ("uk_ise", "uk_ize_oxford", "canadian", "australian")
 # Cluster headwords (US form) whose UK spelling carries a different sense, or is a different US word.
 SENSE_DEPENDENT = {
     "program",  # computer program is "program" in the UK too; "programme" is a TV show
-    "disk", "disc",
+    "disk",
+    "disc",
     "tire",  # tyre (wheel) vs tire (be weary)
     "check",  # cheque vs check
     "meter",  # metre vs meter (device)
@@ -40,8 +41,10 @@ SENSE_DEPENDENT = {
     "story",  # storey (floor) vs story
     "curb",  # kerb vs curb (restrain)
     "practice",  # UK verb/noun split; the brief keeps them apart
-    "ton", "tonne",
-    "whiskey", "whisky",
+    "ton",
+    "tonne",
+    "whiskey",
+    "whisky",
     "prize",  # prise (lever open) vs prize
     "inquiry",  # enquiry/inquiry differ in sense in UK usage
     "analog",  # analogue (analogous) vs analog (vs digital)
@@ -56,8 +59,18 @@ SENSE_DEPENDENT = {
 # Variants whose sense note in varcon.txt concerns another sense (a surname, a colour noun) that
 # no support call would need kept apart; rule 3 would otherwise drop these common words.
 KEEP_DESPITE_NOTE = {
-    "grey", "greys", "greyed", "greying", "greyer", "greyest", "greyish", "greyness",
-    "aeon", "aeons", "enthral", "enthrals",
+    "grey",
+    "greys",
+    "greyed",
+    "greying",
+    "greyer",
+    "greyest",
+    "greyish",
+    "greyness",
+    "aeon",
+    "aeons",
+    "enthral",
+    "enthrals",
 }
 
 ANNOTATION = re.compile(r"\|\s*(.*)$")
