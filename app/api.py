@@ -328,32 +328,9 @@ def customer_calls(customer_id):
     if search_key_required():
         require_role("search")
     try:
-        calls = services().search.customer_calls(customer_id)
+        return jsonify(services().search.customer_context(customer_id))
     except IndexMissingError as error:
         raise ApiError(str(error), 503) from None
-    fields = (
-        "id",
-        "title",
-        "problem",
-        "resolution",
-        "product",
-        "category",
-        "created_at",
-        "status",
-        "priority",
-        "opened_at",
-        "escalated_at",
-        "customer_name",
-    )
-    shown = [{field: call.get(field, "") for field in fields} for call in calls]
-    return jsonify(
-        {
-            "customer_id": customer_id,
-            "customer_name": next((call["customer_name"] for call in shown if call["customer_name"]), ""),
-            "open": [call for call in shown if call["status"] != "resolved"],
-            "past": [call for call in shown if call["status"] == "resolved"],
-        }
-    )
 
 
 @bp.get("/openapi.json")

@@ -23,22 +23,6 @@ HOW_LABELS = {
 }
 # The account that the empty page suggests trying, when the knowledge base has calls of it (the sample has).
 EXAMPLE_CALLER = "ACC-1001"
-# Fields of a customer's calls shown in the caller's context (as GET /api/v1/customers/<id>/calls gives them).
-CUSTOMER_CALL_FIELDS = (
-    "id",
-    "title",
-    "problem",
-    "resolution",
-    "product",
-    "category",
-    "created_at",
-    "status",
-    "priority",
-    "opened_at",
-    "escalated_at",
-    "customer_name",
-)
-NO_VALUE = "(none)"
 
 
 def services():
@@ -77,14 +61,7 @@ def caller_context(customer_id):
     :returns: ``{"customer_id", "customer_name", "open", "past"}`` as the customers API answers it.
     :raises IndexMissingError: when no index exists yet.
     """
-    calls = [] if customer_id == NO_VALUE else services().search.customer_calls(customer_id)
-    shown = [{field: call.get(field, "") for field in CUSTOMER_CALL_FIELDS} for call in calls]
-    return {
-        "customer_id": customer_id,
-        "customer_name": next((call["customer_name"] for call in shown if call["customer_name"]), ""),
-        "open": [call for call in shown if call["status"] != "resolved"],
-        "past": [call for call in shown if call["status"] == "resolved"],
-    }
+    return services().search.customer_context(customer_id)
 
 
 def example_caller():

@@ -20,6 +20,21 @@ from app.snippets import highlight, surface_words
 from indexer.schema import NO_VALUE
 
 MAX_LIMIT = 50
+# The fields of a customer's calls shown beside the search (page and customers API).
+CUSTOMER_CALL_FIELDS = (
+    "id",
+    "title",
+    "problem",
+    "resolution",
+    "product",
+    "category",
+    "created_at",
+    "status",
+    "priority",
+    "opened_at",
+    "escalated_at",
+    "customer_name",
+)
 SUGGEST_MAX_WORDS = 300
 # Hits beyond the page fetched so that equal scores at its edge are ordered by id, not by segment layout.
 TIE_MARGIN = 5
@@ -434,6 +449,22 @@ class SearchService:
             (c for c in calls if c.get("status") == "resolved"), key=lambda c: c.get("created_at") or "", reverse=True
         )
         return still_open + past
+
+    def customer_context(self, customer_id):
+        """A customer's calls as the agents' page and the customers API show them.
+
+        :param customer_id: the account the caller gave.
+        :returns: ``{"customer_id", "customer_name", "open", "past"}``; each call has the
+            ``CUSTOMER_CALL_FIELDS``.
+        """
+        calls = [] if customer_id == NO_VALUE else self.customer_calls(customer_id)
+        shown = [{field: call.get(field, "") for field in CUSTOMER_CALL_FIELDS} for call in calls]
+        return {
+            "customer_id": customer_id,
+            "customer_name": next((call["customer_name"] for call in shown if call["customer_name"]), ""),
+            "open": [call for call in shown if call["status"] != "resolved"],
+            "past": [call for call in shown if call["status"] == "resolved"],
+        }
 
     def suggest_from_text(self, text, limit=5):
         """The calls most like a free-text description: its key terms (typos corrected) ranked by BM25.

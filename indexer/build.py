@@ -82,11 +82,17 @@ def _apply_feed(store, home, folder, ix, progress=_no_progress):
     latest = store.latest_seq()
     if latest <= applied:
         return applied
-    changed = store.changed_ids(applied, latest)
+    _reindex(ix, store, store.changed_ids(applied, latest), progress)
+    home.write_applied_seq(folder, latest)
+    return latest
+
+
+def _reindex(ix, store, call_ids, progress=_no_progress):
+    """Write the store's current version of each call into the index (or delete it), in one commit."""
     writer = ix.writer(limitmb=WRITER_MEMORY_MB)
     try:
-        for start in range(0, len(changed), _FETCH_CHUNK):
-            chunk = changed[start : start + _FETCH_CHUNK]
+        for start in range(0, len(call_ids), _FETCH_CHUNK):
+            chunk = call_ids[start : start + _FETCH_CHUNK]
             records = store.get_many(chunk)
             for call_id in chunk:
                 record = records.get(call_id)
@@ -94,13 +100,11 @@ def _apply_feed(store, home, folder, ix, progress=_no_progress):
                     writer.delete_by_term("id", call_id)
                 else:
                     writer.update_document(**index_document(record, content_hash(record)))
-            progress(min(start + _FETCH_CHUNK, len(changed)), len(changed))
+            progress(min(start + _FETCH_CHUNK, len(call_ids)), len(call_ids))
         writer.commit()
     except BaseException:
         writer.cancel()
         raise
-    home.write_applied_seq(folder, latest)
-    return latest
 
 
 def apply_changes(store, home, timeout=30.0, progress=_no_progress):
@@ -179,18 +183,5 @@ def repair(store, home, report, progress=_no_progress):
         return rebuild(store, home, progress).documents
     differing = report.missing + report.stale + report.extra
     with home.writer_lock(timeout=600):
-        ix = home.open_index()
-        writer = ix.writer(limitmb=WRITER_MEMORY_MB)
-        try:
-            records = store.get_many(differing)
-            for call_id in differing:
-                record = records.get(call_id)
-                if record is None:
-                    writer.delete_by_term("id", call_id)
-                else:
-                    writer.update_document(**index_document(record, content_hash(record)))
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
+        _reindex(home.open_index(), store, differing, progress)
     return len(differing)
