@@ -42,30 +42,6 @@ def _choice_arg(name, allowed):
     return value
 
 
-def _hit_json(hit):
-    return {
-        key: hit[key]
-        for key in (
-            "id",
-            "title",
-            "title_html",
-            "score",
-            "snippet",
-            "resolution",
-            "product",
-            "category",
-            "created_at",
-            "tags",
-            "resolved",
-            "matches",
-            "outcome_boost",
-            "status",
-            "priority",
-            "customer_id",
-        )
-    }
-
-
 def search_response(result, search_id=None):
     """The JSON body of a search result (shared with the widget)."""
     body = {
@@ -75,7 +51,7 @@ def search_response(result, search_id=None):
         "took_ms": result.took_ms,
         "did_you_mean": result.did_you_mean,
         "timed_out": result.timed_out,
-        "results": [_hit_json(hit) for hit in result.hits],
+        "results": result.hits,
     }
     if result.facets:
         body["facets"] = result.facets
