@@ -9,6 +9,7 @@ that an exact match always outranks a guessed one, and a ``how`` for "why it mat
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from analyzers.chains import surface_analyzer, text_analyzer
 from analyzers.spelling import us_spelling
@@ -119,8 +120,12 @@ class QueryPlan:
     text: str
     words: list = field(default_factory=list)
 
+    @cached_property
     def term_sources(self):
-        """Map each index term to the (typed word, alternative) that brought it in, exact first."""
+        """Each index term mapped to the (typed word, alternative) that brought it in, exact first.
+
+        Computed once, when first read after planning, and kept for the rest of the search.
+        """
         sources = {}
         for word_plan in self.words:
             for alternative in word_plan.alternatives:

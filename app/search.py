@@ -145,7 +145,7 @@ def explain_matches(plan, matched_terms, texts):
     :param texts: the call's stored texts, to find each term's word as written.
     :returns: (list of {"query_term", "matched", "how"}, set of terms to highlight).
     """
-    sources = plan.term_sources()
+    sources = plan.term_sources
     terms = {term for term in matched_terms if term in sources}
     surfaces = surface_words(texts, terms)
     matches, seen = [], set()
@@ -402,7 +402,7 @@ class SearchService:
         if caller_products:
             ranked = _caller_first_among_equals(ranked, caller_products)
         page = ranked[offset:wanted]
-        matched = matched_terms(searcher, [hit.docnum for hit, _ in page], plan.term_sources().keys())
+        matched = matched_terms(searcher, [hit.docnum for hit, _ in page], plan.term_sources.keys())
         hits = [self._hit(plan, hit, boost, matched.get(hit.docnum, set())) for hit, boost in page]
         for hit in hits:
             if hit["product"] in caller_products:
@@ -487,7 +487,7 @@ class SearchService:
         whoosh_query = Q.Or([Q.Term("text", term, boost=weight / top_weight) for term, weight in key_terms])
         results, timed_out = self._run(searcher, whoosh_query, None, limit, False, time.monotonic() + self.time_limit_s)
         page = list(results[:limit])
-        terms = set(plan.term_sources()) | {term for term, _ in key_terms}
+        terms = set(plan.term_sources) | {term for term, _ in key_terms}
         matched = matched_terms(searcher, [hit.docnum for hit in page], terms)
         hits = [self._hit(plan, hit, 0.0, matched.get(hit.docnum, set())) for hit in page]
         return SearchResult(
@@ -502,7 +502,7 @@ class SearchService:
         outcomes = self.outcomes_source() if self.outcomes_source else None
         if not outcomes:
             return {}
-        return outcomes.boosts(plan.term_sources().keys())
+        return outcomes.boosts(plan.term_sources.keys())
 
     @staticmethod
     def _rerank(results, boosts):
