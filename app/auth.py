@@ -10,7 +10,8 @@ from app.errors import ApiError
 ROLES = ("search", "write")
 
 
-def _bearer_token():
+def bearer_token():
+    """The key sent as ``Authorization: Bearer <key>``, or None."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -68,7 +69,7 @@ def require_role(role):
 
     :raises ApiError: 401 without a key, 403 with a key that does not grant the role.
     """
-    token = _bearer_token()
+    token = bearer_token()
     if token is None and session_role() is not None:
         granted = session_role()
     elif token is None:

@@ -12,7 +12,7 @@ from flask import request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 
-from app.auth import _bearer_token
+from app.auth import bearer_token
 from app.errors import handle_http_exception
 
 EXEMPT_ENDPOINTS = frozenset({"health.healthz", "static"})
@@ -23,7 +23,7 @@ def rate_limit_key():
 
     The digest, not the key, so that the key never sits in the limiter's storage.
     """
-    token = _bearer_token()
+    token = bearer_token()
     if token is not None:
         return "key:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
     return "addr:" + (request.remote_addr or "unknown")

@@ -1,17 +1,12 @@
 """The benchmark's real corpora, judged queries and query perturbations."""
 
 import json
-import sys
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
-# The repo has no pytest config yet; drop this once it sets ``pythonpath = ["."]``.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench import corpora  # noqa: E402
-from bench.corpora import (  # noqa: E402
+from bench import corpora
+from bench.corpora import (
     BenchQuery,
     all_calls,
     gitbugs_calls,
@@ -27,7 +22,7 @@ from bench.corpora import (  # noqa: E402
     stackfaq_queries,
     write_jsonl,
 )
-from bench.perturb import britishise, inject_typos, load_misspellings, load_us_to_uk  # noqa: E402
+from bench.perturb import britishise, inject_typos, load_misspellings, load_us_to_uk
 
 RECORD_KEYS = {
     "id",
