@@ -8,6 +8,11 @@ def _errors(*statuses):
     return {str(status): _JSON_ERROR for status in statuses}
 
 
+def _body(schema):
+    """A required JSON request body with this schema."""
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 def _json(schema, description="OK"):
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -247,16 +252,9 @@ def openapi_document():
                 "post": {
                     "summary": "Insert or update one call record or an array of them",
                     "security": write,
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "oneOf": [_CALL_INPUT, {"type": "array", "items": _CALL_INPUT, "minItems": 1}]
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(
+                        {"oneOf": [_CALL_INPUT, {"type": "array", "items": _CALL_INPUT, "minItems": 1}]}
+                    ),
                     "responses": {
                         "200": _json({"type": "object"}),
                         "201": _json({"type": "object"}, "Created"),
@@ -273,10 +271,7 @@ def openapi_document():
                 "put": {
                     "summary": "Create or replace the call with this id",
                     "security": write,
-                    "requestBody": {
-                        "required": True,
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CallBody"}}},
-                    },
+                    "requestBody": _body({"$ref": "#/components/schemas/CallBody"}),
                     "responses": {
                         "200": _json({"type": "object"}),
                         "201": _json({"type": "object"}, "Created"),
@@ -292,23 +287,18 @@ def openapi_document():
             "/api/v1/feedback": {
                 "post": {
                     "summary": "Record that a call solved the problem searched for",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["call_id"],
-                                    "properties": {
-                                        "call_id": _NON_BLANK,
-                                        "query": {"type": "string", "maxLength": 1000},
-                                        "source": {"type": "string", "enum": ["page", "widget", "api"]},
-                                        "search_id": {"type": "string"},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "required": ["call_id"],
+                            "properties": {
+                                "call_id": _NON_BLANK,
+                                "query": {"type": "string", "maxLength": 1000},
+                                "source": {"type": "string", "enum": ["page", "widget", "api"]},
+                                "search_id": {"type": "string"},
+                            },
+                        }
+                    ),
                     "responses": {
                         "201": _json({"type": "object"}, "Recorded"),
                         **_errors(400, 401, 404, 422, 429, 503),
@@ -335,43 +325,33 @@ def openapi_document():
             "/api/v1/events": {
                 "post": {
                     "summary": "Record that a hit of a search was opened",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["search_id", "call_id"],
-                                    "properties": {
-                                        "search_id": _NON_BLANK,
-                                        "call_id": _NON_BLANK,
-                                        "kind": {"type": "string", "enum": ["opened"]},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "required": ["search_id", "call_id"],
+                            "properties": {
+                                "search_id": _NON_BLANK,
+                                "call_id": _NON_BLANK,
+                                "kind": {"type": "string", "enum": ["opened"]},
+                            },
+                        }
+                    ),
                     "responses": {"201": _json({"type": "object"}, "Recorded"), **_errors(400, 401, 422, 429, 503)},
                 }
             },
             "/api/v1/suggest-from-text": {
                 "post": {
                     "summary": "The past calls most like a description typed during the call",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["text"],
-                                    "properties": {
-                                        "text": {**_NON_BLANK, "maxLength": 20000},
-                                        "limit": {"type": "integer", "minimum": 1, "maximum": 50},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(
+                        {
+                            "type": "object",
+                            "required": ["text"],
+                            "properties": {
+                                "text": {**_NON_BLANK, "maxLength": 20000},
+                                "limit": {"type": "integer", "minimum": 1, "maximum": 50},
+                            },
+                        }
+                    ),
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/SearchResult"}),
                         **_errors(400, 401, 422, 429, 503),
