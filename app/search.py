@@ -6,7 +6,7 @@ call :meth:`SearchService.search`.
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 
 from whoosh import query as Q
@@ -15,7 +15,10 @@ from whoosh.collectors import TimeLimit, WrappingCollector
 from whoosh.reading import TermNotFound
 
 from analyzers.spelling import us_spelling
+from app import whoosh_speedups
 from app.query_plan import MAX_QUERY_WORDS, is_blank, plan_query
+from app.result_cache import ResultCache
+from app.scoring import TabulatedBM25F
 from app.snippets import highlight, surface_words
 from indexer.schema import NO_VALUE
 
@@ -39,18 +42,21 @@ SUGGEST_MAX_WORDS = 300
 # Hits beyond the page fetched so that equal scores at its edge are ordered by id, not by segment layout.
 TIE_MARGIN = 5
 MAX_TIE_WINDOW = 500
-COUNT_UP_TO = 1_000
+COUNT_UP_TO = 100
 # A word in more than this share of the calls (and of at least COMMON_MIN_DOCS) is "common".
 COMMON_SHARE = 0.04
 COMMON_MIN_DOCS = 200
+VERY_COMMON_SHARE = 0.2
+FINDING_WHEN_ALL_COMMON = 2
 TRIM_COMMON_UP_TO = 5
 # Up to this many words every word is required first; longer queries (a pasted error message) go
 # straight to "any word", which is where they end up anyway, and save the first pass.
-ALL_WORDS_UP_TO = 4
+ALL_WORDS_UP_TO = 5
 # Scores that agree to this many decimals count as equal: servers whose segments hold different numbers
 # of deleted documents compute idf a hair apart, and must still agree on the order.
 SCORE_DIGITS = 2
 SUGGEST_KEY_TERMS = 12
+RESULT_CACHE_SIZE = 1024
 RESOLUTION_PREVIEW_CHARS = 600
 
 
@@ -74,6 +80,7 @@ class SearchResult:
     facets: dict = field(default_factory=dict)
     timed_out: bool = False
     widened: bool = False
+    total_exact: bool = True
 
 
 def _word_group(word_plan):
@@ -86,45 +93,80 @@ def _word_group(word_plan):
     return options[0] if len(options) == 1 else Q.DisjunctionMax(options)
 
 
-def build_query(plan, require_all, common=frozenset()):
+def build_query(plan, require_all, shape=None):
     """The Whoosh query for a plan: every word required, or any word enough.
 
     With any word enough, walking the postings of very common words is what makes Whoosh slow;
-    those words then only add to the score of calls found by the others (``AndMaybe`` reaches
-    them by skipping), unless every word is common.
+    in a short query those words only add to the score of calls found by the others (``AndMaybe``
+    reaches them by skipping). When every word is common, the rarest words find the calls.
 
     :param plan: a ``QueryPlan``.
     :param require_all: True for AND across words, False for OR.
-    :param common: typed words whose term is in a large share of the calls.
+    :param shape: a :class:`QueryShape` (which words are left out, which only add to the score),
+        or None to use every word alike.
     :returns: a Whoosh query, or ``NullQuery`` when no word is left.
     """
     groups = [_word_group(word_plan) for word_plan in plan.words]
+    if shape is not None:
+        groups = [groups[i] for i in shape.kept]
     if not groups:
         return Q.NullQuery
     if len(groups) == 1:
         return groups[0]
     if require_all:
         return Q.And(groups)
-    rare = [group for group, word in zip(groups, plan.words) if word.typed not in common]
-    frequent = [group for group, word in zip(groups, plan.words) if word.typed in common]
-    if not rare or not frequent:
+    if shape is None or not shape.scoring_only:
         return Q.Or(groups)
-    rare_query = rare[0] if len(rare) == 1 else Q.Or(rare)
-    frequent_query = frequent[0] if len(frequent) == 1 else Q.Or(frequent)
-    return Q.AndMaybe(rare_query, frequent_query)
+    position = {index: place for place, index in enumerate(shape.kept)}
+    finding = [groups[position[i]] for i in shape.kept if i not in shape.scoring_only]
+    scoring = [groups[position[i]] for i in shape.kept if i in shape.scoring_only]
+    finding_query = finding[0] if len(finding) == 1 else Q.Or(finding)
+    scoring_query = scoring[0] if len(scoring) == 1 else Q.Or(scoring)
+    return Q.AndMaybe(finding_query, scoring_query)
 
 
-def common_words(plan, searcher, share):
-    """The typed words whose own term is in more than ``share`` of the calls.
+@dataclass(frozen=True)
+class QueryShape:
+    """Which typed words (by position in the plan) a search uses, and how.
 
-    :returns: a frozenset of typed words.
+    ``kept``: the words searched for. In a short query a word in more than ``VERY_COMMON_SHARE``
+    of the calls is left out (its BM25 weight is a small fraction of a rare word's, and its postings
+    are the longest), unless every word is that common; a long query keeps every word.
+    ``scoring_only``: kept words that, in the any-word pass of a short query, only add to the
+    score of calls found by the others: the words in more than ``COMMON_SHARE`` of the calls,
+    or, when every kept word is that common, all but the ``FINDING_WHEN_ALL_COMMON`` rarest.
     """
-    limit = max(COMMON_MIN_DOCS, share * searcher.doc_count())
-    return frozenset(
-        word.typed
+
+    kept: tuple
+    scoring_only: frozenset
+
+
+def query_shape(plan, searcher, short):
+    """The :class:`QueryShape` of a plan against the current index.
+
+    :param plan: a ``QueryPlan``.
+    :param searcher: the searcher whose document frequencies decide.
+    :param short: whether the query is short enough to leave out or trim its common words.
+    """
+    every_word = tuple(range(len(plan.words)))
+    if not short:
+        return QueryShape(every_word, frozenset())
+    calls = searcher.doc_count()
+    # A word is as common as its most common alternative: a typo's correction, say, is searched too.
+    frequencies = [
+        max(min(searcher.doc_frequency("text", term) for term in option.terms) for option in word.alternatives)
         for word in plan.words
-        if max(searcher.doc_frequency("text", term) for term in word.alternatives[0].terms) > limit
-    )
+    ]
+    very_common = max(COMMON_MIN_DOCS, VERY_COMMON_SHARE * calls)
+    kept = tuple(i for i in every_word if frequencies[i] <= very_common) or every_word
+    if len(kept) < 2:
+        return QueryShape(kept, frozenset())
+    common = max(COMMON_MIN_DOCS, COMMON_SHARE * calls)
+    scoring_only = frozenset(i for i in kept if frequencies[i] > common)
+    if len(scoring_only) == len(kept):
+        rarest = sorted(kept, key=lambda i: (frequencies[i], i))[:FINDING_WHEN_ALL_COMMON]
+        scoring_only = frozenset(kept) - set(rarest)
+    return QueryShape(kept, scoring_only)
 
 
 def _how(typed, alternative, surface):
@@ -217,9 +259,10 @@ def matched_terms(searcher, docnums, terms):
     ordered = sorted(found)
     if not ordered:
         return found
+    reader = searcher.reader()
     for term in terms:
         try:
-            matcher = searcher.postings("text", term)
+            matcher = reader.postings("text", term)
         except TermNotFound:
             continue
         for docnum in ordered:
@@ -232,16 +275,26 @@ def matched_terms(searcher, docnums, terms):
     return found
 
 
-def _count(searcher, results):
-    """How many calls match, counted up to ``COUNT_UP_TO`` (past that the exact figure helps nobody
-    on a call, and counting every match of common words cost a quarter of the search time)."""
+def count_matches(searcher, results, up_to):
+    """How many calls match the query of ``results``, counted up to ``up_to``.
+
+    Past a hundred the exact figure helps nobody on a call, and counting costs: Whoosh's own
+    ``docs_for_query`` reads every posting of every word of an intersection into sets first.
+    Stepping a matcher stops at ``up_to``.
+
+    :returns: ``(count, exact)``; ``exact`` is False when there are at least ``up_to`` matches.
+    """
     if results.has_exact_length():
-        return len(results)
+        return len(results), True
     count = 0
-    for count, _ in enumerate(searcher.docs_for_query(results.q), start=1):
-        if count >= COUNT_UP_TO:
-            break
-    return count
+    for leaf, _ in searcher.leaf_searchers():
+        matcher = results.q.matcher(leaf, leaf.boolean_context())
+        while matcher.is_active():
+            count += 1
+            if count >= up_to:
+                return count, False
+            matcher.next()
+    return count, True
 
 
 def _caller_first_among_equals(ranked, products):
@@ -266,7 +319,15 @@ def _display(value):
 class SearchService:
     """Searches the index in use; one per process, safe to share between threads."""
 
-    def __init__(self, home, vocabulary_cache=None, synonyms_source=None, time_limit_ms=300, outcomes_source=None):
+    def __init__(
+        self,
+        home,
+        vocabulary_cache=None,
+        synonyms_source=None,
+        time_limit_ms=300,
+        outcomes_source=None,
+        result_cache_size=RESULT_CACHE_SIZE,
+    ):
         """
         :param home: the ``IndexHome`` to search.
         :param vocabulary_cache: an ``app.vocabulary.VocabularyCache``, or None for no typo
@@ -274,7 +335,10 @@ class SearchService:
         :param synonyms_source: a callable returning the current synonyms mapping, or None.
         :param time_limit_ms: after this long a search returns the best hits found so far.
         :param outcomes_source: a callable returning the current ``OutcomeBoosts``, or None.
+        :param result_cache_size: how many recent results to keep for repeated searches (0: none).
         """
+        whoosh_speedups.install()
+        self.results = ResultCache(result_cache_size)
         self.home = home
         self.vocabulary_cache = vocabulary_cache
         self.synonyms_source = synonyms_source
@@ -297,12 +361,12 @@ class SearchService:
                 self._retire()
                 self._index = self.home.open_index()
                 self._index_name = name
-                self._searcher = self._index.searcher()
+                self._searcher = self._index.searcher(weighting=TabulatedBM25F())
             elif not self._searcher.up_to_date():
                 # A new reader rather than Whoosh's refresh(): when a merge deletes a segment file
                 # while refresh() opens the new reader, its retry reuses readers it already closed.
                 self._retire()
-                self._searcher = self._index.searcher()
+                self._searcher = self._index.searcher(weighting=TabulatedBM25F())
             return self._searcher
 
     def _retire(self):
@@ -323,12 +387,22 @@ class SearchService:
         """A value that changes whenever the searched index changes."""
         return (self._index_name, searcher.reader().generation())
 
-    def plan(self, text, searcher, max_words=MAX_QUERY_WORDS):
-        """Plan a query against the current index (see ``app.query_plan.plan_query``)."""
+    def sources(self, searcher):
+        """What a search's answer depends on besides the index: ``(vocabulary, synonyms, outcomes)``,
+        each the object in use now (a source hands out a new object when it changes)."""
         vocabulary = None
         if self.vocabulary_cache is not None:
             vocabulary = self.vocabulary_cache.get(searcher, self.generation_key(searcher), self.home)
         synonyms = self.synonyms_source() if self.synonyms_source else None
+        outcomes = self.outcomes_source() if self.outcomes_source else None
+        return vocabulary, synonyms, outcomes
+
+    def plan(self, text, searcher, max_words=MAX_QUERY_WORDS, sources=None):
+        """Plan a query against the current index (see ``app.query_plan.plan_query``).
+
+        :param sources: the ``sources()`` to plan with, or None for the ones in use now.
+        """
+        vocabulary, synonyms, _ = sources or self.sources(searcher)
         return plan_query(text, lambda term: searcher.doc_frequency("text", term) > 0, vocabulary, synonyms, max_words)
 
     def search(
@@ -368,7 +442,22 @@ class SearchService:
         if offset < 0:
             raise InvalidSearchError("'offset' must be 0 or more", "offset")
         searcher = self.searcher()
-        plan = self.plan(text, searcher)
+        sources = self.sources(searcher)
+        asked = (text, product, category, limit, offset, facets, customer, status, priority, caller)
+        key = (self.generation_key(searcher), *asked)
+        cached = self.results.get(key, sources)
+        if cached is not None:
+            return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
+        result = self._search(searcher, sources, *asked)
+        result.took_ms = round((time.perf_counter() - started) * 1000, 2)
+        if not result.timed_out:
+            self.results.put(key, sources, result)
+        return result
+
+    def _search(
+        self, searcher, sources, text, product, category, limit, offset, facets, customer, status, priority, caller
+    ):
+        plan = self.plan(text, searcher, sources=sources)
         chosen = (
             ("product", product),
             ("category", category),
@@ -379,24 +468,24 @@ class SearchService:
         filters = [Q.Term(name, value) for name, value in chosen if value]
         restrict = None if not filters else (filters[0] if len(filters) == 1 else Q.And(filters))
         wanted = offset + limit
-        boosts = self._outcome_boosts(plan)
+        boosts = self._outcome_boosts(plan, sources[2])
         # With feedback to apply, rank a wider window so a boosted call can move up into view.
         window = max(wanted * 3, 30) if boosts else wanted + TIE_MARGIN
         deadline = time.monotonic() + self.time_limit_s
         results, timed_out, widened = None, False, False
-        if 1 < len(plan.words) <= ALL_WORDS_UP_TO:
+        # Only a short query has its common words made scoring-only: in a long one (a pasted paragraph)
+        # the right call may share nothing but common words with it (measured: MRR fell from 0.73 to
+        # 0.59 on bench.relevance).
+        shape = query_shape(plan, searcher, short=len(plan.words) <= TRIM_COMMON_UP_TO)
+        if 1 < len(shape.kept) and len(plan.words) <= ALL_WORDS_UP_TO:
             results, timed_out = self._collect(
-                searcher, build_query(plan, True), restrict, window, wanted, facets, deadline
+                searcher, build_query(plan, True, shape), restrict, window, wanted, facets, deadline
             )
-        if results is None or (len(plan.words) > 1 and results.scored_length() < wanted and not timed_out):
-            # Only a short query is trimmed: in a long one (a pasted paragraph) the right call may share
-            # nothing but common words with it (measured: MRR fell from 0.73 to 0.59 on bench.relevance).
-            short = len(plan.words) <= TRIM_COMMON_UP_TO
-            common = common_words(plan, searcher, COMMON_SHARE) if short else frozenset()
+        if results is None or (len(shape.kept) > 1 and results.scored_length() < wanted and not timed_out):
             results, timed_out = self._collect(
-                searcher, build_query(plan, False, common), restrict, window, wanted, facets, deadline
+                searcher, build_query(plan, False, shape), restrict, window, wanted, facets, deadline
             )
-            widened = len(plan.words) > 1
+            widened = len(shape.kept) > 1
         ranked = self._rerank(results, boosts)
         caller_products = self.products_of(searcher, caller) if caller else set()
         if caller_products:
@@ -407,10 +496,15 @@ class SearchService:
         for hit in hits:
             if hit["product"] in caller_products:
                 hit["matches"].append({"query_term": caller, "matched": hit["product"], "how": "caller-product"})
+        if timed_out:
+            total, total_exact = results.scored_length(), False
+        else:
+            total, total_exact = count_matches(searcher, results, COUNT_UP_TO)
         return SearchResult(
             query=plan.text,
-            total=results.scored_length() if timed_out else _count(searcher, results),
-            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            total=total,
+            total_exact=total_exact,
+            took_ms=0.0,
             hits=hits,
             did_you_mean=_did_you_mean(plan, hits),
             facets=self._facets(results) if facets else {},
@@ -490,16 +584,18 @@ class SearchService:
         terms = set(plan.term_sources) | {term for term, _ in key_terms}
         matched = matched_terms(searcher, [hit.docnum for hit in page], terms)
         hits = [self._hit(plan, hit, 0.0, matched.get(hit.docnum, set())) for hit in page]
+        total, total_exact = (len(hits), False) if timed_out else count_matches(searcher, results, COUNT_UP_TO)
         return SearchResult(
             query=" ".join(term for term, _ in key_terms),
-            total=len(results) if not timed_out else len(hits),
+            total=total,
+            total_exact=total_exact,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             hits=hits,
             timed_out=timed_out,
         )
 
-    def _outcome_boosts(self, plan):
-        outcomes = self.outcomes_source() if self.outcomes_source else None
+    @staticmethod
+    def _outcome_boosts(plan, outcomes):
         if not outcomes:
             return {}
         return outcomes.boosts(plan.term_sources.keys())

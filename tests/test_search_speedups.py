@@ -1,0 +1,142 @@
+"""The search speed-ups (issue #5) change no answer: same scores, same postings, same spans.
+
+They run against a real Whoosh index of the sample knowledge base, written in several commits so
+that it has several segments and deleted documents, as a server's index does after a day of edits.
+"""
+
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from whoosh import query as Q
+from whoosh.scoring import BM25F
+
+from analyzers.chains import text_analyzer
+from app import snippets, whoosh_speedups
+from app.scoring import TabulatedBM25F
+from app.search import count_matches
+from indexer.build import apply_changes, rebuild
+from indexer.context import open_knowledge_base
+from indexer.importer import import_file
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample" / "calls.jsonl"
+
+
+@pytest.fixture(scope="module")
+def sample_index(tmp_path_factory):
+    """The sample calls imported in one go, then a third of them edited one commit at a time."""
+    folder = tmp_path_factory.mktemp("speedups")
+    kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(folder), "KB_DATABASE_URL": ""}, environ={})
+    import_file(kb.store, SAMPLE)
+    rebuild(kb.store, kb.home)
+    records = list(kb.store.iter_records())
+    for record in records[::3]:
+        kb.store.upsert([{**record, "resolution": record["resolution"] + " Checked again."}])
+        apply_changes(kb.store, kb.home)
+    index = kb.home.open_index()
+    yield index
+    kb.close()
+
+
+@pytest.fixture(scope="module")
+def common_terms(sample_index):
+    """The 40 index terms of the ``text`` field found in the most calls."""
+    with sample_index.searcher() as searcher:
+        reader = searcher.reader()
+        by_frequency = sorted(reader.iter_field("text"), key=lambda item: -item[1].doc_frequency())
+        return [term.decode() if isinstance(term, bytes) else term for term, _ in by_frequency[:40]]
+
+
+def _ranked(searcher, whoosh_query):
+    return [(hit.docnum, hit.score) for hit in searcher.search(whoosh_query, limit=None)]
+
+
+def test_the_index_under_test_has_several_segments_and_deletions(sample_index):
+    with sample_index.searcher() as searcher:
+        assert len(searcher.leaf_searchers()) > 1
+        assert searcher.reader().has_deletions()
+
+
+def test_tabulated_bm25f_scores_every_call_as_whoosh_bm25f_does_to_the_last_bit(sample_index, common_terms):
+    rng = random.Random(5)
+    term = lambda text: Q.Term("text", text)  # noqa: E731
+    queries = [term(text) for text in common_terms]
+    for _ in range(60):
+        a, b, c = rng.sample(common_terms, 3)
+        queries.append(Q.Or([term(a), term(b), term(c)]))
+        queries.append(Q.And([term(a), Q.DisjunctionMax([term(b), Q.Term("text", c, boost=0.7)])]))
+        queries.append(Q.AndMaybe(term(a), Q.Or([term(b), term(c)])))
+    with sample_index.searcher(weighting=BM25F()) as whoosh, sample_index.searcher(weighting=TabulatedBM25F()) as ours:
+        for whoosh_query in queries:
+            assert _ranked(ours, whoosh_query) == _ranked(whoosh, whoosh_query), whoosh_query
+
+
+def _walk(matcher, targets):
+    """The posting each skip lands on (None once the postings run out)."""
+    landed = []
+    for target in targets:
+        if not matcher.is_active():
+            landed.append(None)
+            continue
+        matcher.skip_to(target)
+        landed.append(matcher.id() if matcher.is_active() else None)
+    return landed
+
+
+@given(steps=st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=60), which=st.integers(0, 39))
+def test_bisecting_skip_to_lands_on_the_posting_whoosh_lands_on(sample_index, common_terms, steps, which):
+    text = common_terms[which % len(common_terms)]
+    targets, position = [], 0
+    for step in steps:
+        position += step
+        targets.append(position)
+    with sample_index.searcher() as searcher:
+        for leaf, _ in searcher.leaf_searchers():
+            if ("text", text) not in leaf.reader():
+                continue
+            whoosh_speedups.install()
+            ours = _walk(leaf.postings("text", text), targets)
+            with whoosh_speedups.as_shipped():
+                shipped = _walk(leaf.postings("text", text), targets)
+            assert ours == shipped
+
+
+def test_the_search_service_uses_the_bisecting_skip_to(indexed_client):
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+
+    assert indexed_client.get("/api/v1/search?q=printer").status_code == 200
+    assert W3LeafMatcher.skip_to is whoosh_speedups._skip_to_by_bisection
+
+
+def test_counting_is_exact_below_the_cap_and_stops_at_it(sample_index, common_terms):
+    with sample_index.searcher(weighting=TabulatedBM25F()) as searcher:
+        for a, b in zip(common_terms, common_terms[1:]):
+            whoosh_query = Q.And([Q.Term("text", a), Q.Term("text", b)])
+            results = searcher.search(whoosh_query, limit=3)
+            everything = sum(1 for _ in searcher.docs_for_query(whoosh_query))
+            count, exact = count_matches(searcher, results, up_to=10)
+            if everything < 10:
+                assert (count, exact) == (everything, True)
+            else:
+                assert (count, exact) == (10, False)
+
+
+def _composed_spans(text):
+    return [(token.startchar, token.endchar, token.text) for token in text_analyzer()(text, chars=True, mode="index")]
+
+
+def test_snippet_spans_are_what_the_composed_analyzer_gives_on_every_sample_call(sample_index):
+    with sample_index.searcher() as searcher:
+        for fields in searcher.all_stored_fields():
+            for text in (fields["title"], fields["problem"], fields["resolution"]):
+                assert list(snippets._term_spans(text)) == _composed_spans(text)
+
+
+_PIECES = [*"abcdeéfoprstu ECX0189-.@'’+#\u0301", " colour ", " the ", " won't ", " e-1102 ", " c++ "]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join))
+def test_snippet_spans_are_what_the_composed_analyzer_gives_on_any_text(text):
+    assert list(snippets._term_spans(text)) == _composed_spans(text)
