@@ -165,6 +165,7 @@ class Services:
             self.vocabulary,
             self.synonyms,
             time_limit_ms=settings["KB_SEARCH_TIME_LIMIT_MS"],
+            result_cache_size=settings["KB_RESULT_CACHE_SIZE"],
             outcomes_source=OutcomesFromFeedback(self.store),
         )
         self.follower = Follower(self, settings["KB_FOLLOW_INTERVAL_S"])

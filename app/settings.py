@@ -39,6 +39,11 @@ SETTINGS = (
     Setting("KB_WIDGET_ORIGINS", "", "Comma-separated origins allowed to call the API from the widget."),
     Setting("KB_MAX_BODY_BYTES", 10_000_000, "Largest request body accepted, in bytes (413 beyond)."),
     Setting("KB_SEARCH_TIME_LIMIT_MS", 300, "Search time limit; the best hits found by then are returned."),
+    Setting(
+        "KB_RESULT_CACHE_SIZE",
+        1024,
+        "Recent search results each worker keeps for repeated searches; any write retires them (0: none).",
+    ),
     Setting("KB_FOLLOW_INTERVAL_S", 0.25, "How often each server checks the store for changes to index."),
     Setting(
         "KB_INDEX_LOCK_TIMEOUT_S",
