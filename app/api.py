@@ -48,6 +48,7 @@ def search_response(result, search_id=None):
         "search_id": search_id,
         "query": result.query,
         "total": result.total,
+        "total_exact": result.total_exact,
         "took_ms": result.took_ms,
         "did_you_mean": result.did_you_mean,
         "timed_out": result.timed_out,

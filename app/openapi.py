@@ -169,7 +169,15 @@ _COMPONENTS = {
                     "description": "Send it back with /feedback and /events.",
                 },
                 "query": {"type": "string"},
-                "total": {"type": "integer"},
+                "total": {
+                    "type": "integer",
+                    "description": "How many calls match, counted up to 100 (see total_exact).",
+                },
+                "total_exact": {
+                    "type": "boolean",
+                    "description": "False when total is a lower bound: the count stopped at 100, or the "
+                    "time limit cut the search short.",
+                },
                 "took_ms": {"type": "number"},
                 "did_you_mean": {
                     "oneOf": [

@@ -124,7 +124,8 @@ var KBCommon = (function () {
 
   function summaryText(data) {
     var n = data.total;
-    return n + (n === 1 ? " result" : " results") + " (" + data.took_ms + " ms)";
+    var counted = data.total_exact === false ? n + "+" : String(n);
+    return counted + (n === 1 ? " result" : " results") + " (" + data.took_ms + " ms)";
   }
 
   /* Runs searches one at a time: a new one aborts the one before, so answers never arrive out of order.
