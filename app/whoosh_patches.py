@@ -43,7 +43,7 @@ def install():
 
 @contextmanager
 def as_shipped():
-    """Run the body with Whoosh's own ``skip_to``, then restore what was in use."""
+    """Run the body with Whoosh's own methods, then restore what was in use."""
     in_use = W3LeafMatcher.skip_to
     W3LeafMatcher.skip_to = _whoosh_skip_to
     try:

@@ -13,7 +13,7 @@ from whoosh import query as Q
 from whoosh.analysis import StandardAnalyzer
 from whoosh.fields import ID, TEXT, Schema
 
-from app import whoosh_speedups
+from app import whoosh_patches
 from indexer.schema import catch_all_text
 
 WRITER_MEMORY_MB = 256
@@ -71,7 +71,7 @@ class WhooshBaseline:
         """The ids of the top ``limit`` calls for ``text``, best first."""
         if self._searcher is None:
             self._searcher = self._index.searcher()
-        with whoosh_speedups.as_shipped():
+        with whoosh_patches.as_shipped():
             return [hit["id"] for hit in self._searcher.search(self.query_for(text), limit=limit)]
 
     def close(self):
