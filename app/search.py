@@ -514,8 +514,9 @@ class SearchService:
         )
 
     def _collect(self, searcher, whoosh_query, restrict, window, wanted, facets, deadline):
-        """Collect the top ``window`` hits; when equal scores run past the page's edge, widen the
-        window until the whole group of equals is in, so the tie-break by id sees all of them."""
+        """Collect the top ``window`` hits; when equal scores run past the page's edge, collect again
+        with ``MAX_TIE_WINDOW`` so the tie-break by id sees the whole group of equals (one more pass:
+        a group that runs past a small window usually runs past a larger one too)."""
         while True:
             results, timed_out = self._run(searcher, whoosh_query, restrict, window, facets, deadline)
             full = results.scored_length() == window
@@ -524,7 +525,7 @@ class SearchService:
             edge, last = results.score(wanted - 1), results.score(window - 1)
             if round(edge, SCORE_DIGITS) != round(last, SCORE_DIGITS):
                 return results, timed_out
-            window = min(window * 4, MAX_TIE_WINDOW)
+            window = MAX_TIE_WINDOW
 
     @staticmethod
     def products_of(searcher, customer_id):
