@@ -91,6 +91,16 @@ def test_speed_runs_on_300_calls(tmp_path):
     assert results["freshness"]["gap"]["n"] == 3
     assert len(results["worker_rss_mb"]["after_load"]) == 2
     assert "HTTP, 2 client(s), 2 workers" in format_table(speed.TABLE_COLUMNS, speed.table_rows(results))
+    assert results["product"]["repeated"]["n"] == 20
+
+
+def test_speed_runs_without_baselines_for_big_knowledge_bases(tmp_path):
+    results = speed.run(
+        200, tmp_path, query_count=10, concurrency=(1,), http_requests=5, http_seconds=5, writes=0, baselines=False
+    )
+    assert results["baselines"] == {}
+    table = format_table(speed.TABLE_COLUMNS, speed.table_rows(results))
+    assert "search, product in-process" in table and "baseline" not in table
 
 
 def test_percentile_is_nearest_rank():
