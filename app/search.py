@@ -11,12 +11,14 @@ from html import escape
 
 from whoosh import query as Q
 from whoosh import sorting
-from whoosh.collectors import FacetCollector, TimeLimit, TopCollector, WrappingCollector
+from whoosh.collectors import FacetCollector, TimeLimit
 from whoosh.reading import TermNotFound
 
 from analyzers.spelling import us_spelling
 from app import whoosh_patches
+from app.collectors import DeadlineCollector, SoundTopCollector
 from app.conjunction import AllOf
+from app.disjunction import AnyOf
 from app.query_plan import MAX_QUERY_WORDS, is_blank, plan_query
 from app.result_cache import ResultCache
 from app.scoring import TabulatedBM25F
@@ -98,7 +100,7 @@ def build_query(plan, require_all, shape=None):
     """The Whoosh query for a plan: every word required, or any word enough.
 
     With any word enough, walking the postings of very common words is what makes Whoosh slow;
-    in a short query those words only add to the score of calls found by the others (``AndMaybe``
+    in a short query those words only add to the score of calls found by the others (``AnyOf``
     reaches them by skipping). When every word is common, the rarest words find the calls.
 
     :param plan: a ``QueryPlan``.
@@ -117,13 +119,11 @@ def build_query(plan, require_all, shape=None):
     if require_all:
         return AllOf(groups)
     if shape is None or not shape.scoring_only:
-        return Q.Or(groups)
+        return AnyOf(groups)
     position = {index: place for place, index in enumerate(shape.kept)}
     finding = [groups[position[i]] for i in shape.kept if i not in shape.scoring_only]
     scoring = [groups[position[i]] for i in shape.kept if i in shape.scoring_only]
-    finding_query = finding[0] if len(finding) == 1 else Q.Or(finding)
-    scoring_query = scoring[0] if len(scoring) == 1 else Q.Or(scoring)
-    return Q.AndMaybe(finding_query, scoring_query)
+    return AnyOf(finding, scoring)
 
 
 @dataclass(frozen=True)
@@ -224,26 +224,6 @@ def _did_you_mean(plan, hits):
     changed = {c["to"] for c in corrections}
     html = " ".join(f"<mark>{escape(word)}</mark>" if word in changed else escape(word) for word in corrected.split())
     return {"text": corrected, "html": html, "corrections": corrections}
-
-
-class DeadlineCollector(WrappingCollector):
-    """Stops collecting at a deadline shared by every pass of one search; the best hits so far stay.
-
-    Whoosh's own TimeLimitCollector starts a timer thread per search; checking the clock every
-    256 documents costs less.
-    """
-
-    def __init__(self, child, deadline):
-        self.child = child
-        self.deadline = deadline
-
-    def collect_matches(self):
-        """Collect like the wrapped collector, raising ``TimeLimit`` once the deadline has passed."""
-        child = self.child
-        for count, sub_docnum in enumerate(child.matches()):
-            if not count & 255 and time.monotonic() > self.deadline:
-                raise TimeLimit
-            child.collect(sub_docnum)
 
 
 def matched_terms(searcher, docnums, terms):
@@ -621,11 +601,8 @@ class SearchService:
             # The deadline collector skips the collector's own filter, so the filter goes into the query
             # (at no weight: Whoosh 2.7.4's Require matcher returns wrong documents).
             whoosh_query = Q.And([whoosh_query, Q.ConstantScoreQuery(restrict, 0.0)])
-        # replace=0: Whoosh's matcher "replacement" (dropping sub-matchers it judges unable to reach the
-        # top) is unsound in 2.7.4 (AndMaybeMatcher and DisjunctionMaxMatcher drop calls that belong in
-        # the top hits: 7 of 120 agent queries on 100,000 calls lost some, a few their best); block-quality
-        # skipping alone gives the exhaustive ranking (tests/test_search_speedups.py).
-        collector = TopCollector(wanted, usequality=True, replace=0)
+        # Facet counts need every match, so nothing is skipped when they are asked for.
+        collector = SoundTopCollector(wanted, usequality=not grouped)
         if grouped:
             collector = FacetCollector(collector, grouped)
         limited = DeadlineCollector(collector, deadline)

@@ -18,6 +18,7 @@ from whoosh.scoring import BM25F
 from analyzers.chains import text_analyzer
 from app import snippets, whoosh_patches
 from app.conjunction import AllOf
+from app.disjunction import AnyOf
 from app.scoring import TabulatedBM25F
 from app.search import SearchService, count_matches
 from indexer.build import apply_changes, rebuild
@@ -162,6 +163,8 @@ def _random_queries(common_terms, count, seed):
         yield Q.AndMaybe(Q.Or([term(d), group]), Q.Or([term(e), term(c)]))
         yield Q.AndMaybe(term(a), Q.Or([term(b), term(c), term(d)]))
         yield AllOf([group, term(d)])
+        yield AnyOf([group, term(d), term(e)])
+        yield AnyOf([term(d)], [group, term(e)])
 
 
 def test_all_of_matches_and_scores_what_whoosh_and_does(sample_index, common_terms):
@@ -171,6 +174,17 @@ def test_all_of_matches_and_scores_what_whoosh_and_does(sample_index, common_ter
                 as_and = Q.And(whoosh_query.subqueries)
                 ours = {docnum: round(score, 9) for docnum, score in _ranked(searcher, whoosh_query)}
                 assert ours == {docnum: round(score, 9) for docnum, score in _ranked(searcher, as_and)}
+
+
+def test_any_of_matches_and_scores_what_whoosh_or_and_and_maybe_do(sample_index, common_terms):
+    with sample_index.searcher(weighting=TabulatedBM25F()) as searcher:
+        for whoosh_query in _random_queries(common_terms, 40, seed=13):
+            if isinstance(whoosh_query, AnyOf):
+                finding = whoosh_query.subqueries[: whoosh_query.finding_count]
+                scoring = whoosh_query.subqueries[whoosh_query.finding_count :]
+                whoosh_form = Q.Or(finding) if not scoring else Q.AndMaybe(Q.Or(finding), Q.Or(scoring))
+                ours = {docnum: round(score, 9) for docnum, score in _ranked(searcher, whoosh_query)}
+                assert ours == {docnum: round(score, 9) for docnum, score in _ranked(searcher, whoosh_form)}
 
 
 def test_the_service_finds_the_exhaustive_top_hits_where_whoosh_default_collector_loses_some(
