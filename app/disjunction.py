@@ -44,7 +44,11 @@ class AnyOf(Q.CompoundQuery):
 
     def normalize(self):
         """The same query with each word's query normalized (the split between finding and scoring stays)."""
-        words = [query.normalize() for query in self.subqueries]
+        return self.apply(lambda query: query.normalize())
+
+    def apply(self, fn):
+        """The query with ``fn`` applied to each word's query, finding and scoring words kept apart."""
+        words = [fn(query) for query in self.subqueries]
         return AnyOf(words[: self.finding_count], words[self.finding_count :], boost=self.boost)
 
     def estimate_size(self, ixreader):

@@ -187,6 +187,13 @@ def test_any_of_matches_and_scores_what_whoosh_or_and_and_maybe_do(sample_index,
                 assert ours == {docnum: round(score, 9) for docnum, score in _ranked(searcher, whoosh_form)}
 
 
+def test_any_of_keeps_finding_and_scoring_words_apart_when_rewritten():
+    query = AnyOf([Q.Term("text", "printer")], [Q.Term("text", "offline"), Q.Term("text", "driver")])
+    assert query.normalize() == query
+    renamed = query.replace("text", "printer", "scanner")
+    assert renamed.finding_count == 1 and renamed.subqueries[0] == Q.Term("text", "scanner")
+
+
 def test_the_service_finds_the_exhaustive_top_hits_where_whoosh_default_collector_loses_some(
     sample_index, common_terms
 ):
