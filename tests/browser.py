@@ -217,7 +217,8 @@ def context(browser, kb_server):
     """A fresh browser profile (empty localStorage) that may use the clipboard on our server's pages."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 860})
     ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=kb_server.url)
-    ctx.set_default_timeout(15_000)  # generous for a busy machine; a passing run waits far less
+    # Generous for a busy machine (a full CI run once needed more than 15 s); a passing run waits far less.
+    ctx.set_default_timeout(30_000)
     yield ctx
     ctx.close()
 
