@@ -14,7 +14,7 @@ candidate because ``next`` always reports a new "block".
 """
 
 from whoosh import query as Q
-from whoosh.matching import Matcher, NullMatcher, ReadTooFar
+from whoosh.matching import Matcher, NullMatcher, ReadTooFar, WrappingMatcher
 
 # Scores are sums of floats added in different orders; a bound this close to the threshold is kept.
 _SLACK = 1e-9
@@ -64,8 +64,6 @@ class AnyOf(Q.CompoundQuery):
             return NullMatcher()
         matcher = MaxScoreMatcher(finding, scoring)
         if self.boost != 1.0:
-            from whoosh.matching import WrappingMatcher
-
             matcher = WrappingMatcher(matcher, self.boost)
         return matcher
 

@@ -209,3 +209,12 @@ def test_the_service_finds_the_exhaustive_top_hits_where_whoosh_default_collecto
                 lost_by_whoosh += [round(hit.score, 6) for hit in whoosh_default] != best
     # Why the service switches Whoosh's matcher replacement off: with it, some top hits go missing.
     assert lost_by_whoosh > 0
+
+
+def test_a_boosted_any_of_scales_every_score(sample_index, common_terms):
+    words = [Q.Term("text", text) for text in common_terms[:3]]
+    with sample_index.searcher(weighting=TabulatedBM25F()) as searcher:
+        plain = {docnum: score for docnum, score in _ranked(searcher, AnyOf(words))}
+        boosted = {docnum: score for docnum, score in _ranked(searcher, AnyOf(words, boost=2.0))}
+    assert boosted.keys() == plain.keys()
+    assert all(boosted[docnum] == pytest.approx(2 * score) for docnum, score in plain.items())
