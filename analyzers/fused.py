@@ -78,13 +78,20 @@ class WordPipeline:
         return words
 
     def _normalize(self, chunk):
-        """What the composed filters make of one chunk's texts: the same functions, in the same order."""
+        return tuple(word for word, _, _ in self.chunk_words(chunk))
+
+    def chunk_words(self, chunk):
+        """What the composed filters make of one chunk's texts: the same functions, in the same order.
+
+        :param chunk: text matched by ``CHUNK_PATTERN``, e.g. ``"Wi-Fi"``.
+        :returns: a tuple of ``(word, start, end)``, offsets inside the chunk.
+        """
         kept = []
-        for text, _, _ in split_chunk(chunk):
+        for text, start, end in split_chunk(chunk):
             word = us_spelling(fold_accents(text.lower()))
             if len(word) >= self.minsize and (self.maxsize is None or len(word) <= self.maxsize):
                 if word not in self.stops:
-                    kept.append(word)
+                    kept.append((word, start, end))
         return tuple(kept)
 
 

@@ -3,16 +3,21 @@
 from functools import lru_cache
 from html import escape
 
-from whoosh.analysis.filters import STOP_WORDS
-from whoosh.lang.porter import stem
+from whoosh.analysis import StemFilter
 
-from analyzers.filters import fold_accents
-from analyzers.spelling import us_spelling
-from analyzers.tokenizer import CHUNK_PATTERN, split_chunk
+from analyzers.chains import text_analyzer
+from analyzers.filters import StopWordFilter
+from analyzers.fused import cached_stem, word_pipeline
+from analyzers.tokenizer import CHUNK_PATTERN
 
 SNIPPET_CHARS = 240
 # Snippets and "why it matched" read this much of each text: enough for the window, bounded for speed.
 MAX_ANALYZED_CHARS = 4_000
+# The stop list and stemmer of the ``text`` field's analyzer, so snippets find exactly its terms.
+_ITEMS = text_analyzer().items
+_STOPS = next(item for item in _ITEMS if isinstance(item, StopWordFilter))
+_WORDS = word_pipeline(_STOPS.stops, _STOPS.min, _STOPS.max)
+_STEM = cached_stem(next(item for item in _ITEMS if isinstance(item, StemFilter)).stemfn)
 
 
 def matched_spans(text, terms):
@@ -44,8 +49,8 @@ def _spans(text, terms):
 def _term_spans(text):
     """What ``text_analyzer()`` yields for ``text`` with character offsets, as (start, end, term).
 
-    The same tokenizer, folding, spelling map, stop list and stemmer as the composed analyzer, in
-    one loop with each chunk's terms cached: a snippet analyses up to 4,000 characters of each of
+    The words of each chunk as the index-time loop makes them (``analyzers.fused``), stemmed by the
+    analyzer's stemmer, with each chunk's terms cached: a snippet analyses up to 4,000 characters of each of
     ten hits.
     """
     for match in CHUNK_PATTERN.finditer(text):
@@ -56,12 +61,7 @@ def _term_spans(text):
 
 @lru_cache(maxsize=50_000)
 def _chunk_terms(chunk):
-    terms = []
-    for piece, start, end in split_chunk(chunk):
-        word = us_spelling(fold_accents(piece.lower()))
-        if word and word not in STOP_WORDS:
-            terms.append((start, end, stem(word)))
-    return tuple(terms)
+    return tuple((start, end, _STEM(word)) for word, start, end in _WORDS.chunk_words(chunk))
 
 
 def _window(text, spans, size):
