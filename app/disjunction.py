@@ -13,6 +13,8 @@ The collector hands over its threshold through ``skip_to_quality``, which it cal
 candidate because ``next`` always reports a new "block".
 """
 
+from itertools import chain
+
 from whoosh import query as Q
 from whoosh.matching import Matcher, NullMatcher, ReadTooFar, WrappingMatcher
 
@@ -166,22 +168,13 @@ class MaxScoreMatcher(Matcher):
 
     def score(self):
         """The sum of the scores of every matcher on the current document."""
-        current, total = self._id, 0.0
-        for matcher in self._finding:
-            total += _score_at(matcher, current)
-        for matcher in self._scoring:
-            total += _score_at(matcher, current)
-        return total
+        current = self._id
+        return sum(m.score() for m in chain(self._finding, self._scoring) if _on(m, current))
 
     def weight(self):
         """The sum of the weights of every matcher on the current document."""
-        current, total = self._id, 0.0
-        for matcher in self._finding + self._scoring:
-            if matcher.is_active() and matcher.id() < current:
-                matcher.skip_to(current)
-            if matcher.is_active() and matcher.id() == current:
-                total += matcher.weight()
-        return total
+        current = self._id
+        return sum(m.weight() for m in chain(self._finding, self._scoring) if _on(m, current))
 
     def reset(self):
         """Start again from the first document, with no threshold."""
@@ -217,12 +210,8 @@ class MaxScoreMatcher(Matcher):
         raise NotImplementedError("a combination of words has no single posting value")
 
 
-def _score_at(matcher, document):
-    """The matcher's score for ``document`` (0 when it does not hold it); moves it forward to there."""
-    if not matcher.is_active():
-        return 0.0
-    if matcher.id() < document:
+def _on(matcher, document):
+    """Whether the matcher holds ``document``; it is moved forward to there first."""
+    if matcher.is_active() and matcher.id() < document:
         matcher.skip_to(document)
-        if not matcher.is_active():
-            return 0.0
-    return matcher.score() if matcher.id() == document else 0.0
+    return matcher.is_active() and matcher.id() == document
