@@ -8,6 +8,10 @@ from bench.report import format_table, percentile
 
 QUERIES_PER_SET = 10
 EVERY_NTH_CALL = 40
+# The benchmarks draw on ../shared/data (real records and sentences); CI clones the repository beside it.
+needs_shared_data = pytest.mark.skipif(
+    not corpora.SHARED_DATA.is_dir(), reason=f"shared data not found at {corpora.SHARED_DATA}"
+)
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +25,7 @@ def tiny_relevance(tmp_path_factory):
     return relevance.run(calls, query_sets, tmp_path_factory.mktemp("relevance"), jobs=1)
 
 
+@needs_shared_data
 def test_relevance_scores_every_set_and_variant(tiny_relevance):
     lines = {(line["set"], line["split"], line["variant"]): line for line in tiny_relevance["lines"]}
     for name in relevance.QUERY_SETS:
@@ -30,6 +35,7 @@ def test_relevance_scores_every_set_and_variant(tiny_relevance):
     assert lines[("all", "tune", "clean")]["n"] + lines[("all", "held_out", "clean")]["n"] == 3 * QUERIES_PER_SET
 
 
+@needs_shared_data
 def test_relevance_metrics_are_between_0_and_1(tiny_relevance):
     for line in tiny_relevance["lines"]:
         for key in ("product_mrr", "baseline_mrr", "product_r1", "product_r5", "product_r10"):
@@ -41,6 +47,7 @@ def test_relevance_metrics_are_between_0_and_1(tiny_relevance):
     assert overall["baseline_p95_ms"] > 0
 
 
+@needs_shared_data
 def test_relevance_drops_excluded_ids_from_the_ranking(tiny_relevance):
     rows = [row for row in tiny_relevance["queries"] if row["set"] == "gitbugs"]
     assert len(rows) >= QUERIES_PER_SET
@@ -77,6 +84,7 @@ def test_baselines_find_a_call_by_its_words(tmp_path):
         baseline.close()
 
 
+@needs_shared_data
 def test_speed_runs_on_300_calls(tmp_path):
     results = speed.run(300, tmp_path, query_count=20, concurrency=(2,), http_requests=20, http_seconds=10, writes=3)
     assert results["import"]["calls_per_s"] > 0
@@ -94,6 +102,7 @@ def test_speed_runs_on_300_calls(tmp_path):
     assert results["product"]["repeated"]["n"] == 20
 
 
+@needs_shared_data
 def test_speed_runs_without_baselines_for_big_knowledge_bases(tmp_path):
     results = speed.run(
         200, tmp_path, query_count=10, concurrency=(1,), http_requests=5, http_seconds=5, writes=0, baselines=False
