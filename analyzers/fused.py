@@ -189,6 +189,14 @@ class FusedAnalyzer(CompositeAnalyzer):
     def __ne__(self, other):
         return not self == other
 
+    def index_terms(self, value):
+        """The token texts Whoosh indexes for ``value``, in order, when this chain has the one-loop path.
+
+        :param value: the text of one field.
+        :returns: a tuple of strings, or ``None`` for a chain that only runs composed.
+        """
+        return None if self._terms is None else self._terms(value)
+
     def __call__(self, value, **kwargs):
         """Yield the tokens of ``value``: one loop for terms at index time, the composed chain otherwise.
 

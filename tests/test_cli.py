@@ -2,12 +2,16 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from conftest import TEST_DATA
+from whoosh.qparser import QueryParser
 
 from indexer.build import check
 from indexer.context import open_knowledge_base
+
+SAMPLE_CALLS = Path(__file__).resolve().parents[1] / "sample" / "calls.jsonl"
 
 
 def store_snapshot(data_folder):
@@ -146,6 +150,27 @@ def test_rebuild_swaps_in_a_new_index_generation(runner, data_folder):
     assert "indexed 5 calls" in result.output
     assert (data_folder / "index" / "CURRENT").read_text() != before
     assert len(list((data_folder / "index").glob("gen-*"))) == 1
+
+
+def search_ids(data_folder, words):
+    kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(data_folder)}, environ={})
+    try:
+        with kb.home.open_index().searcher() as searcher:
+            query = QueryParser("text", searcher.schema).parse(words)
+            hits = searcher.search(query, limit=None)
+            return sorted((hit["id"], round(hit.score, 4)) for hit in hits), check(kb.store, kb.home).agrees
+    finally:
+        kb.close()
+
+
+def test_a_rebuild_by_two_indexing_processes_finds_what_one_process_finds(runner, data_folder):
+    assert runner("import", SAMPLE_CALLS).exit_code == 0
+    assert runner("rebuild", "--procs", "1").exit_code == 0
+    one_process = search_ids(data_folder, "printer OR outlook OR password")
+    assert runner("rebuild", "--procs", "2").exit_code == 0
+    two_processes = search_ids(data_folder, "printer OR outlook OR password")
+    assert two_processes == (one_process[0], True)
+    assert len(one_process[0]) > 20
 
 
 def test_check_on_a_missing_index_exits_1_and_repair_builds_it(runner, data_folder):

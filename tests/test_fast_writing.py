@@ -1,0 +1,145 @@
+"""The faster segment writer (indexer.fast_writing) writes exactly the files Whoosh 2.7.4 writes."""
+
+import json
+from pathlib import Path
+
+import pytest
+from whoosh import index as whoosh_index
+from whoosh.analysis import StandardAnalyzer
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.filedb.compound import CompoundStorage
+from whoosh.filedb.filestore import FileStorage
+from whoosh.qparser import QueryParser
+
+from bench.synthetic import generate_calls
+from indexer import fast_writing
+from indexer.records import content_hash, validate_record
+from indexer.schema import call_schema, index_document
+
+SAMPLE_CALLS = Path(__file__).resolve().parents[1] / "sample" / "calls.jsonl"
+SAMPLE = [json.loads(line) for line in SAMPLE_CALLS.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(autouse=True)
+def whoosh_as_shipped():
+    fast_writing.uninstall()
+    yield
+    fast_writing.uninstall()
+
+
+def call_documents(records):
+    clean = [validate_record(record) for record in records]
+    return [index_document(record, content_hash(record)) for record in clean]
+
+
+def segment_files(folder):
+    """Every file inside every segment of an index, in segment order, named without the random segment id."""
+    ix = whoosh_index.open_dir(str(folder))
+    storage = FileStorage(str(folder))
+    files = {}
+    for number, segment in enumerate(ix._segments()):
+        if segment.is_compound():
+            compound = CompoundStorage(storage.open_file(segment.make_filename(".seg")))
+            names = {name: compound.open_file(name) for name in compound.list()}
+        else:
+            names = {name: storage.open_file(name) for name in storage.list() if segment.segid in name}
+        for name, handle in names.items():
+            files[f"{number}:{name.replace(segment.segid, 'SEGMENT')}"] = bytes(handle.read())
+    return files
+
+
+def write_index(folder, schema, batches, fast, **writer_options):
+    """Write each batch of documents (or ``("delete", id)`` steps) in its own commit."""
+    if fast:
+        fast_writing.install()
+    else:
+        fast_writing.uninstall()
+    folder.mkdir()
+    ix = whoosh_index.create_in(str(folder), schema)
+    for batch in batches:
+        writer = ix.writer(**writer_options)
+        for step in batch:
+            if isinstance(step, tuple):
+                writer.delete_by_term("id", step[1])
+            else:
+                writer.update_document(**step)
+        writer.commit()
+    return segment_files(folder)
+
+
+def assert_same_index(tmp_path, schema, batches, **writer_options):
+    shipped = write_index(tmp_path / "shipped", schema, batches, fast=False, **writer_options)
+    fast = write_index(tmp_path / "fast", schema, batches, fast=True, **writer_options)
+    assert sorted(fast) == sorted(shipped)
+    differing = [name for name in shipped if fast[name] != shipped[name]]
+    assert differing == []
+    return fast
+
+
+def test_the_sample_knowledge_base_gives_the_same_segment_files(tmp_path):
+    files = assert_same_index(tmp_path, call_schema(), [call_documents(SAMPLE)])
+    assert any(name.endswith(".pst") for name in files)
+
+
+def test_two_thousand_synthetic_calls_give_the_same_files_when_the_pool_spills_to_disk(tmp_path):
+    documents = call_documents(generate_calls(2000))
+    # A tenth of a megabyte makes both pools write and merge many sorted runs.
+    assert_same_index(tmp_path, call_schema(), [documents], limitmb=0.1)
+
+
+def test_updates_deletions_and_segment_merges_give_the_same_files(tmp_path):
+    documents = call_documents(generate_calls(600))
+    changed = [dict(document, text=document["text"] + " printer jammed again") for document in documents[:50]]
+    batches = [documents[:200], documents[200:400], changed + [("delete", documents[300]["id"])], documents[400:]]
+    files = assert_same_index(tmp_path, call_schema(), batches)
+    assert len({name.split(":")[0] for name in files}) >= 1
+
+
+def test_other_fields_and_options_take_whooshs_own_path_and_still_match(tmp_path):
+    schema = Schema(
+        id=ID(stored=True, unique=True),
+        body=TEXT(analyzer=StandardAnalyzer(), stored=True),
+        boosted=TEXT(field_boost=2.0),
+        tags=KEYWORD(scorable=True, commas=True),
+        size=NUMERIC(stored=True),
+        vectors=TEXT(vector=True),
+        note=STORED(),
+    )
+    documents = [
+        {
+            "id": f"doc-{n}",
+            "body": f"router number {n} drops the wifi connection",
+            "boosted": "licence key" if n % 2 else "license key",
+            "tags": "network,wifi" if n % 3 else "printer",
+            "size": n,
+            "vectors": "outlook crashes on start",
+            "note": {"n": n},
+            "_boost": 1.5 if n % 5 == 0 else 1.0,
+        }
+        for n in range(300)
+    ]
+    assert_same_index(tmp_path, schema, [documents[:150], documents[150:]])
+
+
+def test_an_index_written_fast_answers_searches_like_one_written_by_whoosh(tmp_path):
+    documents = call_documents(SAMPLE)
+    answers = {}
+    for fast in (False, True):
+        folder = tmp_path / ("fast" if fast else "shipped")
+        write_index(folder, call_schema(), [documents], fast=fast)
+        ix = whoosh_index.open_dir(str(folder))
+        with ix.searcher() as searcher:
+            query = QueryParser("text", ix.schema).parse("printer offline")
+            answers[fast] = [(hit["id"], hit.score) for hit in searcher.search(query, limit=20)]
+    assert answers[True] == answers[False]
+    assert len(answers[True]) > 0
+
+
+def test_document_and_field_boosts_reach_the_directly_counted_weights(tmp_path):
+    documents = call_documents(SAMPLE[:60])
+    for number, document in enumerate(documents):
+        if number % 3 == 0:
+            document["_boost"] = 2.0
+        if number % 4 == 0:
+            document["_text_boost"] = 0.5
+    assert_same_index(tmp_path, call_schema(), [documents])
