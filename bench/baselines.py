@@ -14,6 +14,7 @@ from whoosh.analysis import StandardAnalyzer
 from whoosh.fields import ID, TEXT, Schema
 
 from app import whoosh_patches
+from indexer import mapped_files
 from indexer.schema import catch_all_text
 
 WRITER_MEMORY_MB = 256
@@ -70,7 +71,8 @@ class WhooshBaseline:
     def search(self, text, limit=10):
         """The ids of the top ``limit`` calls for ``text``, best first."""
         if self._searcher is None:
-            self._searcher = self._index.searcher()
+            with mapped_files.as_shipped():
+                self._searcher = self._index.searcher()
         with whoosh_patches.as_shipped():
             return [hit["id"] for hit in self._searcher.search(self.query_for(text), limit=limit)]
 

@@ -9,7 +9,7 @@ the next one (or by the follower, or by ``check --repair``).
 import time
 from dataclasses import dataclass, field
 
-from indexer import fast_writing
+from indexer import fast_writing, mapped_files
 from indexer.index_home import IndexMissingError
 from indexer.records import content_hash
 from indexer.schema import index_document
@@ -76,6 +76,7 @@ def rebuild(store, home, progress=_no_progress, procs=1):
 def _open_folder(folder):
     from whoosh import index as whoosh_index
 
+    mapped_files.install()
     return whoosh_index.open_dir(str(folder))
 
 
