@@ -16,6 +16,7 @@ from whoosh.reading import TermNotFound
 
 from analyzers.spelling import us_spelling
 from app import whoosh_patches
+from app.alternatives import BestOf
 from app.collectors import DeadlineCollector, SoundTopCollector
 from app.conjunction import AllOf
 from app.disjunction import AnyOf
@@ -93,7 +94,7 @@ def _word_group(word_plan):
         option = terms[0] if len(terms) == 1 else Q.And(terms)
         option.boost = alternative.weight
         options.append(option)
-    return options[0] if len(options) == 1 else Q.DisjunctionMax(options)
+    return options[0] if len(options) == 1 else BestOf(options)
 
 
 def build_query(plan, require_all, shape=None):
