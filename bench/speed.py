@@ -234,13 +234,17 @@ class Server:
         except OSError:
             return []
 
-    def worker_rss_mb(self):
-        """Resident memory of each worker, in MB, from ``/proc/<pid>/status``."""
+    def worker_memory_mb(self, field="VmRSS"):
+        """Memory of each worker, in MB, from ``/proc/<pid>/status``.
+
+        :param field: ``VmRSS`` (resident, including index pages mapped from the file cache and
+            shared by every worker) or ``RssAnon`` (the worker's own memory).
+        """
         sizes = {}
         for pid in self.worker_pids():
             try:
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
+                    if line.startswith(f"{field}:"):
                         sizes[pid] = round(int(line.split()[1]) / 1024, 1)
             except OSError:
                 continue
@@ -426,13 +430,14 @@ def run(
     server = Server(data_folder)
     try:
         log(f"gunicorn up on port {server.port}, workers {server.worker_pids()}")
-        rss_idle = server.worker_rss_mb()
+        rss_idle = server.worker_memory_mb()
         load = []
         for level, clients in enumerate(concurrency):
             level_queries = http_queries[level * http_requests : (level + 1) * http_requests]
             load.append(http_load(server, level_queries, clients, http_requests, http_seconds))
             log(f"HTTP, {clients} clients: {load[-1]['requests_per_s']} req/s, p95 {load[-1]['p95_ms']} ms")
-        rss_loaded = server.worker_rss_mb()
+        rss_loaded = server.worker_memory_mb()
+        own_loaded = server.worker_memory_mb("RssAnon")
         fresh = freshness(server, queries, writes) if writes else None
         if fresh:
             log(f"freshness: gap p95 {fresh['gap']['p95_ms']} ms")
@@ -448,6 +453,7 @@ def run(
         "baselines": baselines,
         "http": load,
         "worker_rss_mb": {"idle": rss_idle, "after_load": rss_loaded},
+        "worker_own_mb": {"after_load": own_loaded},
         "freshness": fresh,
     }
 
@@ -551,6 +557,14 @@ def table_rows(results):
             "what": "worker RSS MB (idle → after load)",
             "n": len(rss["after_load"]),
             "note": ", ".join(f"{rss['idle'].get(pid, '?')} → {mb}" for pid, mb in rss["after_load"].items()),
+        }
+    )
+    own = results.get("worker_own_mb", {}).get("after_load", {})
+    rows.append(
+        {
+            "what": "  … of which the worker's own (RssAnon; the rest is shared file cache)",
+            "n": len(own),
+            "note": ", ".join(str(mb) for mb in own.values()),
         }
     )
     return rows
