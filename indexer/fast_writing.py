@@ -165,17 +165,26 @@ class TermPool(PostingPool):
         return grouped
 
     def save(self):
-        """Write the pool to a sorted run on disk, as Whoosh does past the memory limit."""
-        if self._by_field:
-            self.current.extend(self._take_grouped())
-        SortingPool.save(self)
+        """Write the pool to a sorted run on disk, as Whoosh does past the memory limit.
+
+        The grouped postings are already in order, so they are written as they are read, never
+        gathered into one list of tuples (which would take ten times the pool's memory).
+        """
+        if self._by_field and not self.current:
+            path, run = self._new_run()
+            self._write_run(run, self._take_grouped())
+            self._add_run(path)
+        else:
+            if self._by_field:
+                self.current.extend(self._take_grouped())
+            SortingPool.save(self)
         self.currentsize = 0
 
     def items(self, maxfiles=128):
         """The pool's postings in order: grouped when all are in memory, else Whoosh's merge of runs."""
         if not self.runs and not self.current:
             return self._take_grouped()
-        if self._by_field:
+        if not self.runs and self._by_field:
             self.current.extend(self._take_grouped())
         return super().items(maxfiles)
 
