@@ -48,13 +48,13 @@ def segment_files(folder):
     return files
 
 
-def write_index(folder, schema, batches, fast, **writer_options):
-    """Write each batch of documents (or ``("delete", id)`` steps) in its own commit."""
+def write_index(folder, schema, batches, fast, optimize=False, **writer_options):
+    """Write each batch of documents (or ``("delete", id)`` steps) in its own commit, then merge all if asked."""
     if fast:
         fast_writing.install()
     else:
         fast_writing.uninstall()
-    folder.mkdir()
+    folder.mkdir(parents=True)
     ix = whoosh_index.create_in(str(folder), schema)
     for batch in batches:
         writer = ix.writer(**writer_options)
@@ -64,12 +64,14 @@ def write_index(folder, schema, batches, fast, **writer_options):
             else:
                 writer.update_document(**step)
         writer.commit()
+    if optimize:
+        ix.optimize()
     return segment_files(folder)
 
 
-def assert_same_index(tmp_path, schema, batches, **writer_options):
-    shipped = write_index(tmp_path / "shipped", schema, batches, fast=False, **writer_options)
-    fast = write_index(tmp_path / "fast", schema, batches, fast=True, **writer_options)
+def assert_same_index(tmp_path, schema, batches, optimize=False, **writer_options):
+    shipped = write_index(tmp_path / "shipped", schema, batches, fast=False, optimize=optimize, **writer_options)
+    fast = write_index(tmp_path / "fast", schema, batches, fast=True, optimize=optimize, **writer_options)
     assert sorted(fast) == sorted(shipped)
     differing = [name for name in shipped if fast[name] != shipped[name]]
     assert differing == []
@@ -91,8 +93,11 @@ def test_updates_deletions_and_segment_merges_give_the_same_files(tmp_path):
     documents = call_documents(generate_calls(600))
     changed = [dict(document, text=document["text"] + " printer jammed again") for document in documents[:50]]
     batches = [documents[:200], documents[200:400], changed + [("delete", documents[300]["id"])], documents[400:]]
-    files = assert_same_index(tmp_path, call_schema(), batches)
-    assert len({name.split(":")[0] for name in files}) >= 1
+    assert_same_index(tmp_path / "segments", call_schema(), batches)
+    merged = assert_same_index(tmp_path / "merged", call_schema(), batches, optimize=True)
+    assert {name.split(":")[0] for name in merged} == {"0"}
+    with whoosh_index.open_dir(str(tmp_path / "merged" / "fast")).searcher() as searcher:
+        assert searcher.doc_count_all() == 599
 
 
 def test_other_fields_and_options_take_whooshs_own_path_and_still_match(tmp_path):
