@@ -27,6 +27,7 @@ _SHIPPED_OPEN_FILE = CompoundStorage.open_file
 # A pickled block header takes about 60 bytes; a longer pickle is read again with a bigger window.
 _FIRST_PICKLE_WINDOW = 512
 _INT = struct.Struct("!i")
+_LINE_CHUNK = 4096
 
 
 class _Cursor:
@@ -45,8 +46,13 @@ class _Cursor:
     def readline(self, size=-1):
         start = self._position
         end = len(self._view) if size is None or size < 0 else min(start + size, len(self._view))
-        newline = bytes(self._view[start:end]).find(b"\n")
-        return self.read((end if newline < 0 else start + newline + 1) - start)
+        stop = end
+        for chunk_start in range(start, end, _LINE_CHUNK):
+            newline = bytes(self._view[chunk_start : min(chunk_start + _LINE_CHUNK, end)]).find(b"\n")
+            if newline >= 0:
+                stop = chunk_start + newline + 1
+                break
+        return self.read(stop - start)
 
     def seek(self, offset, whence=0):
         base = {0: 0, 1: self._position, 2: len(self._view)}[whence]

@@ -111,3 +111,11 @@ def test_a_damaged_pickle_still_raises_instead_of_reading_past_the_end():
     mapped = MappedFile(memoryview(pickle.dumps("a long enough string " * 50, 2)[:-20]))
     with pytest.raises((EOFError, pickle.UnpicklingError)):
         mapped.read_pickle()
+
+
+def test_lines_are_read_one_at_a_time_however_long():
+    long_line = b"x" * 10_000 + b"\n"
+    mapped = MappedFile(memoryview(b"first\n" + long_line + b"last"))
+    assert list(mapped) == [b"first\n", long_line, b"last"]
+    mapped.seek(0)
+    assert mapped.readline(3) == b"fir"
