@@ -26,6 +26,8 @@ past its memory limit the pool spills sorted runs to disk as Whoosh's does.
 from array import array
 from collections import Counter
 from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 
 from whoosh import writing
 from whoosh.codec.base import OutOfOrderError
@@ -273,22 +275,24 @@ def _write_term(postwriter, ids, weights, values, term_lengths):
         postwriter._maxlength = max(block_lengths) if block_lengths else 0
 
 
-def _add_grouped_postings(self, schema, lengths, grouped):
-    lastfn = None
-    field_lengths = None
-    for fieldname, btext, ids, weights, values in grouped.terms():
-        if fieldname != lastfn:
-            if lastfn is not None:
-                self.finish_field()
-            self.start_field(fieldname, schema[fieldname])
-            field_lengths = _field_lengths(lengths, fieldname) if lengths else None
-            lastfn = fieldname
-        self.start_term(btext)
-        term_lengths = [field_lengths[i] for i in ids] if field_lengths is not None else [0] * len(ids)
-        _write_term(self._postwriter, ids, weights, values, term_lengths)
-        self.finish_term()
-    if lastfn is not None:
-        self.finish_field()
+def _terms_of(items):
+    """Sorted posting tuples, a term at a time, as :meth:`GroupedPostings.terms` gives them.
+
+    A term whose postings are all Whoosh's spelling-graph markers (document -1) comes with no
+    postings: its field is still started, as Whoosh does.
+    """
+    last = None
+    for key, postings in groupby(items, key=itemgetter(0, 1)):
+        if last is not None and key < last:
+            raise OutOfOrderError(f"Term {last[0]}:{last[1]!r} .. {key[0]}:{key[1]!r}")
+        last = key
+        ids, weights, values = [], [], []
+        for _, _, docnum, weight, value in postings:
+            if docnum != -1:
+                ids.append(docnum)
+                weights.append(weight)
+                values.append(value)
+        yield key[0], key[1], ids, weights, values
 
 
 def add_postings(self, schema, lengths, items):
@@ -299,44 +303,22 @@ def add_postings(self, schema, lengths, items):
     :param items: sorted ``(fieldname, btext, docnum, weight, valuebytes)`` postings, or
         :class:`GroupedPostings`.
     """
-    if isinstance(items, GroupedPostings):
-        return _add_grouped_postings(self, schema, lengths, items)
-    lastfn = lasttext = None
-    ids, weights, values, term_lengths = [], [], [], []
+    terms = items.terms() if isinstance(items, GroupedPostings) else _terms_of(items)
+    lastfn = None
     field_lengths = None
-
-    def finish_term():
-        self.start_term(lasttext)
-        _write_term(self._postwriter, ids, weights, values, term_lengths)
-        self.finish_term()
-
-    for fieldname, btext, docnum, weight, value in items:
+    for fieldname, btext, ids, weights, values in terms:
         if fieldname != lastfn:
-            if lastfn is not None and fieldname < lastfn:
-                raise OutOfOrderError(f"Field {lastfn!r} .. {fieldname!r}")
-            if lasttext is not None:
-                finish_term()
             if lastfn is not None:
                 self.finish_field()
             self.start_field(fieldname, schema[fieldname])
             field_lengths = _field_lengths(lengths, fieldname) if lengths else None
-            lastfn, lasttext = fieldname, None
-            ids, weights, values, term_lengths = [], [], [], []
-        if docnum == -1:
-            continue  # Whoosh's marker for spelling-graph words, which have no postings
-        if btext != lasttext:
-            if lasttext is not None:
-                if btext < lasttext:
-                    raise OutOfOrderError(f"Term {lastfn}:{lasttext!r} .. {fieldname}:{btext!r}")
-                finish_term()
-                ids, weights, values, term_lengths = [], [], [], []
-            lasttext = btext
-        ids.append(docnum)
-        weights.append(weight)
-        values.append(value)
-        term_lengths.append(field_lengths[docnum] if field_lengths is not None else 0)
-    if lasttext is not None:
-        finish_term()
+            lastfn = fieldname
+        if not ids:
+            continue
+        self.start_term(btext)
+        term_lengths = [field_lengths[i] for i in ids] if field_lengths is not None else [0] * len(ids)
+        _write_term(self._postwriter, ids, weights, values, term_lengths)
+        self.finish_term()
     if lastfn is not None:
         self.finish_field()
 
