@@ -12,7 +12,7 @@ the tests that compare the two on real postings).
 """
 
 from bisect import bisect_left
-from contextlib import contextmanager
+from unittest.mock import patch
 
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import ReadTooFar
@@ -41,12 +41,6 @@ def install():
     W3LeafMatcher.skip_to = _skip_to_by_bisection
 
 
-@contextmanager
 def as_shipped():
     """Run the body with Whoosh's own methods, then restore what was in use."""
-    in_use = W3LeafMatcher.skip_to
-    W3LeafMatcher.skip_to = _whoosh_skip_to
-    try:
-        yield
-    finally:
-        W3LeafMatcher.skip_to = in_use
+    return patch.object(W3LeafMatcher, "skip_to", _whoosh_skip_to)

@@ -16,8 +16,8 @@ shared by every worker, reader and searcher.
 
 import pickle
 import struct
-from contextlib import contextmanager
 from io import BytesIO
+from unittest.mock import patch
 
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import StorageError
@@ -55,9 +55,12 @@ class _Cursor:
         return self.read(stop - start)
 
     def seek(self, offset, whence=0):
-        base = {0: 0, 1: self._position, 2: len(self._view)}[whence]
-        self._position = base + offset
-        return self._position
+        if whence == 1:
+            offset += self._position
+        elif whence == 2:
+            offset += len(self._view)
+        self._position = offset
+        return offset
 
     def tell(self):
         return self._position
@@ -130,12 +133,6 @@ def install():
     CompoundStorage.open_file = open_file
 
 
-@contextmanager
 def as_shipped():
     """Run the body with Whoosh's copying ``open_file`` (the plain-Whoosh baselines), then restore what was in use."""
-    in_use = CompoundStorage.open_file
-    CompoundStorage.open_file = _SHIPPED_OPEN_FILE
-    try:
-        yield
-    finally:
-        CompoundStorage.open_file = in_use
+    return patch.object(CompoundStorage, "open_file", _SHIPPED_OPEN_FILE)
