@@ -17,13 +17,16 @@ from whoosh.reading import TermNotFound
 from analyzers.spelling import us_spelling
 from app import whoosh_patches
 from app.alternatives import BestOf
+from app.array_search import search_arrays, terms_on_documents
 from app.collectors import DeadlineCollector, SoundTopCollector
 from app.conjunction import AllOf
 from app.disjunction import AnyOf
+from app.posting_arrays import DEFAULT_BUDGET_MB, PostingArrays
 from app.query_plan import MAX_QUERY_WORDS, is_blank, plan_query
 from app.result_cache import ResultCache
 from app.scoring import TabulatedBM25F
 from app.snippets import highlight, surface_words
+from app.unscored import Unscored
 from indexer.schema import NO_VALUE
 
 MAX_LIMIT = 50
@@ -267,7 +270,8 @@ def count_matches(searcher, results, up_to):
     :returns: ``(count, exact)``; ``exact`` is False when there are at least ``up_to`` matches.
     """
     if results.has_exact_length():
-        return len(results), True
+        found = len(results)
+        return (found, True) if found < up_to else (up_to, False)
     count = 0
     for leaf, _ in searcher.leaf_searchers():
         matcher = results.q.matcher(leaf, leaf.boolean_context())
@@ -309,6 +313,8 @@ class SearchService:
         time_limit_ms=300,
         outcomes_source=None,
         result_cache_size=RESULT_CACHE_SIZE,
+        posting_arrays_mb=DEFAULT_BUDGET_MB,
+        use_arrays=True,
     ):
         """
         :param home: the ``IndexHome`` to search.
@@ -318,9 +324,13 @@ class SearchService:
         :param time_limit_ms: after this long a search returns the best hits found so far.
         :param outcomes_source: a callable returning the current ``OutcomeBoosts``, or None.
         :param result_cache_size: how many recent results to keep for repeated searches (0: none).
+        :param posting_arrays_mb: how many megabytes of decoded posting lists to keep for searches.
+        :param use_arrays: False to run every pass through Whoosh's matchers (for comparisons).
         """
         whoosh_patches.install()
         self.results = ResultCache(result_cache_size)
+        self.postings = PostingArrays(posting_arrays_mb)
+        self.use_arrays = use_arrays
         self.home = home
         self.vocabulary_cache = vocabulary_cache
         self.synonyms_source = synonyms_source
@@ -473,7 +483,7 @@ class SearchService:
         if caller_products:
             ranked = _caller_first_among_equals(ranked, caller_products)
         page = ranked[offset:wanted]
-        matched = matched_terms(searcher, [hit.docnum for hit, _ in page], plan.term_sources.keys())
+        matched = self._matched_terms(searcher, [hit.docnum for hit, _ in page], plan.term_sources.keys())
         hits = [self._hit(plan, hit, boost, matched.get(hit.docnum, set())) for hit, boost in page]
         for hit in hits:
             if hit["product"] in caller_products:
@@ -565,7 +575,7 @@ class SearchService:
         results, timed_out = self._run(searcher, whoosh_query, None, limit, False, time.monotonic() + self.time_limit_s)
         page = list(results[:limit])
         terms = set(plan.term_sources) | {term for term, _ in key_terms}
-        matched = matched_terms(searcher, [hit.docnum for hit in page], terms)
+        matched = self._matched_terms(searcher, [hit.docnum for hit in page], terms)
         hits = [self._hit(plan, hit, 0.0, matched.get(hit.docnum, set())) for hit in page]
         total, total_exact = (len(hits), False) if timed_out else count_matches(searcher, results, COUNT_UP_TO)
         return SearchResult(
@@ -576,6 +586,11 @@ class SearchService:
             hits=hits,
             timed_out=timed_out,
         )
+
+    def _matched_terms(self, searcher, docnums, terms):
+        if self.use_arrays:
+            return terms_on_documents(searcher, docnums, "text", terms, self.postings)
+        return matched_terms(searcher, docnums, terms)
 
     @staticmethod
     def _outcome_boosts(plan, outcomes):
@@ -592,6 +607,10 @@ class SearchService:
         return boosted
 
     def _run(self, searcher, whoosh_query, restrict, wanted, facets, deadline):
+        if self.use_arrays and not facets:
+            found = search_arrays(searcher, whoosh_query, restrict, wanted, deadline, self.postings)
+            if found is not None:
+                return found
         grouped = None
         if facets:
             grouped = {
@@ -600,8 +619,8 @@ class SearchService:
             }
         if restrict is not None:
             # The deadline collector skips the collector's own filter, so the filter goes into the query
-            # (at no weight: Whoosh 2.7.4's Require matcher returns wrong documents).
-            whoosh_query = Q.And([whoosh_query, Q.ConstantScoreQuery(restrict, 0.0)])
+            # adding nothing to a score (see app.unscored).
+            whoosh_query = Q.And([whoosh_query, Unscored(restrict)])
         # Facet counts need every match, so nothing is skipped when they are asked for.
         collector = SoundTopCollector(wanted, usequality=not grouped)
         if grouped:

@@ -166,6 +166,7 @@ class Services:
             self.synonyms,
             time_limit_ms=settings["KB_SEARCH_TIME_LIMIT_MS"],
             result_cache_size=settings["KB_RESULT_CACHE_SIZE"],
+            posting_arrays_mb=settings["KB_POSTING_ARRAYS_MB"],
             outcomes_source=OutcomesFromFeedback(self.store),
         )
         self.follower = Follower(self, settings["KB_FOLLOW_INTERVAL_S"])

@@ -44,6 +44,11 @@ SETTINGS = (
         1024,
         "Recent search results each worker keeps for repeated searches; any write retires them (0: none).",
     ),
+    Setting(
+        "KB_POSTING_ARRAYS_MB",
+        256,
+        "Megabytes of decoded posting lists each worker keeps for searching (least recently used out first).",
+    ),
     Setting("KB_FOLLOW_INTERVAL_S", 0.25, "How often each server checks the store for changes to index."),
     Setting(
         "KB_INDEX_LOCK_TIMEOUT_S",
