@@ -183,7 +183,25 @@ def _top(ids, scores, limit):
     return ids[order], scores[order]
 
 
-def search_arrays(searcher, query, restrict, limit, deadline, postings):
+class _Counts:
+    """Facet counts in the shape ``Results.groups`` reads (Whoosh's facet maps have ``as_dict``)."""
+
+    def __init__(self, counts):
+        self.counts = counts
+
+    def as_dict(self):
+        return self.counts
+
+
+def _count_values(counts, leaf, fieldname, ids):
+    """Add how many of ``ids`` hold each value of a one-value field to ``counts``."""
+    codes, values = leaf.postings.value_codes(leaf.reader, fieldname)
+    per_code = np.bincount(codes[ids], minlength=len(values) + 1)
+    for code in np.flatnonzero(per_code[: len(values)]).tolist():
+        counts[values[code]] = counts.get(values[code], 0) + int(per_code[code])
+
+
+def search_arrays(searcher, query, restrict, limit, deadline, postings, facet_fields=()):
     """Run one search pass over posting arrays.
 
     :param searcher: the Whoosh searcher (one segment or several).
@@ -192,10 +210,13 @@ def search_arrays(searcher, query, restrict, limit, deadline, postings):
     :param limit: how many top hits to keep.
     :param deadline: a ``time.monotonic()`` value; segments not reached by then are left out.
     :param postings: the process's :class:`app.posting_arrays.PostingArrays`.
+    :param facet_fields: one-value fields (``ID``) whose values to count among all matches, as
+        ``Results.groups(name)`` gives them.
     :returns: ``(results, timed_out)``, ``results`` a Whoosh ``Results`` whose length is the exact number
         of matches found; or None when the query or filter holds a type not evaluated here.
     """
     best, total, timed_out = [], 0, False
+    facet_counts = {name: {} for name in facet_fields}
     leaves = searcher.leaf_searchers()
     try:
         for place, (leaf_searcher, offset) in enumerate(leaves):
@@ -212,12 +233,15 @@ def search_arrays(searcher, query, restrict, limit, deadline, postings):
                 kept = _positions(ids, _restricted_ids(restrict, leaf))[0]
                 ids, scores = ids[kept], scores[kept]
             total += len(ids)
+            for name, counts in facet_counts.items():
+                _count_values(counts, leaf, name, ids)
             ids, scores = _top(ids, scores, limit)
             best.extend(zip(scores.tolist(), (ids.astype(np.int64) + offset).tolist()))
     except Unsupported:
         return None
     best.sort(key=lambda hit: (-hit[0], hit[1]))
-    results = Results(searcher, query, best[:limit])
+    facet_maps = {name: _Counts(counts) for name, counts in facet_counts.items()}
+    results = Results(searcher, query, best[:limit], facetmaps=facet_maps)
     results._total = total
     return results, timed_out
 

@@ -41,8 +41,9 @@ def decode_postings(reader, fieldname, term_bytes):
     :param reader: a Whoosh ``SegmentReader``.
     :param fieldname: the field.
     :param term_bytes: the term as the field encodes it.
-    :returns: ``(ids, weights)``: ascending ``int32`` document numbers and their ``float32`` weights
-        (Whoosh keeps weights as 32-bit floats, so nothing is rounded).
+    :returns: ``(ids, weights)``: ascending ``int32`` document numbers and their weights, as ``float32``
+        (Whoosh keeps weights as 32-bit floats, so nothing is rounded) or, when all are whole numbers
+        below 256, as ``uint8``.
     """
     if (fieldname, term_bytes) not in reader:
         return _EMPTY_IDS, _EMPTY_WEIGHTS
@@ -54,7 +55,7 @@ def decode_postings(reader, fieldname, term_bytes):
         ids.append(matcher.id())
         weights.append(matcher.weight())
         matcher.next()
-    return np.array(ids, dtype=np.int32), np.array(weights, dtype=np.float32)
+    return np.array(ids, dtype=np.int32), _compact(np.array(weights, dtype=np.float32))
 
 
 def _decode_blocks(matcher):
@@ -83,7 +84,15 @@ def _decode_blocks(matcher):
     ids = np.array(deltas, dtype=np.int64)
     if block_starts:
         ids[block_starts] -= np.array(previous_last, dtype=np.int64)
-    return np.cumsum(ids).astype(np.int32), np.array(weights, dtype=np.float32)
+    return np.cumsum(ids).astype(np.int32), _compact(np.array(weights, dtype=np.float32))
+
+
+def _compact(weights):
+    """Weights as one byte each when they are all whole numbers below 256 (how often a word occurs in a
+    call, as for the ``text`` field), else as they are: the same values in a fifth less memory."""
+    if len(weights) and weights.max() < 256 and weights.min() >= 0 and np.array_equal(weights, np.floor(weights)):
+        return weights.astype(np.uint8)
+    return weights
 
 
 def live_mask(reader):
@@ -120,24 +129,52 @@ class PostingArrays:
         :param reader: a Whoosh ``SegmentReader``.
         """
         key = (segment_key(reader), fieldname, term_bytes)
-        with self._lock:
-            found = self._arrays.get(key)
-            if found is not None:
-                self._arrays.move_to_end(key)
-                self.reused += 1
-                return found
+        found = self._kept(key)
+        if found is not None:
+            return found
         found = decode_postings(reader, fieldname, term_bytes)
-        self._keep(key, found)
+        self._keep(key, found, found[0].nbytes + found[1].nbytes)
         return found
 
-    def _keep(self, key, arrays):
-        size = arrays[0].nbytes + arrays[1].nbytes + _ENTRY_BYTES
+    def value_codes(self, reader, fieldname):
+        """Each document's value of a one-value field (an ``ID`` field such as the product) as a number.
+
+        :param reader: a Whoosh ``SegmentReader``.
+        :returns: ``(codes, values)``: ``codes[docnum]`` indexes ``values`` (strings), or is
+            ``len(values)`` for a document without a value.
+        """
+        key = (segment_key(reader), fieldname, None)
+        found = self._kept(key)
+        if found is not None:
+            return found
+        field = reader.schema[fieldname]
+        values = []
+        codes = np.full(reader.doc_count_all(), -1, dtype=np.int32)
+        for term_bytes in reader.lexicon(fieldname):
+            codes[decode_postings(reader, fieldname, term_bytes)[0]] = len(values)
+            values.append(field.from_bytes(term_bytes))
+        codes[codes < 0] = len(values)
+        found = (codes, values)
+        self._keep(key, found, codes.nbytes + _ENTRY_BYTES * len(values))
+        return found
+
+    def _kept(self, key):
+        with self._lock:
+            kept = self._arrays.get(key)
+            if kept is None:
+                return None
+            self._arrays.move_to_end(key)
+            self.reused += 1
+            return kept[0]
+
+    def _keep(self, key, entry, size):
+        size += _ENTRY_BYTES
         with self._lock:
             self.decoded += 1
             if key[0] is None or size > self.budget_bytes or key in self._arrays:
                 return
-            self._arrays[key] = arrays
+            self._arrays[key] = (entry, size)
             self.held_bytes += size
             while self.held_bytes > self.budget_bytes:
-                _, (ids, weights) = self._arrays.popitem(last=False)
-                self.held_bytes -= ids.nbytes + weights.nbytes + _ENTRY_BYTES
+                _, (_, size) = self._arrays.popitem(last=False)
+                self.held_bytes -= size

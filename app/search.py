@@ -30,6 +30,8 @@ from app.unscored import Unscored
 from indexer.schema import NO_VALUE
 
 MAX_LIMIT = 50
+# The fields whose values are counted among all matches when facets are asked for.
+FACET_FIELDS = ("product", "category")
 # The fields of a customer's calls shown beside the search (page and customers API).
 CUSTOMER_CALL_FIELDS = (
     "id",
@@ -607,16 +609,14 @@ class SearchService:
         return boosted
 
     def _run(self, searcher, whoosh_query, restrict, wanted, facets, deadline):
-        if self.use_arrays and not facets:
-            found = search_arrays(searcher, whoosh_query, restrict, wanted, deadline, self.postings)
+        if self.use_arrays:
+            facet_fields = FACET_FIELDS if facets else ()
+            found = search_arrays(searcher, whoosh_query, restrict, wanted, deadline, self.postings, facet_fields)
             if found is not None:
                 return found
         grouped = None
         if facets:
-            grouped = {
-                "product": sorting.FieldFacet("product", maptype=sorting.Count),
-                "category": sorting.FieldFacet("category", maptype=sorting.Count),
-            }
+            grouped = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACET_FIELDS}
         if restrict is not None:
             # The deadline collector skips the collector's own filter, so the filter goes into the query
             # adding nothing to a score (see app.unscored).
@@ -635,7 +635,7 @@ class SearchService:
     @staticmethod
     def _facets(results):
         counts = {}
-        for name in ("product", "category"):
+        for name in FACET_FIELDS:
             groups = results.groups(name) if name in results.facet_names() else {}
             counts[name] = dict(
                 sorted(((_display(k), v) for k, v in groups.items() if k != NO_VALUE), key=lambda kv: (-kv[1], kv[0]))

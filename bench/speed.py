@@ -106,10 +106,11 @@ def product_in_process(data_folder, queries, warmup):
 
     Every timed query is new to the service (its result cache is off, and the warm-up queries are
     others), so this is the cost of really searching. The cache is measured apart: the same
-    queries asked a second time with it on.
+    queries asked a second time with it on. So are facet counts, as the agents' page asks for
+    them: the same queries on a service of their own, warmed up the same way.
 
     :returns: ``{"all": summary, "clean"/"typo"/"british": summary, "timed_out": count,
-        "repeated": summary}``.
+        "repeated": summary, "facets": summary}``.
     """
     kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(data_folder), "KB_DATABASE_URL": ""})
 
@@ -124,6 +125,7 @@ def product_in_process(data_folder, queries, warmup):
         )
 
     uncached, cached = service(0), service(SETTINGS_BY_NAME["KB_RESULT_CACHE_SIZE"].default)
+    faceted = service(0)
     timed_out = []
 
     def search(text):
@@ -134,14 +136,17 @@ def product_in_process(data_folder, queries, warmup):
         for _, text in queries:
             cached.search(text)
         repeated = time_queries(lambda text: cached.search(text), queries, warmup=())
+        with_facets = time_queries(lambda text: faceted.search(text, facets=True), queries, warmup)
     finally:
         uncached.close()
         cached.close()
+        faceted.close()
         kb.close()
     result = {
         "all": latency_summary(seconds),
         "timed_out": sum(timed_out[len(warmup) :]),
         "repeated": latency_summary(repeated),
+        "facets": latency_summary(with_facets),
     }
     for kind in ("clean", "typo", "british"):
         result[kind] = latency_summary([s for s, (k, _) in zip(seconds, queries) if k == kind])
@@ -526,6 +531,8 @@ def table_rows(results):
             rows.append(line(f"  … {kind} queries", product[kind]))
     if "repeated" in product:
         rows.append(line("  … the same queries again (result cache)", product["repeated"], compare=False))
+    if "facets" in product:
+        rows.append(line("  … with facet counts, as the agents' page asks", product["facets"], compare=False))
     for name in measured:
         latency = measured[name]["latency"]
         rows.append(line(f"search, {name} baseline", latency, round(1000 / latency["mean_ms"], 1)))

@@ -129,12 +129,14 @@ def test_deleted_calls_are_masked_out(searcher):
 def test_agent_queries_get_the_same_answers_as_through_whoosh_matchers(knowledge_base):
     arrays = SearchService(knowledge_base.home, result_cache_size=0)
     matchers = SearchService(knowledge_base.home, result_cache_size=0, use_arrays=False)
-    queries = _agent_queries(150)
+    queries, counted_products = _agent_queries(150), 0
     for text, filters in queries:
-        for page in ({"limit": 10}, {"limit": 5, "offset": 5}):
+        for page in ({"limit": 10}, {"limit": 5, "offset": 5}, {"limit": 10, "facets": True}):
             expected = matchers.search(text, **filters, **page)
             assert _answer(arrays.search(text, **filters, **page)) == _answer(expected), (text, filters, page)
+            counted_products += len(expected.facets.get("product", {})) > 1
     assert arrays.postings.reused > arrays.postings.decoded
+    assert counted_products > 50
 
 
 def test_counts_stop_at_a_hundred_as_when_stepping_matchers(knowledge_base, searcher):
