@@ -91,6 +91,8 @@ def _evaluate(query, leaf):
         return _NO_IDS, _NO_SCORES
     if type(query) is Q.Term:
         return leaf.term_scores(query)
+    if type(query) in (Q.And, AllOf, BestOf) and not query.subqueries:
+        return _NO_IDS, _NO_SCORES
     if type(query) in (Q.And, AllOf):
         subs = query.subqueries
         if len(subs) == 1:

@@ -267,7 +267,8 @@ def count_matches(searcher, results, up_to):
 
     Past a hundred the exact figure helps nobody on a call, and counting costs: Whoosh's own
     ``docs_for_query`` reads every posting of every word of an intersection into sets first.
-    Stepping a matcher stops at ``up_to``.
+    Stepping a matcher stops at ``up_to``. Results that know their length (the array path's, and
+    those that counted facets) are reported the same way, so every path gives the same total.
 
     :returns: ``(count, exact)``; ``exact`` is False when there are at least ``up_to`` matches.
     """

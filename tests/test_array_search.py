@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 from whoosh import query as Q
 
+from app.alternatives import BestOf
 from app.array_search import search_arrays
+from app.disjunction import AnyOf
 from app.posting_arrays import PostingArrays, decode_postings, live_mask
 from app.scoring import TabulatedBM25F
 from app.search import SearchService
@@ -200,6 +202,13 @@ def test_no_budget_decodes_every_time_and_keeps_nothing(searcher):
 def test_a_query_type_it_does_not_evaluate_is_left_to_whoosh(searcher):
     either = Q.Or([Q.Term("text", "printer"), Q.Term("text", "outlook")])
     assert search_arrays(searcher, either, None, 10, float("inf"), PostingArrays()) is None
+
+
+def test_empty_combinations_match_nothing_as_in_whoosh(searcher):
+    for empty in (Q.And([]), BestOf([]), AnyOf([])):
+        results, timed_out = search_arrays(searcher, empty, None, 10, float("inf"), PostingArrays())
+        assert (results.scored_length(), len(results), timed_out) == (0, 0, False)
+        assert searcher.search(empty).scored_length() == 0
 
 
 def test_past_the_deadline_the_segments_searched_so_far_are_returned(searcher):
