@@ -20,6 +20,8 @@ from app.disjunction import AnyOf
 from app.posting_arrays import PostingArrays, decode_postings, live_mask
 from app.scoring import TabulatedBM25F
 from app.search import SearchService
+from app.services import SynonymsFile
+from app.vocabulary import VocabularyCache
 from indexer.build import apply_changes, rebuild
 from indexer.context import open_knowledge_base
 from indexer.records import validate_record
@@ -128,17 +130,23 @@ def test_deleted_calls_are_masked_out(searcher):
     assert with_deletions >= 1
 
 
+def _service(knowledge_base, **options):
+    """A search service as the server makes one: typo, sound-alike and synonym suggestions on."""
+    return SearchService(knowledge_base.home, VocabularyCache(), SynonymsFile(), result_cache_size=0, **options)
+
+
 def test_agent_queries_get_the_same_answers_as_through_whoosh_matchers(knowledge_base):
-    arrays = SearchService(knowledge_base.home, result_cache_size=0)
-    matchers = SearchService(knowledge_base.home, result_cache_size=0, use_arrays=False)
-    queries, counted_products = _agent_queries(150), 0
-    for text, filters in queries:
+    arrays, matchers = _service(knowledge_base), _service(knowledge_base, use_arrays=False)
+    counted_products, guessed = 0, set()
+    for text, filters in _agent_queries(150):
         for page in ({"limit": 10}, {"limit": 5, "offset": 5}, {"limit": 10, "facets": True}):
             expected = matchers.search(text, **filters, **page)
             assert _answer(arrays.search(text, **filters, **page)) == _answer(expected), (text, filters, page)
             counted_products += len(expected.facets.get("product", {})) > 1
+            guessed |= {match["how"] for hit in expected.hits for match in hit["matches"]}
     assert arrays.postings.reused > arrays.postings.decoded
     assert counted_products > 50
+    assert {"typo", "sounds-like", "synonym", "stem"} <= guessed
 
 
 def test_counts_stop_at_a_hundred_as_when_stepping_matchers(knowledge_base, searcher):
