@@ -15,6 +15,7 @@ other, :func:`search_arrays` returns None and the caller runs Whoosh's matchers.
 """
 
 import time
+from functools import lru_cache
 
 import numpy as np
 from whoosh import query as Q
@@ -24,7 +25,7 @@ from app.alternatives import BestOf
 from app.conjunction import AllOf
 from app.disjunction import AnyOf
 from app.posting_arrays import live_mask
-from app.scoring import TabulatedBM25FScorer, segment_length_bytes
+from app.scoring import TabulatedBM25FScorer, length_norms, segment_length_bytes
 
 _NO_IDS = np.zeros(0, dtype=np.int32)
 _NO_SCORES = np.zeros(0, dtype=np.float64)
@@ -34,6 +35,12 @@ class Unsupported(Exception):
     """The query holds a type this module does not evaluate."""
 
 
+@lru_cache(maxsize=64)
+def _norm_table(average_length, b, k1):
+    """``app.scoring.length_norms`` as an array, to be indexed by a whole list's length bytes at once."""
+    return np.array(length_norms(average_length, b, k1))
+
+
 class _Leaf:
     """What evaluating a query on one segment needs: its searcher, reader and posting arrays."""
 
@@ -41,48 +48,45 @@ class _Leaf:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.postings = postings
-        self.norms = {}
+        self._lengths = {}
+
+    def _term_bytes(self, term):
+        """The term as its field encodes it, or None when the field is unknown or cannot encode it."""
+        if term.fieldname not in self.searcher.schema:
+            return None
+        try:
+            return self.searcher.schema[term.fieldname].to_bytes(term.text)
+        except ValueError:
+            return None
 
     def term_scores(self, term):
-        fieldname = term.fieldname
-        field = self.searcher.schema[fieldname] if fieldname in self.searcher.schema else None
-        if field is None:
-            return _NO_IDS, _NO_SCORES
-        try:
-            term_bytes = field.to_bytes(term.text)
-        except ValueError:
-            return _NO_IDS, _NO_SCORES
-        if (fieldname, term_bytes) not in self.reader:
+        fieldname, term_bytes = term.fieldname, self._term_bytes(term)
+        if term_bytes is None or (fieldname, term_bytes) not in self.reader:
             return _NO_IDS, _NO_SCORES
         scorer = self.searcher.weighting.scorer(self.searcher, fieldname, term_bytes)
         if type(scorer) is not TabulatedBM25FScorer:
             raise Unsupported(f"scoring {fieldname!r} with {type(scorer).__name__}")
         ids, weights = self.postings.get(self.reader, fieldname, term_bytes)
         tf = weights.astype(np.float64)
-        lengths = self._length_bytes(fieldname)
-        norms = np.asarray(scorer._norms)[lengths[ids]]
+        norms = _norm_table(scorer.avgfl, scorer.B, scorer.K1)[self._length_bytes(fieldname)[ids]]
         scores = scorer.idf * ((tf * scorer._k1_plus_1) / (tf + norms))
         if term.boost != 1.0:
             scores = scores * term.boost
         return ids, scores
 
     def term_ids(self, term):
-        fieldname = term.fieldname
-        if fieldname not in self.searcher.schema:
+        term_bytes = self._term_bytes(term)
+        if term_bytes is None:
             return _NO_IDS
-        try:
-            term_bytes = self.searcher.schema[fieldname].to_bytes(term.text)
-        except ValueError:
-            return _NO_IDS
-        return self.postings.get(self.reader, fieldname, term_bytes)[0]
+        return self.postings.get(self.reader, term.fieldname, term_bytes)[0]
 
     def _length_bytes(self, fieldname):
-        if fieldname not in self.norms:
+        if fieldname not in self._lengths:
             stored = segment_length_bytes(self.reader, fieldname)
             if stored is None:
                 raise Unsupported(f"field lengths of {fieldname!r}")
-            self.norms[fieldname] = np.frombuffer(stored, dtype=np.uint8)
-        return self.norms[fieldname]
+            self._lengths[fieldname] = np.frombuffer(stored, dtype=np.uint8)
+        return self._lengths[fieldname]
 
 
 def _evaluate(query, leaf):
