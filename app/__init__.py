@@ -9,7 +9,8 @@ from flask import Flask, request
 
 from app.errors import ApiError, register_error_handlers
 from app.limits import init_limiter
-from app.settings import SETTINGS, data_dir, layered_settings
+from index import whoosh_compat
+from settings import SETTINGS, data_dir, layered_settings
 
 SAMPLE_CALLS = Path(__file__).resolve().parent.parent / "sample" / "calls.jsonl"
 CONTENT_SECURITY_POLICY = (
@@ -63,10 +64,12 @@ def create_app(test_config=None):
 
     :param test_config: a mapping of settings that wins over the environment (tests).
     :returns: the Flask app.
+    :raises WhooshVersionError: when the installed Whoosh is not the release this product reads and writes.
     """
     from app import analytics, api, capture, escalations, health, pages, team_lead, widget
     from app.services import Services
 
+    whoosh_compat.install()
     app = Flask(__name__, instance_relative_config=True)
     _load_config(app, test_config)
     settings = {name: app.config[name] for name in (s.name for s in SETTINGS)}

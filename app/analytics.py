@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
 
 from app.team_lead import check_form_token, team_lead_required
-from indexer.loop_store import SearchAnalytics
-from indexer.store import utc_now
+from store.analytics import SearchAnalytics
+from store.base import utc_now
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 

@@ -7,13 +7,13 @@ from flask import Blueprint, current_app, jsonify, request
 from app.auth import require_role, search_key_required
 from app.errors import ApiError
 from app.openapi import openapi_document
-from app.query_plan import is_blank
-from app.search import InvalidSearchError
 from app.search_log import new_search_id
 from app.zero_results import propose_from_solved
-from indexer.index_home import IndexMissingError
-from indexer.records import PRIORITIES, STATUSES, InvalidCallRecordError, public_record, validate_record
-from indexer.store import CallNotFoundError, StoreUnavailableError, utc_now
+from engine.plan import is_blank
+from engine.results import InvalidSearchError
+from index.generations import IndexMissingError
+from store.base import CallNotFoundError, StoreUnavailableError, utc_now
+from store.records import PRIORITIES, STATUSES, InvalidCallRecordError, public_record, validate_record
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 
 from app.team_lead import check_form_token
-from indexer.records import CORE_FIELDS, STATUSES, InvalidCallRecordError, public_record, validate_record
-from indexer.store import StoreUnavailableError
+from store.base import StoreUnavailableError
+from store.records import CORE_FIELDS, STATUSES, InvalidCallRecordError, public_record, validate_record
 
 bp = Blueprint("capture", __name__)
 

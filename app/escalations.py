@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, current_app, render_template
 
 from app.team_lead import team_lead_required
-from indexer.records import PRIORITIES
+from store.records import PRIORITIES
 
 bp = Blueprint("escalations", __name__, url_prefix="/escalations")
 bp.before_request(team_lead_required)

@@ -19,7 +19,7 @@ def _json(schema, description="OK"):
 
 # A string with at least one non-space character: the API refuses blank ids, queries and texts.
 _NON_BLANK = {"type": "string", "minLength": 1, "pattern": "\\S"}
-# A call id: up to 200 characters, not blank, no control characters (indexer.records).
+# A call id: up to 200 characters, not blank, no control characters (store.records).
 _CALL_ID_VALUE = {
     "type": "string",
     "minLength": 1,

@@ -3,10 +3,10 @@
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from markupsafe import Markup
 
-from app.search import InvalidSearchError
-from indexer.index_home import IndexMissingError
-from indexer.records import public_record
-from indexer.store import StoreUnavailableError
+from engine.results import InvalidSearchError
+from index.generations import IndexMissingError
+from store.base import StoreUnavailableError
+from store.records import public_record
 
 bp = Blueprint("pages", __name__)
 

@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 
-from indexer.store import utc_now
+from store.base import utc_now
 
 SETTLE_SECONDS = 3.0
 MAX_PENDING = 10_000

@@ -13,12 +13,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from app.services import OutcomesFromFeedback, Services
-from app.settings import read_settings
+from app.services import Services
 from bench.corpora import all_calls, gitbugs_queries, ms_error_queries, split_queries, stackfaq_queries
 from bench.relevance import build_product_kb, product_searcher, run_one, sample_queries
 from bench.report import RESULTS_DIR, log
-from indexer.store import utc_now
+from engine.sources import OutcomesFromFeedback
+from index import whoosh_compat
+from settings import read_settings
+from store.base import utc_now
 
 
 def mean_rr(search, queries):
@@ -69,6 +71,7 @@ def run(limit_queries=None, workdir=None):
 
 def main(argv=None):
     """Run, print one table and write JSON."""
+    whoosh_compat.install()
     parser = argparse.ArgumentParser(prog="python -m bench.feedback", description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit-queries", type=int, default=None, metavar="N", help="queries per group at most")
     parser.add_argument("--json", type=Path, default=RESULTS_DIR / "feedback.json", metavar="PATH")

@@ -1,8 +1,8 @@
 """Relevance benchmark (issue #3): how often the product ranks the right past call first.
 
 Builds a knowledge base from the real corpora (``bench.corpora.all_calls``) through the
-product's own path (validate, store upsert, ``indexer.build.rebuild``) in a temporary data
-folder, then scores :class:`app.search.SearchService` with typo, sound-alike and synonym
+product's own path (validate, store upsert, ``index.build.rebuild``) in a temporary data
+folder, then scores :class:`engine.service.SearchService` with typo, sound-alike and synonym
 suggestions on, a plain Whoosh BM25 baseline (``bench.baselines.WhooshBaseline``) and the
 product with its suggestions off, on the same records and queries:
 
@@ -25,15 +25,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.search import InvalidSearchError, SearchService
-from app.services import OutcomesFromFeedback, SynonymsFile
-from app.vocabulary import VocabularyCache
 from bench import corpora, perturb
 from bench.baselines import WhooshBaseline
 from bench.report import RESULTS_DIR, environment, format_table, latency_summary, log, ratio, write_json
-from indexer.build import rebuild
+from engine.results import InvalidSearchError
+from engine.service import SearchService
+from engine.sources import OutcomesFromFeedback, SynonymsFile
+from engine.vocabulary import VocabularyCache
+from index import whoosh_compat
+from index.build import rebuild
 from indexer.context import open_knowledge_base
-from indexer.records import validate_record
+from store.records import validate_record
 
 QUERY_SETS = {
     "stackfaq": corpora.stackfaq_queries,
@@ -417,6 +419,7 @@ def parse_args(argv):
 
 def main(argv=None):
     """Run the benchmark from the command line; returns the exit status."""
+    whoosh_compat.install()
     args = parse_args(argv)
     started = time.perf_counter()
     calls = corpora.all_calls()

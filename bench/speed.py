@@ -29,14 +29,15 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from app.search import SearchService
-from app.services import OutcomesFromFeedback, SynonymsFile
-from app.settings import SETTINGS_BY_NAME
-from app.vocabulary import VocabularyCache
 from bench import synthetic
 from bench.baselines import Fts5Baseline, WhooshBaseline
 from bench.report import RESULTS_DIR, environment, format_table, latency_summary, log, ratio, write_json
+from engine.service import SearchService
+from engine.sources import OutcomesFromFeedback, SynonymsFile
+from engine.vocabulary import VocabularyCache
+from index import whoosh_compat
 from indexer.context import open_knowledge_base
+from settings import SETTINGS_BY_NAME
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -613,6 +614,7 @@ def parse_args(argv):
 
 def main(argv=None):
     """Run the benchmark from the command line; returns the exit status."""
+    whoosh_compat.install()
     args = parse_args(argv)
     started = time.perf_counter()
     options = {

@@ -12,13 +12,15 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from indexer.build import apply_changes, check, rebuild, repair
+from index import whoosh_compat
+from index.build import apply_changes, check, rebuild, repair
+from index.generations import IndexBusyError
 from indexer.context import open_knowledge_base
 from indexer.importer import import_file
-from indexer.index_home import IndexBusyError
-from indexer.records import public_record
-from indexer.rules import RulesFileError, apply_rules, parse_rules_file
-from indexer.store import StoreUnavailableError
+from rules.logic import apply_rules
+from rules.parse import RulesFileError, parse_rules_file
+from store.base import StoreUnavailableError
+from store.records import public_record
 
 # Changing this many calls (or more than half the store) rebuilds the index instead of updating it.
 REBUILD_THRESHOLD = 20_000
@@ -87,6 +89,10 @@ def rules_in_force(kb):
 @click.group()
 def cli():
     """Manage the knowledge base: import calls, rebuild and check the index, export, back up."""
+    try:
+        whoosh_compat.install()
+    except whoosh_compat.WhooshVersionError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @cli.command("import")

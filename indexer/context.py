@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 
-from app.settings import data_dir, read_settings
-from indexer.index_home import IndexHome
-from indexer.store import open_store
+from index.generations import IndexHome
+from settings import data_dir, read_settings
+from store.base import open_store
 
 
 @dataclass

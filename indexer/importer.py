@@ -4,8 +4,8 @@ import time
 from dataclasses import dataclass, field
 
 from indexer.readers import ImportFileError, read_rows
-from indexer.records import InvalidCallRecordError, validate_record
-from indexer.rules import apply_on_write
+from rules.logic import apply_on_write
+from store.records import InvalidCallRecordError, validate_record
 
 
 @dataclass

@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from hypothesis import settings as hypothesis_settings
 
 from app import create_app
+from index import whoosh_compat
 from indexer.cli import cli
 from indexer.context import open_knowledge_base
 
@@ -18,6 +19,8 @@ hypothesis_settings.load_profile("repeatable")
 TEST_DATA = Path(__file__).resolve().parent / "data"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 WRITE_KEY = "test-write-key"
+# What wsgi.py, the command line and the benchmarks do at process start.
+whoosh_compat.install()
 
 
 def settings_for(data_folder, **more):

@@ -119,7 +119,7 @@ def postgres_url(postgres_server):
 @pytest.fixture
 def postgres_store(postgres_url):
     """A migrated PostgresCallStore over a fresh database."""
-    from indexer.postgres_store import PostgresCallStore
+    from store.postgres import PostgresCallStore
 
     store = PostgresCallStore(postgres_url)
     store.migrate()

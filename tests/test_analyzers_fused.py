@@ -14,8 +14,8 @@ from whoosh.qparser import QueryParser
 from analyzers.chains import metaphone_analyzer, text_analyzer, words_analyzer
 from analyzers.fused import FusedAnalyzer, WordPipeline, _token_stream, word_pipeline
 from bench import corpora
-from indexer.records import content_hash, validate_record
-from indexer.schema import call_schema, catch_all_text, index_document
+from index.schema import call_schema, catch_all_text, index_document
+from store.records import content_hash, validate_record
 
 FUSED = {"text": text_analyzer, "words": words_analyzer}
 # What Whoosh's Frequency format passes when it indexes a TEXT field.

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench import corpora, relevance, search_paths, speed
+from bench import against_whoosh, corpora, relevance, speed
 from bench.baselines import Fts5Baseline, WhooshBaseline
 from bench.report import format_table, percentile
 
@@ -101,9 +101,10 @@ def test_speed_runs_on_300_calls(tmp_path):
     assert "HTTP, 2 client(s), 2 workers" in format_table(speed.TABLE_COLUMNS, speed.table_rows(results))
     assert results["product"]["repeated"]["n"] == 20
     assert results["product"]["facets"]["n"] == 20
-    both_paths = search_paths.compare(tmp_path / "kb", 20, facets=True)
-    assert both_paths["arrays"]["n"] == both_paths["matchers"]["n"] == 20
-    assert both_paths["differing"] == []
+    checked = against_whoosh.compare(tmp_path / "kb", 20)
+    assert checked["passes"] == checked["product"]["n"] == checked["reference"]["n"] == 40
+    assert checked["searched_by_whoosh"] > 0
+    assert checked["differing"] == []
 
 
 @needs_shared_data

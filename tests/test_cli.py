@@ -8,7 +8,7 @@ import pytest
 from conftest import TEST_DATA
 from whoosh.qparser import QueryParser
 
-from indexer.build import check
+from index.build import check
 from indexer.context import open_knowledge_base
 
 SAMPLE_CALLS = Path(__file__).resolve().parents[1] / "sample" / "calls.jsonl"

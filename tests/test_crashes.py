@@ -19,7 +19,7 @@ import pytest
 from servers import WRITE_KEY, Server, run_cli, start_cli
 
 from app import create_app
-from indexer.build import check
+from index.build import check
 from indexer.context import open_knowledge_base
 
 RECORDS_PER_FILE = 600

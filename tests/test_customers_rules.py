@@ -8,7 +8,7 @@ from conftest import auth, settings_for
 
 from app import create_app
 from indexer.context import open_knowledge_base
-from indexer.records import InvalidCallRecordError, validate_record
+from store.records import InvalidCallRecordError, validate_record
 
 RULES = """
 [key_accounts]

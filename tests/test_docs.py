@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from app.settings import SETTINGS
 from indexer.cli import cli
+from settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,9 +1,9 @@
-"""The faster segment writer (indexer.fast_writing) writes exactly the files Whoosh 2.7.4 writes."""
+"""The faster segment writer (index.fast_writing) writes exactly the files Whoosh 2.7.4 writes."""
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
-import pytest
 from whoosh import index as whoosh_index
 from whoosh.analysis import StandardAnalyzer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
@@ -11,19 +11,12 @@ from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage
 from whoosh.qparser import QueryParser
 
-from indexer import fast_writing
-from indexer.records import content_hash, validate_record
-from indexer.schema import call_schema, index_document
+from index import whoosh_compat
+from index.schema import call_schema, index_document
+from store.records import content_hash, validate_record
 
 SAMPLE_CALLS = Path(__file__).resolve().parents[1] / "sample" / "calls.jsonl"
 SAMPLE = [json.loads(line) for line in SAMPLE_CALLS.read_text().splitlines() if line.strip()]
-
-
-@pytest.fixture(autouse=True)
-def whoosh_as_shipped():
-    fast_writing.uninstall()
-    yield
-    fast_writing.uninstall()
 
 
 def sample_twice():
@@ -53,11 +46,13 @@ def segment_files(folder):
 
 
 def write_index(folder, schema, batches, fast, optimize=False, **writer_options):
-    """Write each batch of documents (or ``("delete", id)`` steps) in its own commit, then merge all if asked."""
-    if fast:
-        fast_writing.install()
-    else:
-        fast_writing.uninstall()
+    """Write each batch of documents (or ``("delete", id)`` steps) in its own commit, then merge all if asked,
+    with the product's writer (installed for the tests by conftest) or, for ``fast=False``, Whoosh's own."""
+    with nullcontext() if fast else whoosh_compat.shipped():
+        return _write_index(folder, schema, batches, optimize, **writer_options)
+
+
+def _write_index(folder, schema, batches, optimize=False, **writer_options):
     folder.mkdir(parents=True)
     ix = whoosh_index.create_in(str(folder), schema)
     for batch in batches:

@@ -1,4 +1,4 @@
-"""Segment files are read from the shared memory map (indexer.mapped_files), not copied into each process."""
+"""Segment files are read from the shared memory map (index.mapped_files), not copied into each process."""
 
 import json
 import pickle
@@ -10,10 +10,10 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage
 
-from indexer import fast_writing, mapped_files
-from indexer.mapped_files import MappedFile
-from indexer.records import content_hash, validate_record
-from indexer.schema import call_schema, index_document
+from index import whoosh_compat
+from index.mapped_files import MappedFile
+from index.schema import call_schema, index_document
+from store.records import content_hash, validate_record
 
 SAMPLE_CALLS = Path(__file__).resolve().parents[1] / "sample" / "calls.jsonl"
 
@@ -22,7 +22,6 @@ SAMPLE_CALLS = Path(__file__).resolve().parents[1] / "sample" / "calls.jsonl"
 def sample_index(tmp_path_factory):
     folder = tmp_path_factory.mktemp("index")
     ix = whoosh_index.create_in(str(folder), call_schema())
-    fast_writing.install()
     writer = ix.writer()
     for line in SAMPLE_CALLS.read_text().splitlines():
         record = validate_record(json.loads(line))
@@ -48,9 +47,8 @@ def everything_a_reader_sees(folder):
 
 
 def test_a_reader_over_the_map_reads_exactly_what_whooshs_copy_reads(sample_index):
-    mapped_files.install()
     mapped = everything_a_reader_sees(sample_index)
-    with mapped_files.as_shipped():
+    with whoosh_compat.shipped():
         copied = everything_a_reader_sees(sample_index)
     assert mapped == copied
     assert len(mapped[1]) == 300
@@ -83,10 +81,9 @@ def bytes_held_by_a_reader_after_reading(folder):
 
 def test_an_open_searcher_no_longer_holds_a_private_copy_of_postings_and_stored_fields(sample_index):
     sizes = segment_file_sizes(sample_index)
-    mapped_files.install()
     bytes_held_by_a_reader_after_reading(sample_index)  # one-time costs (imports, caches) out of the way
     mapped_held, mapped_read = bytes_held_by_a_reader_after_reading(sample_index)
-    with mapped_files.as_shipped():
+    with whoosh_compat.shipped():
         copied_held, copied_read = bytes_held_by_a_reader_after_reading(sample_index)
     assert mapped_read == copied_read
     assert copied_held > sizes["pst"] + sizes["_stored.col"]

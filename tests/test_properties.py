@@ -17,8 +17,8 @@ from analyzers.phonetic import PhoneticLookup
 from analyzers.spelling import us_spelling
 from analyzers.typos import TypoCorrector
 from app import create_app
-from app.query_plan import MAX_QUERY_WORDS, plan_query
-from app.search import InvalidSearchError
+from engine.plan import MAX_QUERY_WORDS, plan_query
+from engine.results import InvalidSearchError
 from indexer.context import open_knowledge_base
 from indexer.importer import import_file
 

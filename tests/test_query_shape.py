@@ -6,12 +6,13 @@ A knowledge base of 1,500 calls where ``gadget`` is in every call (very common),
 
 import pytest
 
-from app.disjunction import AnyOf
-from app.query_plan import plan_query
-from app.search import SearchService, build_query, query_shape
-from indexer.build import rebuild
+from engine.plan import plan_query
+from engine.query import AnyOf
+from engine.service import SearchService
+from engine.shape import build_query, query_shape
+from index.build import rebuild
 from indexer.context import open_knowledge_base
-from indexer.records import validate_record
+from store.records import validate_record
 
 CALLS = 1_500
 
@@ -48,9 +49,9 @@ def service(tmp_path_factory):
 
 
 def _shape(service, text, short=True):
-    searcher = service.searcher()
-    plan = plan_query(text, lambda term: searcher.doc_frequency("text", term) > 0)
-    return plan, query_shape(plan, searcher, short)
+    stats = service.opened().stats
+    plan = plan_query(text, lambda term: stats.doc_frequency("text", term) > 0)
+    return plan, query_shape(plan, stats, short)
 
 
 def test_a_word_in_most_calls_is_left_out_of_a_short_query(service):
@@ -73,7 +74,7 @@ def test_common_words_only_add_to_the_score_of_calls_the_rare_words_find(service
     plan, shape = _shape(service, "widget sprocket")
     assert {plan.words[i].typed for i in shape.scoring_only} == {"widget"}
     query = build_query(plan, False, shape)
-    assert isinstance(query, AnyOf) and query.finding_count == 1
+    assert isinstance(query, AnyOf) and len(query.finding) == 1
 
 
 def test_when_every_word_is_common_the_two_rarest_find_the_calls(service):

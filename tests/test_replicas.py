@@ -49,7 +49,7 @@ def ranked_groups(server, query):
     """The hits of a query as (score, sorted ids with that score) pairs, best first.
 
     Scores are compared to two decimals: each server's typo and sound-alike vocabulary is a snapshot
-    refreshed on its own clock (``app.vocabulary.REFRESH_SECONDS``), which moves scores in the fourth.
+    refreshed on its own clock (``engine.vocabulary.REFRESH_SECONDS``), which moves scores in the fourth.
     """
     response = server.request("GET", f"/api/v1/search?q={quote(query)}&limit=50", timeout=10)
     groups = {}

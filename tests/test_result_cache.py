@@ -6,7 +6,7 @@ specified (tests/test_knowledge_loop.py searches the same words before and after
 
 from conftest import auth
 
-from app.result_cache import ResultCache
+from engine.cache import ResultCache
 
 NEW_CALL = {
     "id": "CACHE-1",

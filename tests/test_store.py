@@ -4,8 +4,8 @@ import pytest
 from postgres import postgres_server, postgres_store, postgres_url  # noqa: F401 (fixtures)
 
 from indexer.context import open_knowledge_base
-from indexer.records import InvalidCallRecordError, public_record, validate_record
-from indexer.store import CallNotFoundError
+from store.base import CallNotFoundError
+from store.records import InvalidCallRecordError, public_record, validate_record
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -188,7 +188,7 @@ def test_migrate_twice_keeps_every_record(store):
 
 
 def test_search_log_feedback_and_proposals_read_back_alike_in_every_store(store):
-    from indexer.loop_store import SearchAnalytics
+    from store.analytics import SearchAnalytics
 
     store.upsert([record("C-1")])
     store.log_searches(

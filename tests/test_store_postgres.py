@@ -6,9 +6,9 @@ import pytest
 from postgres import postgres_server, postgres_store, postgres_url  # noqa: F401 (fixtures)
 from servers import free_port
 
-from indexer.postgres_store import PostgresCallStore, portable_to_psycopg
-from indexer.records import validate_record
-from indexer.store import StoreUnavailableError
+from store.base import StoreUnavailableError
+from store.postgres import PostgresCallStore, portable_to_psycopg
+from store.records import validate_record
 
 pytestmark = pytest.mark.postgres
 

@@ -158,7 +158,7 @@ def plan_query(text, is_indexed, vocabulary=None, synonyms=None, max_words=MAX_Q
 
     :param text: the query as typed (any string).
     :param is_indexed: ``is_indexed(term) -> bool``, true when a call holds that index term.
-    :param vocabulary: an ``app.vocabulary.Vocabulary`` for typo and sound-alike
+    :param vocabulary: an ``engine.vocabulary.Vocabulary`` for typo and sound-alike
         suggestions, or None to search only for what was typed.
     :param synonyms: a mapping from a lowercase word to its synonyms, or None.
     :param max_words: how many words of the text to plan at most.

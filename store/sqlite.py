@@ -10,13 +10,13 @@ from contextlib import contextmanager
 
 import sqlite_utils
 
-from indexer.loop_store import KnowledgeLoopStore
-from indexer.records import content_hash
-from indexer.sql_common import changed_fields as _changed_fields
-from indexer.sql_common import hash_key
-from indexer.sql_common import record_to_row as _record_to_row
-from indexer.sql_common import row_to_record as _row_to_record
-from indexer.store import CallNotFoundError, CallStore, StoreUnavailableError, WriteSummary, utc_now
+from store.base import CallNotFoundError, CallStore, StoreUnavailableError, WriteSummary, utc_now
+from store.loop import KnowledgeLoopStore
+from store.records import content_hash
+from store.rows import changed_fields as _changed_fields
+from store.rows import hash_key
+from store.rows import record_to_row as _record_to_row
+from store.rows import row_to_record as _row_to_record
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000

@@ -9,10 +9,9 @@ the next one (or by the follower, or by ``check --repair``).
 import time
 from dataclasses import dataclass, field
 
-from indexer import fast_writing, mapped_files
-from indexer.index_home import IndexMissingError
-from indexer.records import content_hash
-from indexer.schema import index_document
+from index.generations import IndexMissingError
+from index.schema import index_document
+from store.records import content_hash
 
 WRITER_MEMORY_MB = 256
 _FETCH_CHUNK = 500
@@ -44,7 +43,6 @@ def rebuild(store, home, progress=_no_progress, procs=1):
     :returns: a :class:`RebuildResult`.
     """
     started = time.perf_counter()
-    fast_writing.install()
     snapshot_seq = store.latest_seq()
     total = store.count()
     folder = home.new_generation()
@@ -76,7 +74,6 @@ def rebuild(store, home, progress=_no_progress, procs=1):
 def _open_folder(folder):
     from whoosh import index as whoosh_index
 
-    mapped_files.install()
     return whoosh_index.open_dir(str(folder))
 
 
@@ -92,7 +89,6 @@ def _apply_feed(store, home, folder, ix, progress=_no_progress):
 
 def _reindex(ix, store, call_ids, progress=_no_progress):
     """Write the store's current version of each call into the index (or delete it), in one commit."""
-    fast_writing.install()
     writer = ix.writer(limitmb=WRITER_MEMORY_MB)
     try:
         for start in range(0, len(call_ids), _FETCH_CHUNK):

@@ -24,10 +24,10 @@ from functools import lru_cache
 import psycopg
 from psycopg.rows import dict_row, tuple_row
 
-from indexer.loop_store import KnowledgeLoopStore
-from indexer.records import content_hash
-from indexer.sql_common import changed_fields, hash_key, record_to_row, row_to_record
-from indexer.store import CallNotFoundError, CallStore, StoreUnavailableError, WriteSummary, utc_now
+from store.base import CallNotFoundError, CallStore, StoreUnavailableError, WriteSummary, utc_now
+from store.loop import KnowledgeLoopStore
+from store.records import content_hash
+from store.rows import changed_fields, hash_key, record_to_row, row_to_record
 
 SCHEMA_VERSION = 1
 CONNECT_TIMEOUT_S = 5

@@ -1,4 +1,4 @@
-"""Service rules written by the business (``rules.toml`` in the data folder), applied on every write.
+"""Reading the service rules the business writes (``rules.toml`` in the data folder).
 
 Example::
 
@@ -21,16 +21,13 @@ The file is read again whenever it changes; a bad file is refused with the line 
 and the last good rules stay in force.
 """
 
-import json
 import logging
 import os
 import re
 import tomllib
-import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 
-from indexer.records import PRIORITIES, status_of
+from store.records import PRIORITIES
 
 log = logging.getLogger(__name__)
 RULES_FILE = "rules.toml"
@@ -157,101 +154,3 @@ def parse_rules_file(data_folder):
     if not path.exists():
         return Rules()
     return parse_rules(path.read_text("utf-8"), str(path))
-
-
-def apply_on_write(records, rules):
-    """Raise key accounts' calls to the key-account priority (never lower one); the same on every write path.
-
-    :param records: clean records, changed in place.
-    :param rules: the :class:`Rules` in force.
-    :returns: the records.
-    """
-    floor = PRIORITIES.index(rules.key_priority)
-    for record in records:
-        extra = record["extra"]
-        if extra.get("customer_id") in rules.key_customers or record["product"] in rules.key_products:
-            current = extra.get("priority") or "normal"
-            if PRIORITIES.index(current) < floor:
-                extra["priority"] = rules.key_priority
-    return records
-
-
-def overdue(record, rules, now):
-    """Whether an open or pending call has waited longer than its priority allows and is not escalated yet."""
-    extra = record["extra"]
-    if status_of(record) == "resolved" or extra.get("escalated_at"):
-        return False
-    limit = rules.escalation_hours.get(extra.get("priority") or "normal")
-    opened = extra.get("opened_at") or record["created_at"]
-    if not limit or not opened:
-        return False
-    try:
-        opened_at = datetime.fromisoformat(opened.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    if opened_at.tzinfo is None:
-        opened_at = opened_at.replace(tzinfo=timezone.utc)
-    return now - opened_at > timedelta(hours=limit)
-
-
-def notify_escalations(records, rules):
-    """Announce escalated calls: a log line each, and one webhook POST with all of them."""
-    for record in records:
-        if rules.notify_log:
-            log.warning(
-                "escalated %s (%s, %s priority, customer %s)",
-                record["id"],
-                record["title"][:80],
-                record["extra"].get("priority", "normal"),
-                record["extra"].get("customer_id", "-"),
-            )
-    if rules.webhook and records:
-        body = json.dumps({"escalated": [{"id": r["id"], "title": r["title"], **r["extra"]} for r in records]})
-        request = urllib.request.Request(
-            rules.webhook, data=body.encode(), headers={"Content-Type": "application/json"}
-        )
-        try:
-            urllib.request.urlopen(request, timeout=5).close()
-        except OSError as error:
-            log.error("escalation webhook %s failed: %s", rules.webhook, error)
-
-
-@dataclass
-class RulesOutcome:
-    """What one run of the rules over the store changed."""
-
-    reprioritized: list = field(default_factory=list)
-    escalated: list = field(default_factory=list)
-
-
-def apply_rules(store, rules, now=None):
-    """Apply the rules to every open or pending call: key-account priority, then ageing.
-
-    Safe to run any number of times: a call is escalated once, and unchanged calls are not written.
-
-    :param store: the ``CallStore``.
-    :param rules: the :class:`Rules` in force.
-    :param now: the time ageing is measured at (default: now, UTC).
-    :returns: a :class:`RulesOutcome`.
-    """
-    now = now or datetime.now(timezone.utc)
-    stamp = now.isoformat(timespec="seconds").replace("+00:00", "Z")
-    outcome, changed = RulesOutcome(), []
-    for record in store.iter_records():
-        if status_of(record) == "resolved":
-            continue
-        before = record["extra"].get("priority")
-        apply_on_write([record], rules)
-        touched = record["extra"].get("priority") != before
-        if touched:
-            outcome.reprioritized.append(record["id"])
-        if overdue(record, rules, now):
-            record["extra"]["escalated_at"] = stamp
-            outcome.escalated.append(record)
-            touched = True
-        if touched:
-            changed.append(record)
-    if changed:
-        store.upsert(changed, actor="rules")
-    notify_escalations(outcome.escalated, rules)
-    return outcome

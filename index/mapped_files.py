@@ -11,13 +11,12 @@ it as Whoosh already did, and sequential reads (``read``, ``seek``, ``read_pickl
 through a small cursor of its own. The pages stay the operating system's file cache,
 shared by every worker, reader and searcher.
 
-:func:`install` makes Whoosh's compound storage open files this way (idempotent).
+``index.whoosh_compat.install`` makes Whoosh's compound storage open files this way.
 """
 
 import pickle
 import struct
 from io import BytesIO
-from unittest.mock import patch
 
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import StorageError
@@ -126,13 +125,3 @@ def open_file(self, name, *args, **kwargs):
         return _SHIPPED_OPEN_FILE(self, name, *args, **kwargs)
     offset, length = self.range(name)
     return MappedFile(memoryview(self._source)[offset : offset + length], name=name)
-
-
-def install():
-    """Open files inside compound segments from the memory map, in this process (idempotent)."""
-    CompoundStorage.open_file = open_file
-
-
-def as_shipped():
-    """Run the body with Whoosh's copying ``open_file`` (the plain-Whoosh baselines), then restore what was in use."""
-    return patch.object(CompoundStorage, "open_file", _SHIPPED_OPEN_FILE)

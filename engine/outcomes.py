@@ -11,7 +11,7 @@ import math
 from collections import defaultdict
 from datetime import datetime, timezone
 
-from app.query_plan import index_terms, typed_words
+from engine.plan import index_terms, typed_words
 
 MAX_BOOST = 0.35
 HALF_LIFE_DAYS = 180.0

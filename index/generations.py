@@ -21,8 +21,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from indexer import mapped_files
-from indexer.schema import call_schema
+from index.schema import call_schema
 
 CURRENT_FILE = "CURRENT"
 APPLIED_SEQ_FILE = "applied_seq"
@@ -104,7 +103,6 @@ class IndexHome:
             raise IndexMissingError(
                 f"no index in {self.root}: run 'python -m indexer rebuild' to build it from the store"
             )
-        mapped_files.install()
         return whoosh_index.open_dir(str(folder))
 
     def new_generation(self):

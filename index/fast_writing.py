@@ -20,7 +20,7 @@ The files (blocks, statistics, compression) are exactly what Whoosh writes: the 
 compare them byte for byte. Any other field, option or pool takes Whoosh's own path, and
 past its memory limit the pool spills sorted runs to disk as Whoosh's does.
 
-:func:`install` puts this in place for the process and the indexing processes it forks.
+``index.whoosh_compat.install`` puts this in place for the process and the indexing processes it forks.
 """
 
 from array import array
@@ -29,19 +29,14 @@ from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
 
-from whoosh import writing
 from whoosh.codec.base import OutOfOrderError
-from whoosh.codec.whoosh3 import W3FieldWriter
 from whoosh.externalsort import SortingPool
 from whoosh.formats import Frequency
 from whoosh.system import pack_uint
 from whoosh.writing import PostingPool, SegmentWriter
 
-_SHIPPED = {
-    "add_document": SegmentWriter.add_document,
-    "add_postings": W3FieldWriter.add_postings,
-    "PostingPool": PostingPool,
-}
+# Whoosh's own method, for the writers this module leaves to Whoosh (captured before any patch).
+_WHOOSH_ADD_DOCUMENT = SegmentWriter.add_document
 # Memory accounting of the grouped pool: a posting is a document number, a weight and a
 # shared value; a term is a dictionary entry with its key and three growable arrays.
 POSTING_BYTES = 4 + 8 + 8
@@ -197,7 +192,7 @@ def add_document(self, **fields):
     Schemas with a spelling field (which this index does not use) are left to Whoosh.
     """
     if not isinstance(self.pool, TermPool) or any(field.separate_spelling() for field in self.schema):
-        return _SHIPPED["add_document"](self, **fields)
+        return _WHOOSH_ADD_DOCUMENT(self, **fields)
     self._check_state()
     perdocwriter = self.perdocwriter
     schema = self.schema
@@ -321,17 +316,3 @@ def add_postings(self, schema, lengths, items):
         self.finish_term()
     if lastfn is not None:
         self.finish_field()
-
-
-def install():
-    """Use the faster writing in this process and the indexing processes it forks (idempotent)."""
-    SegmentWriter.add_document = add_document
-    W3FieldWriter.add_postings = add_postings
-    writing.PostingPool = TermPool
-
-
-def uninstall():
-    """Put Whoosh's own writing back."""
-    SegmentWriter.add_document = _SHIPPED["add_document"]
-    W3FieldWriter.add_postings = _SHIPPED["add_postings"]
-    writing.PostingPool = _SHIPPED["PostingPool"]

@@ -9,7 +9,7 @@ server can answer from its own index even when the central store is away.
 from whoosh.fields import BOOLEAN, ID, STORED, TEXT, Schema
 
 from analyzers.chains import text_analyzer, words_analyzer
-from indexer.records import status_of
+from store.records import status_of
 
 SCHEMA_VERSION = 2
 # ID fields cannot hold an empty value; calls without a product or category get this one.

@@ -100,19 +100,19 @@ class CallStore:
 def open_store(settings, data_folder):
     """Open the store the settings select, with its schema migrated.
 
-    :param settings: the mapping from ``app.settings.read_settings``.
+    :param settings: the mapping from ``settings.read_settings``.
     :param data_folder: the data folder (a Path) for the embedded store.
     :returns: a :class:`CallStore`.
     """
     url = settings.get("KB_DATABASE_URL") or ""
     if url.startswith(("postgresql://", "postgres://")):
-        from indexer.postgres_store import PostgresCallStore
+        from store.postgres import PostgresCallStore
 
         store = PostgresCallStore(url)
     elif url:
         raise ValueError(f"KB_DATABASE_URL must start with postgresql:// (or be empty for SQLite), not {url[:30]!r}")
     else:
-        from indexer.sqlite_store import SqliteCallStore
+        from store.sqlite import SqliteCallStore
 
         store = SqliteCallStore(data_folder / "calls.db")
     store.migrate()

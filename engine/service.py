@@ -1,0 +1,315 @@
+"""The search service: query text in, ranked calls with escaped snippets and reasons out.
+
+It imports no Flask: the agents' page, the widget, the JSON API, the command line and the
+benchmarks all call :meth:`SearchService.search`. A search plans the query
+(:mod:`engine.plan`), shapes it (:mod:`engine.shape`), evaluates one or two passes over the
+posting arrays (:mod:`engine.evaluate`), re-ranks by outcome and caller, and formats the page of
+hits (:mod:`engine.explain`).
+"""
+
+import threading
+import time
+from dataclasses import dataclass, replace
+
+from engine import customers, suggest
+from engine.cache import ResultCache
+from engine.evaluate import evaluate, terms_on_documents
+from engine.explain import did_you_mean, format_hit
+from engine.plan import MAX_QUERY_WORDS, is_blank, plan_query
+from engine.postings import DEFAULT_BUDGET_MB, PostingArrays
+from engine.query import Term
+from engine.results import InvalidSearchError, SearchResult, reported_total
+from engine.scoring import IndexStatistics
+from engine.shape import TEXT_FIELD, TRIM_COMMON_UP_TO, build_query, query_shape
+from index.schema import NO_VALUE
+
+MAX_LIMIT = 50
+# The fields whose values are counted among all matches when facets are asked for.
+FACET_FIELDS = ("product", "category")
+# Hits beyond the page fetched so that equal scores at its edge are ordered by id, not by segment layout.
+TIE_MARGIN = 5
+MAX_TIE_WINDOW = 500
+# Up to this many words every word is required first; longer queries (a pasted error message) go
+# straight to "any word", which is where they end up anyway, and save the first pass.
+ALL_WORDS_UP_TO = 5
+# Scores that agree to this many decimals count as equal: servers whose segments hold different numbers
+# of deleted documents compute idf a hair apart, and must still agree on the order.
+SCORE_DIGITS = 2
+RESULT_CACHE_SIZE = 1024
+FILTER_FIELDS = ("product", "category", "customer_id", "status", "priority")
+
+
+@dataclass(frozen=True)
+class OpenIndex:
+    """The index generation a search runs on: its name, Whoosh searcher and whole-index statistics."""
+
+    name: str
+    index: object
+    searcher: object
+    stats: IndexStatistics
+
+
+@dataclass
+class _Pass:
+    """The hits of the passes of one search, as ``(score, stored fields, docnum)``, and what they found."""
+
+    hits: list
+    total: int
+    timed_out: bool
+    facets: dict
+    widened: bool = False
+
+
+def _ranked(hits, boosts, products=frozenset()):
+    """Final order: score (with any outcome boost) to ``SCORE_DIGITS``, then calls about the caller's products,
+    then id, so that every server, whatever its segment layout, lists equal scores in the same order."""
+    boosted = [(hit, boosts.get(hit[1]["id"], 0.0)) for hit in hits]
+    boosted.sort(
+        key=lambda pair: (
+            -round(pair[0][0] * (1.0 + pair[1]), SCORE_DIGITS),
+            bool(products) and pair[0][1]["product"] not in products,
+            pair[0][1]["id"],
+        )
+    )
+    return boosted
+
+
+class SearchService:
+    """Searches the index in use; one per process."""
+
+    def __init__(
+        self,
+        home,
+        vocabulary_cache=None,
+        synonyms_source=None,
+        time_limit_ms=300,
+        outcomes_source=None,
+        result_cache_size=RESULT_CACHE_SIZE,
+        posting_arrays_mb=DEFAULT_BUDGET_MB,
+    ):
+        """
+        :param home: the ``index.generations.IndexHome`` to search.
+        :param vocabulary_cache: an ``engine.vocabulary.VocabularyCache``, or None for no typo
+            and sound-alike suggestions.
+        :param synonyms_source: a callable returning the current synonyms mapping, or None.
+        :param time_limit_ms: after this long a search returns the best hits found so far.
+        :param outcomes_source: a callable returning the current ``OutcomeBoosts``, or None.
+        :param result_cache_size: how many recent results to keep for repeated searches (0: none).
+        :param posting_arrays_mb: how many megabytes of decoded posting lists to keep for searches.
+        """
+        self.results = ResultCache(result_cache_size)
+        self.postings = PostingArrays(posting_arrays_mb)
+        self.home = home
+        self.vocabulary_cache = vocabulary_cache
+        self.synonyms_source = synonyms_source
+        self.outcomes_source = outcomes_source
+        self.time_limit_s = time_limit_ms / 1000
+        self._lock = threading.Lock()
+        self._open = None
+        self._retired = None
+
+    # The index generation in use
+
+    def opened(self):
+        """The index in use, reopened when it moved to a new generation or commit.
+
+        :raises IndexMissingError: when no index was built.
+        """
+        with self._lock:
+            name = self.home.current_name()
+            current = self._open
+            if current is None or name != current.name:
+                self._retire()
+                index = self.home.open_index()
+                self._open = self._new_searcher(name, index)
+            elif not current.searcher.up_to_date():
+                # A new reader rather than Whoosh's refresh(): when a merge deletes a segment file
+                # while refresh() opens the new reader, its retry reuses readers it already closed.
+                self._retire()
+                self._open = self._new_searcher(name, current.index)
+            return self._open
+
+    @staticmethod
+    def _new_searcher(name, index):
+        searcher = index.searcher()
+        return OpenIndex(name, index, searcher, IndexStatistics(searcher))
+
+    def searcher(self):
+        """The Whoosh searcher of the index in use (see :meth:`opened`)."""
+        return self.opened().searcher
+
+    def _retire(self):
+        """Close the searcher before last and keep the last one open a while longer, so a search
+        still running on it in another thread finishes."""
+        if self._retired is not None:
+            self._retired.searcher.close()
+        self._retired, self._open = self._open, None
+
+    def close(self):
+        """Close the searcher (it is reopened by the next search, e.g. in a forked worker)."""
+        with self._lock:
+            self._retire()
+            self._retire()
+
+    def generation_key(self, opened):
+        """A value that changes whenever the searched index changes."""
+        return (opened.name, opened.searcher.reader().generation())
+
+    def sources(self, opened):
+        """What a search's answer depends on besides the index: ``(vocabulary, synonyms, outcomes)``,
+        each the object in use now (a source hands out a new object when it changes)."""
+        vocabulary = None
+        if self.vocabulary_cache is not None:
+            vocabulary = self.vocabulary_cache.get(opened.searcher, self.generation_key(opened), self.home)
+        synonyms = self.synonyms_source() if self.synonyms_source else None
+        outcomes = self.outcomes_source() if self.outcomes_source else None
+        return vocabulary, synonyms, outcomes
+
+    def plan(self, text, opened, max_words=MAX_QUERY_WORDS, sources=None):
+        """Plan a query against the index (see ``engine.plan.plan_query``).
+
+        :param sources: the ``sources()`` to plan with, or None for the ones in use now.
+        """
+        vocabulary, synonyms, _ = sources or self.sources(opened)
+        stats = opened.stats
+        return plan_query(text, lambda term: stats.doc_frequency(TEXT_FIELD, term) > 0, vocabulary, synonyms, max_words)
+
+    # Searching
+
+    def search(
+        self,
+        text,
+        product=None,
+        category=None,
+        limit=10,
+        offset=0,
+        facets=False,
+        customer=None,
+        status=None,
+        priority=None,
+        caller=None,
+    ):
+        """Rank calls for a query.
+
+        :param text: the query as typed.
+        :param product: only calls of this product, if given.
+        :param category: only calls of this category, if given.
+        :param customer: only calls of this customer id, if given.
+        :param status: only calls with this status (open, pending, resolved), if given.
+        :param priority: only calls with this priority, if given.
+        :param caller: the customer on the line: among equally good matches, calls about this
+            customer's products come first (said in ``matches`` as ``caller-product``).
+        :param limit: how many hits (1–50).
+        :param offset: how many ranked hits to skip.
+        :param facets: also count matches by product and category.
+        :returns: a :class:`engine.results.SearchResult`.
+        :raises InvalidSearchError: for an empty query or a limit/offset out of range.
+        """
+        started = time.perf_counter()
+        if not isinstance(text, str) or is_blank(text):
+            raise InvalidSearchError("the query 'q' is empty: type a few words to search for", "q")
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidSearchError(f"'limit' must be between 1 and {MAX_LIMIT}", "limit")
+        if offset < 0:
+            raise InvalidSearchError("'offset' must be 0 or more", "offset")
+        opened = self.opened()
+        sources = self.sources(opened)
+        filters = dict(zip(FILTER_FIELDS, (product, category, customer, status, priority)))
+        asked = (text, tuple(filters.items()), limit, offset, facets, caller)
+        key = (self.generation_key(opened), *asked)
+        cached = self.results.get(key, sources)
+        if cached is not None:
+            return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
+        result = self._search(opened, sources, text, filters, limit, offset, facets, caller)
+        result.took_ms = round((time.perf_counter() - started) * 1000, 2)
+        if not result.timed_out:
+            self.results.put(key, sources, result)
+        return result
+
+    def _search(self, opened, sources, text, filters, limit, offset, facets, caller):
+        plan = self.plan(text, opened, sources=sources)
+        wanted = offset + limit
+        boosts = sources[2].boosts(plan.term_sources.keys()) if sources[2] else {}
+        # With feedback to apply, rank a wider window so a boosted call can move up into view.
+        window = max(wanted * 3, 30) if boosts else wanted + TIE_MARGIN
+        found = self._passes(opened, plan, filters, window, wanted, facets)
+        products = customers.products_of(opened.searcher, caller) if caller else set()
+        page = _ranked(found.hits, boosts, products)[offset:wanted]
+        matched = self.matched_terms(opened, [hit[2] for hit, _ in page], plan.term_sources.keys())
+        hits = [format_hit(plan, stored, score, boost, matched[docnum]) for (score, stored, docnum), boost in page]
+        for hit in hits:
+            if hit["product"] in products:
+                hit["matches"].append({"query_term": caller, "matched": hit["product"], "how": "caller-product"})
+        total, total_exact = reported_total(found.total, found.timed_out)
+        return SearchResult(
+            query=plan.text,
+            total=total,
+            total_exact=total_exact,
+            took_ms=0.0,
+            hits=hits,
+            did_you_mean=did_you_mean(plan, hits),
+            facets=_facet_counts(found.facets) if facets else {},
+            timed_out=found.timed_out,
+            widened=found.widened,
+        )
+
+    def _passes(self, opened, plan, filters, window, wanted, facets):
+        """Every word required first (for a short query of several words), then any word when that found too few."""
+        deadline = time.monotonic() + self.time_limit_s
+        # Only a short query has its common words made scoring-only (see engine.shape).
+        shape = query_shape(plan, opened.stats, short=len(plan.words) <= TRIM_COMMON_UP_TO)
+        terms = tuple(Term(name, value) for name, value in filters.items() if value)
+        facet_fields = FACET_FIELDS if facets else ()
+        found = None
+        if 1 < len(shape.kept) and len(plan.words) <= ALL_WORDS_UP_TO:
+            tree = build_query(plan, True, shape)
+            found = self._collect(opened, tree, terms, window, wanted, deadline, facet_fields)
+        if found is None or (len(shape.kept) > 1 and len(found.hits) < wanted and not found.timed_out):
+            tree = build_query(plan, False, shape)
+            found = self._collect(opened, tree, terms, window, wanted, deadline, facet_fields)
+            found.widened = len(shape.kept) > 1
+        return found
+
+    def _collect(self, opened, tree, filters, window, wanted, deadline, facet_fields):
+        """Collect the top ``window`` hits; when equal scores run past the page's edge, collect again
+        with ``MAX_TIE_WINDOW`` so the tie-break by id sees the whole group of equals (one more pass:
+        a group that runs past a small window usually runs past a larger one too)."""
+        searcher = opened.searcher
+        while True:
+            found = evaluate(searcher, opened.stats, self.postings, tree, filters, window, deadline, facet_fields)
+            hits = found.hits
+            full = len(hits) == window
+            if found.timed_out or not full or window >= MAX_TIE_WINDOW or wanted > len(hits):
+                break
+            if round(hits[wanted - 1][0], SCORE_DIGITS) != round(hits[window - 1][0], SCORE_DIGITS):
+                break
+            window = MAX_TIE_WINDOW
+        stored = [(score, searcher.stored_fields(docnum), docnum) for score, docnum in hits]
+        return _Pass(stored, found.total, found.timed_out, found.facets)
+
+    def matched_terms(self, opened, docnums, terms):
+        """Which of the ``text`` terms each of the page's calls holds (for "why it matched" and highlights)."""
+        return terms_on_documents(opened.searcher, self.postings, docnums, TEXT_FIELD, terms)
+
+    # Beside the search box
+
+    def customer_calls(self, customer_id):
+        """A customer's calls, open first (see :func:`engine.customers.customer_calls`)."""
+        return customers.customer_calls(self.searcher(), customer_id)
+
+    def customer_context(self, customer_id):
+        """A customer's calls as the page and API show them (see :func:`engine.customers.customer_context`)."""
+        return customers.customer_context(self.searcher(), customer_id)
+
+    def suggest_from_text(self, text, limit=5):
+        """The calls most like a free-text description (see :func:`engine.suggest.suggest_from_text`)."""
+        return suggest.suggest_from_text(self, text, limit)
+
+
+def _facet_counts(counted):
+    """Facet counts as the API shows them: most calls first, the "no value" placeholder left out."""
+    shown = {}
+    for name in FACET_FIELDS:
+        pairs = [(value, count) for value, count in counted.get(name, {}).items() if value != NO_VALUE]
+        shown[name] = dict(sorted(pairs, key=lambda pair: (-pair[1], pair[0])))
+    return shown

@@ -1,0 +1,1 @@
+"""The source of truth: call records, their history and the knowledge loop, in SQLite or PostgreSQL."""
