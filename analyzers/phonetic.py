@@ -86,7 +86,7 @@ def sounds_alike(typed, candidate):
     if min(len(typed), len(candidate)) < MIN_LETTERS:
         return False
     if typed[0] != candidate[0]:
-        typed_code, candidate_code = jellyfish.metaphone(typed), jellyfish.metaphone(candidate)
+        typed_code, candidate_code = metaphone_code(typed), metaphone_code(candidate)
         if not typed_code or not candidate_code or typed_code[0] != candidate_code[0]:
             return False
     allowed = MAX_EDITS if min(len(typed), len(candidate)) > SHORT_WORD else 1
@@ -107,13 +107,12 @@ class PhoneticLookup:
         self._order = {}
         self._by_metaphone = defaultdict(list)
         self._by_soundex = defaultdict(list)
-        metaphone, soundex = jellyfish.metaphone, jellyfish.soundex
         for word in words:
             if word in self._order or len(word) < MIN_LETTERS or not _codable(word):
                 continue
             self._order[word] = len(self._order)
-            self._by_metaphone[metaphone(word)].append(word)
-            self._by_soundex[soundex(word)].append(word)
+            self._by_metaphone[metaphone_code(word)].append(word)
+            self._by_soundex[soundex_code(word)].append(word)
 
     def __len__(self):
         return len(self._order)
@@ -129,8 +128,8 @@ class PhoneticLookup:
         typed = word.lower()
         if not _codable(typed):
             return []
-        pool = set(self._by_metaphone.get(jellyfish.metaphone(typed), ()))
-        pool.update(self._by_soundex.get(jellyfish.soundex(typed), ()))
+        pool = set(self._by_metaphone.get(metaphone_code(typed), ()))
+        pool.update(self._by_soundex.get(soundex_code(typed), ()))
         scored = [
             (sound_distance(typed, other), self._order[other], other) for other in pool if sounds_alike(typed, other)
         ]

@@ -5,7 +5,6 @@ comments; members may be phrases (``blue screen``). A term may appear in one gro
 """
 
 import re
-from functools import lru_cache
 from pathlib import Path
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "synonyms.txt"
@@ -63,22 +62,3 @@ def load_synonyms(path=None):
         for term in group:
             synonyms[term] = [other for other in group if other != term]
     return synonyms
-
-
-@lru_cache(maxsize=1)
-def default_synonyms():
-    """Load the bundled synonyms file once per process.
-
-    :returns: the map built by :func:`load_synonyms` from ``analyzers/data/synonyms.txt``.
-    """
-    return load_synonyms()
-
-
-def synonyms_for(term):
-    """Return the bundled synonyms of a term or phrase.
-
-    :param term: a word or phrase, any case or spacing (``"Blue  Screen"``).
-    :returns: the other members of its group (``["bsod", "blue screen of death", "stop error"]``),
-        or ``[]`` when it has none.
-    """
-    return list(default_synonyms().get(" ".join(term.split()).lower(), []))

@@ -1,4 +1,4 @@
-"""Tokenizer for support text: keeps codes, versions, emails and hostnames whole, and emits their parts.
+"""Splitting support text into chunks: codes, versions, emails and hostnames whole, and their parts.
 
 ``"Error E-1102 on mail.example.com"`` gives ``Error``, ``E-1102``, ``E``, ``1102``,
 ``mail.example.com``, ``mail``, ``example``, ``com``; the parts of a compound share its position,
@@ -10,8 +10,6 @@ so this is what lets their ``wont``/``cant``/``doesnt`` match the articles.
 """
 
 import re
-
-from whoosh.analysis import Token, Tokenizer
 
 # A word character: \w plus combining accents, so a decomposed "café" stays one word.
 _W = r"[\w\u0300-\u036f]"
@@ -51,68 +49,3 @@ def split_chunk(chunk):
             seen.add(piece[0])
             emitted.append(piece)
     return emitted
-
-
-class SupportTokenizer(Tokenizer):
-    """Split support text into words, keeping compounds whole and adding their parts.
-
-    ``"Outlook won't open 0x80070005 bob@example.com"`` becomes ``Outlook``, ``wont``, ``open``,
-    ``0x80070005``, ``bob@example.com``, ``bob``, ``example``, ``com``. It does not lowercase.
-    """
-
-    def __eq__(self, other):
-        return self.__class__ is other.__class__
-
-    def __hash__(self):
-        return hash(self.__class__.__name__)
-
-    def __call__(
-        self,
-        value,
-        positions=False,
-        chars=False,
-        keeporiginal=False,
-        removestops=True,
-        start_pos=0,
-        start_char=0,
-        tokenize=True,
-        mode="",
-        **kwargs,
-    ):
-        """Yield tokens of ``value``, the same contract as Whoosh's ``RegexTokenizer``.
-
-        :param value: the text to tokenize.
-        :param positions: record ``t.pos``; parts share their compound's position.
-        :param chars: record ``t.startchar``/``t.endchar`` of each text in ``value``.
-        :param keeporiginal: set ``t.original`` to the emitted text.
-        :param removestops: passed on to the token for the stop filter.
-        :param start_pos: position of the first token.
-        :param start_char: offset added to every character position.
-        :param tokenize: when false, yield ``value`` as a single token.
-        :param mode: ``"index"`` or ``"query"``, passed on to the filters.
-        :returns: a generator of (reused) ``Token`` objects.
-        """
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            token.original = token.text = value
-            token.boost = 1.0
-            if positions:
-                token.pos = start_pos
-            if chars:
-                token.startchar = start_char
-                token.endchar = start_char + len(value)
-            yield token
-            return
-        for pos, match in enumerate(CHUNK_PATTERN.finditer(value), start=start_pos):
-            for text, start, end in split_chunk(match.group(0)):
-                token.text = text
-                token.boost = 1.0
-                token.stopped = False
-                if keeporiginal:
-                    token.original = text
-                if positions:
-                    token.pos = pos
-                if chars:
-                    token.startchar = start_char + match.start() + start
-                    token.endchar = start_char + match.start() + end
-                yield token

@@ -9,7 +9,7 @@ from engine.sources import OutcomesFromFeedback, SynonymsFile
 from engine.vocabulary import VocabularyCache
 from index.build import apply_changes, rebuild
 from index.generations import IndexBusyError, IndexHome, IndexMissingError
-from index.schema import call_schema
+from index.schema import matches_call_schema
 from rules.logic import apply_on_write
 from rules.parse import RulesFile
 from store.base import open_store
@@ -44,11 +44,11 @@ class Services:
         """Build the index from the store when it is missing or cannot be opened."""
         try:
             index = self.home.open_index()
-            outdated = set(index.schema.names()) != set(call_schema().names())
+            outdated = not matches_call_schema(index.schema)
             index.close()
             if not outdated:
                 return
-            log.warning("the index was built with an older schema; rebuilding it from the store")
+            log.warning("the index was built with another schema or analysis; rebuilding it from the store")
         except IndexMissingError:
             pass
         except Exception as error:  # a damaged index is rebuilt from the store, the source of truth

@@ -7,7 +7,7 @@ words, and the time per correction of real misspellings (codespell), p50/p95.
 import statistics
 import time
 
-from analyzers.chains import words_analyzer
+from analyzers.analyzer import words_analyzer
 from analyzers.phonetic import PhoneticLookup
 from analyzers.typos import TypoCorrector, english_words
 from bench.corpora import all_calls

@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from analyzers.chains import surface_analyzer, text_analyzer
+from analyzers.pipeline import surface_pipeline, text_pipeline
 from analyzers.spelling import us_spelling
 
 MAX_QUERY_WORDS = 32
@@ -20,9 +20,6 @@ TYPO_SUGGESTIONS = 2
 SOUND_ALIKE_SUGGESTIONS = 2
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CAPITALS = re.compile(r"\b[A-Z][A-Z0-9]+\b")
-
-_TEXT_ANALYZER = text_analyzer()
-_SURFACE_ANALYZER = surface_analyzer()
 
 
 # Blank means only the white space JSON Schema's \s knows (ECMA-262), so the API and its OpenAPI
@@ -49,23 +46,13 @@ def clean_query_text(text):
     return " ".join(text.split())
 
 
-def _whole_tokens(analyzer, text):
-    """Token texts of ``text``, leaving out the parts emitted at the position of a whole
-    (``e-1102`` stands for itself; its parts ``e`` and ``1102`` only serve documents)."""
-    last_position = None
-    for token in analyzer(text, positions=True, mode="query"):
-        if token.pos != last_position:
-            last_position = token.pos
-            yield token.text
-
-
 def index_terms(word):
     """The term the ``text`` field indexes for one word (empty for a stop word).
 
     :param word: one surface word.
     :returns: a list of term strings.
     """
-    return list(_whole_tokens(_TEXT_ANALYZER, word))
+    return list(text_pipeline().whole_terms(word))
 
 
 def typed_words(text, max_words=MAX_QUERY_WORDS):
@@ -76,7 +63,7 @@ def typed_words(text, max_words=MAX_QUERY_WORDS):
     :returns: a list of strings.
     """
     seen, words = set(), []
-    for word in _whole_tokens(_SURFACE_ANALYZER, text):
+    for word in surface_pipeline().whole_terms(text):
         if word not in seen:
             seen.add(word)
             words.append(word)

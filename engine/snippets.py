@@ -3,21 +3,11 @@
 from functools import lru_cache
 from html import escape
 
-from whoosh.analysis import StemFilter
-
-from analyzers.chains import text_analyzer
-from analyzers.filters import StopWordFilter
-from analyzers.fused import cached_stem, word_pipeline
-from analyzers.tokenizer import CHUNK_PATTERN
+from analyzers.pipeline import text_pipeline
 
 SNIPPET_CHARS = 240
 # Snippets and "why it matched" read this much of each text: enough for the window, bounded for speed.
 MAX_ANALYZED_CHARS = 4_000
-# The stop list and stemmer of the ``text`` field's analyzer, so snippets find exactly its terms.
-_ITEMS = text_analyzer().items
-_STOPS = next(item for item in _ITEMS if isinstance(item, StopWordFilter))
-_WORDS = word_pipeline(_STOPS.stops, _STOPS.min, _STOPS.max)
-_STEM = cached_stem(next(item for item in _ITEMS if isinstance(item, StemFilter)).stemfn)
 
 
 def matched_spans(text, terms):
@@ -47,21 +37,9 @@ def _spans(text, terms):
 
 
 def _term_spans(text):
-    """What ``text_analyzer()`` yields for ``text`` with character offsets, as (start, end, term).
-
-    The words of each chunk as the index-time loop makes them (``analyzers.fused``), stemmed by the
-    analyzer's stemmer, with each chunk's terms cached: a snippet analyses up to 4,000 characters of each of
-    ten hits.
-    """
-    for match in CHUNK_PATTERN.finditer(text):
-        offset = match.start()
-        for start, end, term in _chunk_terms(match.group(0)):
-            yield offset + start, offset + end, term
-
-
-@lru_cache(maxsize=50_000)
-def _chunk_terms(chunk):
-    return tuple((start, end, _STEM(word)) for word, start, end in _WORDS.chunk_words(chunk))
+    """The ``text`` field's terms of a text with their characters, as (start, end, term): the index's own analysis."""
+    for word in text_pipeline().words(text):
+        yield word.start, word.end, word.text
 
 
 def _window(text, spans, size):

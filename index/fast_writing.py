@@ -10,7 +10,7 @@ not our analysis, took most of the time.
 Here:
 
 - a field indexed by term frequency whose analyzer lists a text's terms directly
-  (:class:`analyzers.fused.FusedAnalyzer`) has its terms counted in one step;
+  (:class:`analyzers.analyzer.PipelineAnalyzer`) has its terms counted in one step;
 - the pool (:class:`TermPool`) keeps postings grouped by term in compact arrays (about
   20 bytes a posting), already in document order, so nothing is sorted but the terms;
 - at commit each document's field length is read once per field and Whoosh's own block

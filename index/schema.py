@@ -8,10 +8,9 @@ server can answer from its own index even when the central store is away.
 
 from whoosh.fields import BOOLEAN, ID, STORED, TEXT, Schema
 
-from analyzers.chains import text_analyzer, words_analyzer
+from analyzers.analyzer import text_analyzer, words_analyzer
 from store.records import status_of
 
-SCHEMA_VERSION = 2
 # ID fields cannot hold an empty value; calls without a product or category get this one.
 NO_VALUE = "(none)"
 
@@ -41,6 +40,29 @@ def call_schema():
         opened_at=STORED(),
         escalated_at=STORED(),
     )
+
+
+def matches_call_schema(schema):
+    """Whether an index's schema is today's: the same fields, each of the same kind, stored alike and analysed
+    by the same analysis (an index written with another analysis must be rebuilt to be searched right).
+
+    Whoosh's own schema comparison cannot tell: its column types (of sortable fields) never compare equal.
+
+    :param schema: the schema an index was written with.
+    :returns: True or False.
+    """
+    expected = call_schema()
+    if sorted(schema.names()) != sorted(expected.names()):
+        return False
+    for name in expected.names():
+        found, wanted = schema[name], expected[name]
+        if type(found) is not type(wanted) or found.stored != wanted.stored:
+            return False
+        if getattr(found, "analyzer", None) != getattr(wanted, "analyzer", None):
+            return False
+        if type(found.format) is not type(wanted.format):
+            return False
+    return True
 
 
 def catch_all_text(record):

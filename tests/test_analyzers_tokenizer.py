@@ -2,11 +2,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analyzers.tokenizer import SupportTokenizer
+from analyzers.pipeline import surface_pipeline
+from analyzers.tokenizer import CHUNK_PATTERN, split_chunk
 
 
-def texts(value, **kwargs):
-    return [token.text for token in SupportTokenizer()(value, **kwargs)]
+def texts(value):
+    """Every piece the chunks of ``value`` split into, in order, case kept."""
+    return [piece for match in CHUNK_PATTERN.finditer(value) for piece, _, _ in split_chunk(match.group(0))]
 
 
 @pytest.mark.parametrize(
@@ -52,47 +54,24 @@ def texts(value, **kwargs):
         "empty",
     ],
 )
-def test_tokenizer_emits_expected_texts(value, expected):
+def test_chunks_split_into_expected_pieces(value, expected):
     assert texts(value) == expected
 
 
-def test_tokenizer_parts_share_the_compound_position_and_have_their_own_chars():
-    tokens = [
-        (t.text, t.pos, t.startchar, t.endchar)
-        for t in SupportTokenizer()("see E-1102 now", positions=True, chars=True)
-    ]
-    assert tokens == [
+def test_parts_share_the_compound_position_and_have_their_own_chars():
+    words = [(w.text, w.position, w.start, w.end) for w in surface_pipeline().words("see E-1102 now")]
+    assert words == [
         ("see", 0, 0, 3),
-        ("E-1102", 1, 4, 10),
-        ("E", 1, 4, 5),
+        ("e-1102", 1, 4, 10),
+        ("e", 1, 4, 5),
         ("1102", 1, 6, 10),
         ("now", 2, 11, 14),
     ]
 
 
-def test_tokenizer_chars_cover_the_apostrophe_word():
-    tokens = [(t.text, t.startchar, t.endchar) for t in SupportTokenizer()("it won't", chars=True)]
-    assert tokens == [("it", 0, 2), ("wont", 3, 8)]
-
-
-def test_tokenizer_honours_start_pos_and_start_char():
-    tokens = [
-        (t.text, t.pos, t.startchar)
-        for t in SupportTokenizer()("a b", positions=True, chars=True, start_pos=5, start_char=10)
-    ]
-    assert tokens == [("a", 5, 10), ("b", 6, 12)]
-
-
-def test_tokenizer_without_tokenize_yields_the_whole_value():
-    assert texts("Wi-Fi drops", tokenize=False) == ["Wi-Fi drops"]
-
-
-def test_tokenizer_passes_mode_to_tokens():
-    assert [t.mode for t in SupportTokenizer()("vpn", mode="query")] == ["query"]
-
-
-def test_tokenizers_compare_equal():
-    assert SupportTokenizer() == SupportTokenizer()
+def test_chars_cover_the_apostrophe_word():
+    words = [(w.text, w.start, w.end) for w in surface_pipeline().words("it won't")]
+    assert words == [("it", 0, 2), ("wont", 3, 8)]
 
 
 @given(
@@ -104,8 +83,9 @@ def test_tokenizers_compare_equal():
         )
     )
 )
-def test_tokenizer_never_raises_and_yields_nonempty_strings(value):
-    for token in SupportTokenizer()(value, positions=True, chars=True):
-        assert isinstance(token.text, str)
-        assert token.text != ""
-        assert 0 <= token.startchar < token.endchar <= len(value)
+def test_splitting_never_raises_and_yields_nonempty_pieces_inside_the_text(value):
+    for match in CHUNK_PATTERN.finditer(value):
+        for piece, start, end in split_chunk(match.group(0)):
+            assert isinstance(piece, str)
+            assert piece != ""
+            assert 0 <= match.start() + start < match.start() + end <= len(value)
