@@ -24,6 +24,8 @@ from engine.scoring import bm25
 
 # Postings (of all the query's terms together) evaluated between two looks at the clock: about 5 ms.
 UNIT_POSTINGS = 100_000
+# Merging in an array as long as the document range beats sorting once the lists hold a sixteenth of its length.
+DENSE_SHARE = 16
 _NO_IDS = np.zeros(0, dtype=np.int32)
 _NO_SCORES = np.zeros(0, dtype=np.float64)
 
@@ -120,11 +122,11 @@ def _evaluate(node, segment, low, high):
             return _NO_IDS, _NO_SCORES
         if len(node.options) == 1:
             return _evaluate(node.options[0], segment, low, high)
-        return _best_of([_evaluate(option, segment, low, high) for option in node.options])
+        return _best_of([_evaluate(option, segment, low, high) for option in node.options], low, high)
     if kind is AnyOf:
         finding = [_evaluate(word, segment, low, high) for word in node.finding]
         scoring = [_evaluate(word, segment, low, high) for word in node.scoring]
-        return _sum_over_union(finding, scoring)
+        return _sum_over_union(finding, scoring, low, high)
     raise TypeError(f"not a query node: {node!r}")
 
 
@@ -150,8 +152,21 @@ def _positions(ids, within):
     return within[places] == ids, places
 
 
-def _best_of(alternatives):
+def _dense(lists, low, high):
+    """Whether lists holding this many postings are best merged in an array over the whole range ``[low, high)``:
+    sorting and searching cost more per posting than touching every document of the range once."""
+    return sum(len(ids) for ids, _ in lists) * DENSE_SHARE >= high - low
+
+
+def _best_of(alternatives, low, high):
     """The union of the alternatives, each document scored by the best alternative it holds."""
+    if _dense(alternatives, low, high):
+        best = np.full(high - low, -np.inf)
+        for ids, scores in alternatives:
+            places = ids - low
+            best[places] = np.maximum(best[places], scores)
+        places = np.flatnonzero(best > -np.inf)
+        return (places + low).astype(np.int32), best[places]
     ids = np.concatenate([a_ids for a_ids, _ in alternatives])
     if not len(ids):
         return _NO_IDS, _NO_SCORES
@@ -162,12 +177,24 @@ def _best_of(alternatives):
     return ids[starts], np.maximum.reduceat(scores, starts)
 
 
-def _sum_over_union(finding, scoring):
-    """The documents any ``finding`` word holds, scored by the sum of every word's score on them."""
-    candidates = np.unique(np.concatenate([ids for ids, _ in finding])) if finding else _NO_IDS
+def _sum_over_union(finding, scoring, low, high):
+    """The documents any ``finding`` word holds, scored by the sum of every word's score on them.
+
+    Scores are added word by word in the same order either way, so both ways give the same sums to the bit.
+    """
+    if not finding:
+        return _NO_IDS, _NO_SCORES
+    if _dense(finding, low, high):
+        totals, found = np.zeros(high - low), np.zeros(high - low, dtype=bool)
+        for word_ids, word_scores in finding:
+            totals[word_ids - low] += word_scores
+            found[word_ids - low] = True
+        for word_ids, word_scores in scoring:
+            totals[word_ids - low] += word_scores
+        places = np.flatnonzero(found)
+        return (places + low).astype(np.int32), totals[places]
+    candidates = np.unique(np.concatenate([ids for ids, _ in finding]))
     totals = np.zeros(len(candidates), dtype=np.float64)
-    if not len(candidates):
-        return candidates, totals
     for word_ids, word_scores in finding + scoring:
         found, places = _positions(candidates, word_ids)
         totals[found] += word_scores[places[found]]

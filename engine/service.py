@@ -206,6 +206,7 @@ class SearchService:
         :raises InvalidSearchError: for an empty query or a limit/offset out of range.
         """
         started = time.perf_counter()
+        deadline = time.monotonic() + self.time_limit_s
         if not isinstance(text, str) or is_blank(text):
             raise InvalidSearchError("the query 'q' is empty: type a few words to search for", "q")
         if not 1 <= limit <= MAX_LIMIT:
@@ -220,19 +221,19 @@ class SearchService:
         cached = self.results.get(key, sources)
         if cached is not None:
             return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
-        result = self._search(opened, sources, text, filters, limit, offset, facets, caller)
+        result = self._search(opened, sources, text, filters, limit, offset, facets, caller, deadline)
         result.took_ms = round((time.perf_counter() - started) * 1000, 2)
         if not result.timed_out:
             self.results.put(key, sources, result)
         return result
 
-    def _search(self, opened, sources, text, filters, limit, offset, facets, caller):
+    def _search(self, opened, sources, text, filters, limit, offset, facets, caller, deadline):
         plan = self.plan(text, opened, sources=sources)
         wanted = offset + limit
         boosts = sources[2].boosts(plan.term_sources.keys()) if sources[2] else {}
         # With feedback to apply, rank a wider window so a boosted call can move up into view.
         window = max(wanted * 3, 30) if boosts else wanted + TIE_MARGIN
-        found = self._passes(opened, plan, filters, window, wanted, facets)
+        found = self._passes(opened, plan, filters, window, wanted, facets, deadline)
         products = customers.products_of(opened.searcher, caller) if caller else set()
         page = _ranked(found.hits, boosts, products)[offset:wanted]
         matched = self.matched_terms(opened, [hit[2] for hit, _ in page], plan.term_sources.keys())
@@ -253,9 +254,8 @@ class SearchService:
             widened=found.widened,
         )
 
-    def _passes(self, opened, plan, filters, window, wanted, facets):
+    def _passes(self, opened, plan, filters, window, wanted, facets, deadline):
         """Every word required first (for a short query of several words), then any word when that found too few."""
-        deadline = time.monotonic() + self.time_limit_s
         # Only a short query has its common words made scoring-only (see engine.shape).
         shape = query_shape(plan, opened.stats, short=len(plan.words) <= TRIM_COMMON_UP_TO)
         terms = tuple(Term(name, value) for name, value in filters.items() if value)
