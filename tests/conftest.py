@@ -17,7 +17,6 @@ hypothesis_settings.register_profile("repeatable", derandomize=True, database=No
 hypothesis_settings.load_profile("repeatable")
 
 TEST_DATA = Path(__file__).resolve().parent / "data"
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 WRITE_KEY = "test-write-key"
 # What wsgi.py, the command line and the benchmarks do at process start.
 whoosh_compat.install()
