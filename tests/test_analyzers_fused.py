@@ -2,7 +2,7 @@ import json
 import pickle
 
 import pytest
-from conftest import TEST_DATA
+from conftest import REAL_DATA, TEST_DATA, needs_real_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
@@ -66,14 +66,14 @@ def test_fused_analyzer_takes_one_loop_for_whooshs_indexing_calls(kwargs):
     assert takes_one_loop(text_analyzer()("printer colour", **kwargs)) is True
 
 
-@pytest.mark.skipif(not corpora.SHARED_DATA.is_dir(), reason=f"shared data not found at {corpora.SHARED_DATA}")
+@needs_real_data
 @pytest.mark.parametrize("name", sorted(FUSED))
 def test_fused_analyzer_equals_composed_chain_on_every_real_record(name):
     analyzer = FUSED[name]()
     chain = composed(analyzer)
     differing = [
         call["id"]
-        for call in corpora.all_calls()
+        for call in corpora.all_calls(REAL_DATA)
         if texts(analyzer, catch_all_text(call), **INDEXING_CALL) != texts(chain, catch_all_text(call), **INDEXING_CALL)
     ]
     assert differing == []
