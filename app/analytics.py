@@ -1,6 +1,7 @@
 """Search analytics for team leads at /analytics (behind a write key): charts, tables, CSV, proposals."""
 
 import csv
+import importlib.util
 import io
 from datetime import date, datetime, timedelta, timezone
 
@@ -15,6 +16,10 @@ bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 DEFAULT_DAYS = 30
 # SVG charts are shown as <img>: scripts never run there; this policy allows their inline style only.
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+CHARTS_MISSING = (
+    "Charts need pygal, which is not installed: install the 'charts' extra "
+    "(pip install 'support-kb-search[charts]', or pip install -r requirements.txt, which includes it)."
+)
 
 
 def services():
@@ -64,7 +69,25 @@ def dashboard():
         last=last,
         proposals=services().store.proposals(),
         csrf=session.get("csrf", ""),
+        charts_missing="" if charts_installed() else CHARTS_MISSING,
     )
+
+
+def charts_installed():
+    """Whether pygal can be imported, without importing it (it installs an import hook of its own)."""
+    return importlib.util.find_spec("pygal") is not None
+
+
+def _pygal():
+    """pygal, imported when a chart is drawn.
+
+    :raises werkzeug.exceptions.NotImplemented: a 501 naming the extra to install, when pygal is missing.
+    """
+    try:
+        import pygal
+    except ImportError:
+        abort(501, CHARTS_MISSING)
+    return pygal
 
 
 def _days(first, last):
@@ -75,8 +98,7 @@ def _days(first, last):
 def searches_chart():
     """Searches per day (all, with no result, solved) as an SVG bar chart."""
     start, end, first, last = date_range()
-    import pygal  # imported when a chart is drawn: it installs an import hook of its own
-
+    pygal = _pygal()
     rows = {row["day"]: row for row in SearchAnalytics(services().store).per_day(start, end)}
     days = _days(first, last)
     chart = pygal.Bar(
@@ -99,8 +121,7 @@ def searches_chart():
 def solving_chart():
     """The calls that solve the most, as a horizontal bar chart."""
     start, end, _, _ = date_range()
-    import pygal
-
+    pygal = _pygal()
     rows = SearchAnalytics(services().store).top_solving_calls(start, end, limit=10)
     height = 120 + 36 * max(1, len(rows))  # a bar per call, as thick with one call as with ten
     chart = pygal.HorizontalBar(js=[], width=900, height=height, show_legend=False, title="Calls that solve the most")

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from bench import synthetic
+from bench.data import WORD_LIST_FILES, add_data_argument, optional_data_or_exit
 from bench.report import format_table, latency_summary
 from bench.whoosh_reference import Untranslatable, reference_top, whoosh_search
 from engine.evaluate import evaluate
@@ -45,16 +46,17 @@ def _has_alternatives(tree):
     return any(_has_alternatives(child) for child in children)
 
 
-def compare(data_folder, query_count, seed=synthetic.DEFAULT_SEED):
+def compare(data_folder, query_count, seed=synthetic.DEFAULT_SEED, data_dir=None):
     """Rank ``query_count`` agent queries' passes with the product and with the reference.
 
     :param data_folder: a knowledge base's ``KB_DATA_DIR``.
+    :param data_dir: the benchmark data folder whose word lists misspell the queries, or None (``bench.synthetic``).
     :returns: ``{"passes", "with_alternatives", "searched_by_whoosh", "differing": [...], "product": summary,
         "reference": summary}``.
     """
     kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(data_folder), "KB_DATABASE_URL": ""})
     records = list(itertools.islice(kb.store.iter_records(), RECORDS_FOR_QUERIES))
-    queries = [text for _, text in synthetic.agent_queries(records, query_count, seed)]
+    queries = [text for _, text in synthetic.agent_queries(records, query_count, seed, data_dir)]
     service = SearchService(kb.home, VocabularyCache(), SynonymsFile(), result_cache_size=0)
     index = kb.home.open_index()
     seconds = {"product": [], "reference": []}
@@ -94,11 +96,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.against_whoosh", description=__doc__.split("\n\n")[0])
     parser.add_argument("data_folder", type=Path, help="a knowledge base's KB_DATA_DIR (calls.db and index/)")
     parser.add_argument("--queries", type=int, default=300, help="agent queries (default 300)")
+    add_data_argument(parser, fallback="misspellings that swap two letters")
     args = parser.parse_args(argv)
     if not (args.data_folder / "index").is_dir():
         parser.error(f"{args.data_folder} holds no index/ folder: give the KB_DATA_DIR of a built knowledge base")
+    data = optional_data_or_exit(parser.prog, args.data, WORD_LIST_FILES)
     whoosh_compat.install()
-    found = compare(args.data_folder, args.queries)
+    found = compare(args.data_folder, args.queries, data_dir=data)
     columns = [("path", "pass, CPU ms"), ("n", "n"), ("mean_ms", "mean"), ("p50_ms", "p50"), ("p95_ms", "p95")]
     print(format_table(columns, [{"path": name, **found[name]} for name in ("reference", "product")]))
     print(

@@ -1,14 +1,13 @@
 """Real call records and judged queries for the relevance benchmark.
 
-Three sources under ``../shared/data`` (read-only) become call records in the product's
-shape: StackFAQ web-app threads (``SF-``), GitBugs Hadoop/SeaMonkey reports (``GB-``) and
-Microsoft Office support articles (``MS-``). Each source also gives a query set whose
-relevant ids point at those records. Run ``python -m bench.corpora OUT.jsonl`` to write
-all records as JSON Lines for the importer.
+Three public data sets in the data folder (``bench.data``, ``docs/data.md``; read-only) become
+call records in the product's shape: StackFAQ web-app threads (``SF-``), GitBugs Hadoop/SeaMonkey
+reports (``GB-``) and Microsoft Office support articles (``MS-``). Each source also gives a query
+set whose relevant ids point at those records. Run ``python -m bench.corpora OUT.jsonl [--data DIR]``
+to write all records as JSON Lines for the importer.
 """
 
-import csv
-import gzip
+import argparse
 import hashlib
 import json
 import re
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from bench.data import CALL_FILES, BenchDataError, add_data_argument, data_or_exit, read_jsonl, read_tsv
 
 TITLE_LIMIT = 1000
 TEXT_LIMIT = 100_000
@@ -46,10 +45,6 @@ STACKFAQ_PRODUCTS = (
 )
 
 GITBUGS_PRODUCTS = {"hadoop": "Hadoop", "seamonkey": "SeaMonkey"}
-
-
-class BenchDataError(Exception):
-    """A shared data file is missing or does not match what the loader expects."""
 
 
 @dataclass(frozen=True)
@@ -89,27 +84,6 @@ def _record(id, title, problem, resolution, product, category, tags, created_at,
     }
 
 
-def _read_jsonl(path):
-    """Yield the JSON objects of a (possibly gzipped) JSON Lines file."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rt", encoding="utf-8") as lines:
-            for line in lines:
-                if line.strip():
-                    yield json.loads(line)
-    except OSError as error:
-        raise BenchDataError(f"cannot read {path}: {error}") from error
-
-
-def _read_tsv(path):
-    """Return the rows of a headed TSV file as dicts."""
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
-    except OSError as error:
-        raise BenchDataError(f"cannot read {path}: {error}") from error
-
-
 def stackfaq_product(question):
     """Name the web app a StackFAQ question is about.
 
@@ -124,10 +98,10 @@ def stackfaq_product(question):
     return min(found)[1] if found else "Web apps"
 
 
-def stackfaq_calls(data_dir=SHARED_DATA):
+def stackfaq_calls(data_dir):
     """Load the 125 StackFAQ threads as call records ``SF-T000`` … ``SF-T124``.
 
-    :param data_dir: the shared data folder.
+    :param data_dir: the data folder (a Path).
     :returns: a list of call records; the answers, joined, are the resolution.
     :raises BenchDataError: when the file is missing.
     """
@@ -143,7 +117,7 @@ def stackfaq_calls(data_dir=SHARED_DATA):
             created_at=STACKFAQ_CREATED_AT,
             resolved=bool(thread["answers"]),
         )
-        for thread in _read_jsonl(data_dir / "stackfaq" / "faq_threads.jsonl")
+        for thread in read_jsonl(data_dir / "stackfaq" / "faq_threads.jsonl")
     ]
 
 
@@ -198,16 +172,16 @@ def _gitbugs_call(report):
     )
 
 
-def gitbugs_calls(data_dir=SHARED_DATA):
+def gitbugs_calls(data_dir):
     """Load the 3,579 Hadoop and SeaMonkey reports as call records ``GB-<project>-<id>``.
 
-    :param data_dir: the shared data folder.
+    :param data_dir: the data folder (a Path).
     :returns: a list of call records; the resolution is the tracker's verdict,
         e.g. ``"RESOLVED as DUPLICATE"`` or ``"Open"``.
     :raises BenchDataError: when the file is missing or a date is unreadable.
     """
     path = data_dir / "gitbugs_duplicates" / "reports.jsonl.gz"
-    return [_gitbugs_call(report) for report in _read_jsonl(path)]
+    return [_gitbugs_call(report) for report in read_jsonl(path)]
 
 
 def ms_slug(article_id):
@@ -267,21 +241,21 @@ def _ms_call(article):
     )
 
 
-def ms_kb_calls(data_dir=SHARED_DATA):
+def ms_kb_calls(data_dir):
     """Load the 2,426 Microsoft Office support articles as call records ``MS-<slug>``.
 
-    :param data_dir: the shared data folder.
+    :param data_dir: the data folder (a Path).
     :returns: a list of call records (symptoms → problem, resolution/workaround → resolution).
     :raises BenchDataError: when the file is missing or a date is unreadable.
     """
     path = data_dir / "ms_office_support_kb" / "articles.jsonl.gz"
-    return [_ms_call(article) for article in _read_jsonl(path)]
+    return [_ms_call(article) for article in read_jsonl(path)]
 
 
-def all_calls(data_dir=SHARED_DATA):
+def all_calls(data_dir):
     """Load every source's call records (about 6,130).
 
-    :param data_dir: the shared data folder.
+    :param data_dir: the data folder (a Path).
     :returns: StackFAQ, then GitBugs, then Microsoft records.
     :raises BenchDataError: when a file is missing or two records share an id.
     """
@@ -292,10 +266,10 @@ def all_calls(data_dir=SHARED_DATA):
     return calls
 
 
-def stackfaq_queries(data_dir=SHARED_DATA):
+def stackfaq_queries(data_dir):
     """Load the 1,249 human rephrasings, each judged relevant to its own thread.
 
-    :param data_dir: the shared data folder.
+    :param data_dir: the data folder (a Path).
     :returns: queries ``SFQ-T000_Q00`` … with ``relevant_ids={"SF-T000"}``.
     :raises BenchDataError: when the file is missing.
     """
@@ -306,27 +280,27 @@ def stackfaq_queries(data_dir=SHARED_DATA):
             relevant_ids=frozenset({f"SF-{row['thread_id']}"}),
             source="stackfaq",
         )
-        for row in _read_tsv(data_dir / "stackfaq" / "queries.tsv")
+        for row in read_tsv(data_dir / "stackfaq" / "queries.tsv")
     ]
 
 
-def gitbugs_queries(data_dir=SHARED_DATA):
+def gitbugs_queries(data_dir):
     """Build "find the duplicate" queries from tracker links with both reports in the corpus.
 
     One query per reporting issue; its text is that issue's summary, its relevant ids are
     every report the tracker linked it to, and the issue itself is excluded from the ranking.
 
-    :param data_dir: the shared data folder.
+    :param data_dir: the data folder (a Path).
     :returns: queries ``GBQ-<project>-<id>`` in file order of first appearance.
     :raises BenchDataError: when a file is missing or a pair names an unknown report.
     """
     folder = data_dir / "gitbugs_duplicates"
     summaries = {
         gitbugs_id(report["project"], report["id"]): report["summary"]
-        for report in _read_jsonl(folder / "reports.jsonl.gz")
+        for report in read_jsonl(folder / "reports.jsonl.gz")
     }
     relevant = {}
-    for row in _read_tsv(folder / "duplicate_pairs.tsv"):
+    for row in read_tsv(folder / "duplicate_pairs.tsv"):
         if row["both_in_corpus"] != "1":
             continue
         query_id = gitbugs_id(row["project"], row["issue_id"])
@@ -346,19 +320,19 @@ def gitbugs_queries(data_dir=SHARED_DATA):
     ]
 
 
-def ms_error_queries(data_dir=SHARED_DATA):
+def ms_error_queries(data_dir):
     """Load the error messages quoted in Microsoft articles as queries for those articles.
 
     These are derived, not human judgments: an "exact error message pasted" test.
 
-    :param data_dir: the shared data folder.
+    :param data_dir: the data folder (a Path).
     :returns: queries ``MSQ-E00000`` … with ``relevant_ids={"MS-<slug>"}``.
     :raises BenchDataError: when a query names an article that is not in the corpus.
     """
     folder = data_dir / "ms_office_support_kb"
-    article_ids = {article["id"] for article in _read_jsonl(folder / "articles.jsonl.gz")}
+    article_ids = {article["id"] for article in read_jsonl(folder / "articles.jsonl.gz")}
     queries = []
-    for row in _read_tsv(folder / "derived_error_message_queries.tsv"):
+    for row in read_tsv(folder / "derived_error_message_queries.tsv"):
         if row["article_id"] not in article_ids:
             raise BenchDataError(f"query {row['qid']} names unknown article {row['article_id']}")
         queries.append(
@@ -372,10 +346,10 @@ def ms_error_queries(data_dir=SHARED_DATA):
     return queries
 
 
-def all_queries(data_dir=SHARED_DATA):
+def all_queries(data_dir):
     """Load the three query sets together.
 
-    :param data_dir: the shared data folder.
+    :param data_dir: the data folder (a Path).
     :returns: StackFAQ, then GitBugs, then Microsoft error-message queries.
     """
     return stackfaq_queries(data_dir) + gitbugs_queries(data_dir) + ms_error_queries(data_dir)
@@ -422,18 +396,19 @@ def main(argv=None):
     """Write all call records to the JSON Lines file named on the command line.
 
     :param argv: the arguments after the program name; defaults to ``sys.argv[1:]``.
-    :returns: the process exit status.
+    :returns: the process exit status (2, with a message, when the data folder lacks a file).
     """
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m bench.corpora OUT.jsonl", file=sys.stderr)
-        return 2
+    parser = argparse.ArgumentParser(prog="python -m bench.corpora", description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", type=Path, help="the .jsonl file to write")
+    add_data_argument(parser)
+    args = parser.parse_args(argv)
+    data = data_or_exit(parser.prog, args.data, CALL_FILES)
     try:
-        count = write_jsonl(all_calls(), args[0])
+        count = write_jsonl(all_calls(data), args.out)
     except (BenchDataError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"wrote {count} call records to {args[0]}")
+    print(f"wrote {count} call records to {args.out}")
     return 0
 
 

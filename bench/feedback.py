@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app.services import Services
 from bench.corpora import all_calls, gitbugs_queries, ms_error_queries, split_queries, stackfaq_queries
+from bench.data import CALL_FILES, QUERY_FILES, add_data_argument, data_or_exit
 from bench.relevance import build_product_kb, product_searcher, run_one, sample_queries
 from bench.report import RESULTS_DIR, log
 from engine.sources import OutcomesFromFeedback
@@ -37,17 +38,18 @@ def replay_feedback(store, queries):
             store.add_feedback(call_id, query.text, "api", utc_now())
 
 
-def run(limit_queries=None, workdir=None):
+def run(data_dir, limit_queries=None, workdir=None):
     """Score the product before and after replaying training feedback.
 
+    :param data_dir: the data folder with the real corpora and their queries.
     :returns: a dict of the MRR figures and query counts.
     """
     folder = Path(workdir or tempfile.mkdtemp(prefix="kb-feedback-")) / "kb"
     folder.mkdir(parents=True, exist_ok=True)
-    kb, seconds = build_product_kb(all_calls(), folder)
+    kb, seconds = build_product_kb(all_calls(data_dir), folder)
     log(f"built the knowledge base in {seconds:.1f} s")
-    train, held_out = split_queries(stackfaq_queries())
-    no_feedback = sample_queries(gitbugs_queries() + ms_error_queries(), limit_queries)
+    train, held_out = split_queries(stackfaq_queries(data_dir))
+    no_feedback = sample_queries(gitbugs_queries(data_dir) + ms_error_queries(data_dir), limit_queries)
     held_out = sample_queries(held_out, limit_queries)
     services = Services(read_settings(environ={"KB_DATA_DIR": str(folder)}), folder)
     search = product_searcher(services.search)
@@ -75,8 +77,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.feedback", description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit-queries", type=int, default=None, metavar="N", help="queries per group at most")
     parser.add_argument("--json", type=Path, default=RESULTS_DIR / "feedback.json", metavar="PATH")
+    add_data_argument(parser)
     args = parser.parse_args(argv)
-    result = run(args.limit_queries)
+    result = run(data_or_exit(parser.prog, args.data, CALL_FILES + QUERY_FILES), args.limit_queries)
     print("| queries | n | MRR@10 without feedback | MRR@10 after replaying training feedback | ratio |")
     print("|---|---|---|---|---|")
     for key, label, count in (

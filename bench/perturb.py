@@ -1,20 +1,20 @@
 """Deterministic query perturbations: real misspellings and British spellings.
 
-Both perturbations draw from word lists under ``../shared/data`` and choose by a SHA-256
-hash of (seed key, word), never by ``random`` or Python's salted ``hash()``, so a given
-query perturbs the same way on every run and machine.
+Both perturbations draw from word lists in the data folder (codespell's misspellings and VarCon's
+spellings, ``bench.data``) and choose by a SHA-256 hash of (seed key, word), never by ``random`` or
+Python's salted ``hash()``, so a given query perturbs the same way on every run and machine. Without
+the data folder, :class:`SwappedLetters` and :func:`load_product_us_to_uk` stand in for the speed benchmark.
 """
 
-import csv
 import hashlib
 import re
 from functools import lru_cache
 from types import MappingProxyType
 
-from bench.corpora import SHARED_DATA, BenchDataError
+from bench.data import MISSPELLINGS_FILE, REPO, US_UK_FILE, read_tsv
 
-MISSPELLINGS_PATH = SHARED_DATA / "codespell_dictionary" / "misspellings.tsv"
-US_UK_PATH = SHARED_DATA / "us_uk_spelling" / "varcon_us_uk_pairs.tsv"
+# The product's own UK -> US list, read backwards when there is no data folder.
+PRODUCT_UK_TO_US = REPO / "analyzers" / "data" / "uk_to_us.tsv"
 
 # VarCon clusters whose British form depends on the sense; in tech writing the UK keeps
 # the US form ("computer program", "disk", "spell checker", "draft email").
@@ -29,15 +29,6 @@ WORD = re.compile(
     r"(?P<tail>[)\]}\"'”’.,;:!?]*)(?!\S)"
 )
 PLAIN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
-
-
-def _read_tsv(path):
-    """Return the rows of a headed TSV file as dicts."""
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
-    except OSError as error:
-        raise BenchDataError(f"cannot read {path}: {error}") from error
 
 
 def _score(seed_key, word):
@@ -55,20 +46,20 @@ def _match_case(original, replacement):
     return replacement
 
 
-@lru_cache(maxsize=1)
-def load_misspellings(path=MISSPELLINGS_PATH):
+@lru_cache(maxsize=2)
+def load_misspellings(data_dir):
     """Load codespell's list inverted: correct word → its real misspellings.
 
     Kept: unambiguous entries (``auto_fix=1``) whose correction is one lowercase word of
     at least 4 letters and whose misspelling is all letters.
 
-    :param path: the ``misspellings.tsv`` file.
+    :param data_dir: the data folder (a Path), holding ``codespell_dictionary/misspellings.tsv``.
     :returns: a read-only mapping such as ``"receive" → ("reaceive", ..., "recieve", ...)``,
         misspellings sorted.
     :raises BenchDataError: when the file is missing.
     """
     table = {}
-    for row in _read_tsv(path):
+    for row in read_tsv(data_dir / MISSPELLINGS_FILE):
         correct, wrong = row["corrections"], row["misspelling"]
         if row["auto_fix"] != "1" or len(correct) < 4:
             continue
@@ -108,17 +99,17 @@ def inject_typos(text, misspellings, seed_key, words_per_typo=4):
     return "".join(pieces) + text[end:]
 
 
-@lru_cache(maxsize=1)
-def load_us_to_uk(path=US_UK_PATH):
+@lru_cache(maxsize=2)
+def load_us_to_uk(data_dir):
     """Load VarCon's US → British (-ise) spellings, without sense-dependent clusters.
 
-    :param path: the ``varcon_us_uk_pairs.tsv`` file.
+    :param data_dir: the data folder (a Path), holding ``us_uk_spelling/varcon_us_uk_pairs.tsv``.
     :returns: a read-only mapping of lowercase US word → lowercase UK word,
         e.g. ``"color" → "colour"``, ``"license" → "licence"``; ``"program"`` is absent.
     :raises BenchDataError: when the file is missing.
     """
     pairs = {}
-    for row in _read_tsv(path):
+    for row in read_tsv(data_dir / US_UK_FILE):
         us = row["us"]
         # Capitalised rows are proper nouns ("Idea" → "Idaea"); rare unverified rows
         # are archaic forms ("ec" → "aec").
@@ -150,3 +141,36 @@ def britishise(text, pairs):
 
     changed = WORD.sub(swap, text)
     return None if changed == text else changed
+
+
+class SwappedLetters:
+    """Made-up misspellings, for when codespell's list is not at hand: two neighbouring inner letters swapped.
+
+    Answers ``in`` and ``[]`` as :func:`load_misspellings`'s mapping does, for any lowercase word of 4 or more
+    letters; the first and last letters stay. Example: ``"printer"`` → ``("pirnter", "prinetr", "pritner", "prniter")``.
+    """
+
+    def __contains__(self, word):
+        return len(word) >= 4 and word.isascii() and word.isalpha() and word.islower() and bool(self[word])
+
+    def __getitem__(self, word):
+        swaps = {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(1, len(word) - 2)}
+        return tuple(sorted(swaps - {word}))
+
+
+@lru_cache(maxsize=1)
+def load_product_us_to_uk(path=PRODUCT_UK_TO_US):
+    """US → British spellings read backwards from the product's own list, for when VarCon is not at hand.
+
+    :param path: ``analyzers/data/uk_to_us.tsv`` (``variant<TAB>us`` lines after a comment and a header).
+    :returns: a read-only mapping of US word → the alphabetically first of its variants, e.g. ``"color" → "colour"``.
+    """
+    pairs = {}
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            variant, _, us = line.rstrip("\n").partition("\t")
+            if line.startswith("#") or variant == "variant" or not us:
+                continue
+            if us not in pairs or variant < pairs[us]:
+                pairs[us] = variant
+    return MappingProxyType(pairs)

@@ -1,6 +1,7 @@
 """Relevance benchmark (issue #3): how often the product ranks the right past call first.
 
-Builds a knowledge base from the real corpora (``bench.corpora.all_calls``) through the
+Builds a knowledge base from the real corpora (``bench.corpora.all_calls``, read from the data
+folder given by ``--data``, see ``bench.data``) through the
 product's own path (validate, store upsert, ``index.build.rebuild``) in a temporary data
 folder, then scores :class:`engine.service.SearchService` with typo, sound-alike and synonym
 suggestions on, a plain Whoosh BM25 baseline (``bench.baselines.WhooshBaseline``) and the
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from bench import corpora, perturb
 from bench.baselines import WhooshBaseline
+from bench.data import CALL_FILES, QUERY_FILES, WORD_LIST_FILES, add_data_argument, data_or_exit
 from bench.report import RESULTS_DIR, environment, format_table, latency_summary, log, ratio, write_json
 from engine.results import InvalidSearchError
 from engine.service import SearchService
@@ -79,13 +81,14 @@ def sample_queries(queries, limit):
     return sorted(queries, key=lambda q: hashlib.sha256(q.qid.encode()).digest())[:limit]
 
 
-def query_variants(queries):
+def query_variants(queries, data_dir):
     """Every (variant, query, text) to run: all queries clean, then those each perturbation changes.
 
     :param queries: ``BenchQuery`` items.
+    :param data_dir: the data folder holding codespell's and VarCon's lists.
     :returns: a list of ``(variant, query, text)``.
     """
-    misspellings, us_to_uk = perturb.load_misspellings(), perturb.load_us_to_uk()
+    misspellings, us_to_uk = perturb.load_misspellings(data_dir), perturb.load_us_to_uk(data_dir)
     runs = [("clean", query, query.text) for query in queries]
     for query in queries:
         typo_text = perturb.inject_typos(query.text, misspellings, query.qid)
@@ -314,12 +317,13 @@ TABLE_COLUMNS = (
 )
 
 
-def run(calls, query_sets, workdir, limit_queries=None, with_plain=False, jobs=1):
+def run(calls, query_sets, workdir, data_dir, limit_queries=None, with_plain=False, jobs=1):
     """Build the product and baseline indexes over ``calls`` and score every query set.
 
     :param calls: raw call records.
     :param query_sets: set name → list of ``BenchQuery``.
-    :param workdir: an empty folder (a Path) for the data folder and the baseline index.
+    :param workdir: an empty folder (a Path) for the knowledge base and the baseline index.
+    :param data_dir: the data folder, for the word lists that perturb the queries.
     :param limit_queries: at most this many queries per set (chosen by qid hash), or None for all.
     :param with_plain: also score the product with typo, sound-alike and synonym suggestions off.
     :param jobs: processes scoring queries (each on its own core).
@@ -339,7 +343,7 @@ def run(calls, query_sets, workdir, limit_queries=None, with_plain=False, jobs=1
         tune_ids = {query.qid for query in tune}
         runs += [
             (set_name, variant, query, text, "tune" if query.qid in tune_ids else "held_out")
-            for variant, query, text in query_variants(queries)
+            for variant, query, text in query_variants(queries, data_dir)
         ]
     log(f"scoring {len(runs)} query texts in {jobs} process(es)")
     rows = evaluate(runs, workdir / "kb", workdir / "baseline", with_plain, jobs)
@@ -406,6 +410,7 @@ def parse_args(argv):
         metavar="N",
         help="processes scoring queries (default: one per CPU)",
     )
+    add_data_argument(parser)
     args = parser.parse_args(argv)
     args.sets = [name.strip() for name in args.sets.split(",") if name.strip()]
     unknown = [name for name in args.sets if name not in QUERY_SETS]
@@ -421,11 +426,12 @@ def main(argv=None):
     """Run the benchmark from the command line; returns the exit status."""
     whoosh_compat.install()
     args = parse_args(argv)
+    data = data_or_exit("python -m bench.relevance", args.data, CALL_FILES + QUERY_FILES + WORD_LIST_FILES)
     started = time.perf_counter()
-    calls = corpora.all_calls()
-    query_sets = {name: QUERY_SETS[name]() for name in args.sets}
+    calls = corpora.all_calls(data)
+    query_sets = {name: QUERY_SETS[name](data) for name in args.sets}
     with tempfile.TemporaryDirectory(prefix="kb-relevance-") as workdir:
-        results = run(calls, query_sets, Path(workdir), args.limit_queries, args.plain, max(1, args.jobs))
+        results = run(calls, query_sets, Path(workdir), data, args.limit_queries, args.plain, max(1, args.jobs))
     results["environment"] = environment()
     results["seconds"] = round(time.perf_counter() - started, 1)
     print_results(results)

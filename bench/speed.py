@@ -1,6 +1,7 @@
 """Speed benchmark (issue #5): import throughput, index size, search latency, HTTP load, freshness.
 
-On a deterministic synthetic knowledge base of N calls (``bench.synthetic``), in one run:
+On a deterministic synthetic knowledge base of N calls (``bench.synthetic``; from ``sample/calls.jsonl``
+alone, or with the real corpora's sentences too when a data folder is given with ``--data``), in one run:
 
 1. import throughput through the real CLI (``python -m indexer import FILE`` in a
    subprocess), and the size of the store and the index on disk;
@@ -31,6 +32,7 @@ from pathlib import Path
 
 from bench import synthetic
 from bench.baselines import Fts5Baseline, WhooshBaseline
+from bench.data import add_data_argument, optional_data_or_exit
 from bench.report import RESULTS_DIR, environment, format_table, latency_summary, log, ratio, write_json
 from engine.service import SearchService
 from engine.sources import OutcomesFromFeedback, SynonymsFile
@@ -407,22 +409,26 @@ def run(
     http_seconds=20.0,
     writes=50,
     baselines=True,
+    data_dir=None,
 ):
     """The whole benchmark over ``n`` synthetic calls in ``workdir``.
 
     :param baselines: also build and time plain Whoosh and SQLite FTS5 (at 1,000,000 calls the
         Whoosh baseline alone takes a quarter of an hour).
+    :param data_dir: the data folder whose real corpora and word lists the calls and queries draw on,
+        or None for ``sample/calls.jsonl`` alone.
 
     :returns: the results as a JSON-ready dict.
     """
     jsonl = workdir / "calls.jsonl"
     started = time.perf_counter()
-    records = synthetic.write_calls(n, jsonl, seed)
-    queries = synthetic.agent_queries(records, query_count, seed)
+    log(synthetic.describe_sources(data_dir))
+    records = synthetic.write_calls(n, jsonl, seed, data_dir)
+    queries = synthetic.agent_queries(records, query_count, seed, data_dir)
     # Warm-up and HTTP queries are drawn apart, so no timed search repeats one asked before (each
     # concurrency level gets its own slice): the server's result cache answers only what a real
     # repeat would.
-    others = synthetic.agent_queries(records, WARMUP_QUERIES + http_requests * len(concurrency), seed + 1)
+    others = synthetic.agent_queries(records, WARMUP_QUERIES + http_requests * len(concurrency), seed + 1, data_dir)
     warmup, http_queries = others[:WARMUP_QUERIES], others[WARMUP_QUERIES:]
     log(f"generated {n} calls and {len(queries) + len(others)} queries in {time.perf_counter() - started:.1f} s")
     data_folder = workdir / "kb"
@@ -452,6 +458,7 @@ def run(
     return {
         "n": n,
         "seed": seed,
+        "sources": synthetic.describe_sources(data_dir),
         "queries": len(queries),
         "query_kinds": {k: sum(1 for kind, _ in queries if kind == k) for k in ("clean", "typo", "british")},
         "import": imported,
@@ -600,6 +607,7 @@ def parse_args(argv):
     parser.add_argument(
         "--workdir", type=Path, default=None, help="keep the generated data here instead of a temporary folder"
     )
+    add_data_argument(parser, fallback="sample/calls.jsonl alone")
     args = parser.parse_args(argv)
     try:
         args.concurrency = tuple(int(c) for c in args.concurrency.split(",") if c.strip())
@@ -625,6 +633,7 @@ def main(argv=None):
         "http_seconds": args.http_seconds,
         "writes": args.writes,
         "baselines": not args.no_baselines,
+        "data_dir": optional_data_or_exit("python -m bench.speed", args.data, synthetic.needed_files()),
     }
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
@@ -639,7 +648,7 @@ def main(argv=None):
     print(
         f"\n{results['queries']} agent queries of 2-5 words: {kinds['clean']} clean, {kinds['typo']} misspelt, "
         f"{kinds['british']} British; product = SearchService with typo, sound-alike and synonym suggestions on, "
-        "hits with snippets; baselines = OR of the words, top 10, catch-all text."
+        f"hits with snippets; baselines = OR of the words, top 10, catch-all text.\n{results['sources']}."
     )
     path = write_json(results, args.json or RESULTS_DIR / f"speed-{args.n}.json")
     print(f"wrote {path} in {results['seconds']} s")

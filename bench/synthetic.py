@@ -1,13 +1,15 @@
 """A deterministic synthetic knowledge base of support calls, for the speed benchmark.
 
 Calls are stitched from real sentences: the sample knowledge base (``sample/calls.jsonl``)
-and the real corpora (``bench.corpora.all_calls``). So the vocabulary is real tech
-language with a natural (Zipf) word-frequency curve, and it keeps growing with N as in a
-real knowledge base: some calls get a product, an error code or a version number of their
-own. Agent queries are 2–5 words of one call, some misspelt with real codespell
-misspellings and some in British spelling (``bench.perturb``).
+and, when a data folder is given, the real corpora (``bench.corpora.all_calls``). So the
+vocabulary is real tech language with a natural (Zipf) word-frequency curve, and it keeps
+growing with N as in a real knowledge base: some calls get a product, an error code or a
+version number of their own. Agent queries are 2–5 words of one call, some misspelt with real
+codespell misspellings and some in British spelling (``bench.perturb``). Without a data folder
+the sample alone gives the sentences (a smaller vocabulary), misspellings swap two letters and
+British spellings come from the product's own list.
 
-Run ``python -m bench.synthetic N OUT.jsonl [--seed S]`` to write N calls as JSON Lines.
+Run ``python -m bench.synthetic N OUT.jsonl [--seed S] [--data DIR]`` to write N calls as JSON Lines.
 """
 
 import argparse
@@ -22,6 +24,7 @@ from pathlib import Path
 from whoosh.analysis.filters import STOP_WORDS
 
 from bench import corpora, perturb
+from bench.data import CALL_FILES, WORD_LIST_FILES, add_data_argument, optional_data_or_exit
 
 SAMPLE_CALLS = Path(__file__).resolve().parents[1] / "sample" / "calls.jsonl"
 DEFAULT_SEED = 20240501
@@ -61,14 +64,36 @@ def _read_sample(path=SAMPLE_CALLS):
         return [json.loads(line) for line in lines if line.strip()]
 
 
-@lru_cache(maxsize=1)
-def load_pools():
-    """Collect titles, sentences, products, categories and tags from the sample and real records.
+def describe_sources(data_dir):
+    """One sentence saying what the calls and queries are drawn from (printed by the benchmarks).
 
+    :param data_dir: the data folder, or None.
+    """
+    if data_dir is None:
+        return (
+            "No data folder: calls drawn from sample/calls.jsonl alone, misspellings made by swapping two letters, "
+            "British spellings from analyzers/data/uk_to_us.tsv (give --data DIR for the real corpora's sentences)"
+        )
+    return (
+        f"Calls drawn from sample/calls.jsonl and the real corpora in {data_dir}, "
+        "misspellings from codespell, British spellings from VarCon"
+    )
+
+
+def needed_files():
+    """The data folder's files these calls and queries read, when there is a folder."""
+    return CALL_FILES + WORD_LIST_FILES
+
+
+@lru_cache(maxsize=2)
+def load_pools(data_dir=None):
+    """Collect titles, sentences, products, categories and tags from the sample and the real records.
+
+    :param data_dir: the data folder (a Path) with the real corpora, or None for the sample alone.
     :returns: a :class:`Pools`, every tuple in a fixed order.
     """
     sample = _read_sample()
-    records = sample + corpora.all_calls()
+    records = sample + (corpora.all_calls(data_dir) if data_dir else [])
     titles, sentences = {}, {}
     products, categories, tags = {}, {}, {}
     for record in records:
@@ -155,13 +180,14 @@ def synthetic_call(number, rng, pools):
     }
 
 
-def generate_calls(n, seed=DEFAULT_SEED):
-    """Yield ``n`` synthetic calls; the same ``n`` and ``seed`` give the same calls.
+def generate_calls(n, seed=DEFAULT_SEED, data_dir=None):
+    """Yield ``n`` synthetic calls; the same ``n``, ``seed`` and data give the same calls.
 
     :param n: how many calls.
     :param seed: any integer.
+    :param data_dir: the data folder, or None for the sample alone.
     """
-    rng, pools = random.Random(seed), load_pools()
+    rng, pools = random.Random(seed), load_pools(data_dir)
     for number in range(1, n + 1):
         yield synthetic_call(number, rng, pools)
 
@@ -203,22 +229,28 @@ def agent_query(records, rng, misspellings, us_to_uk, tries=30):
     return "clean", text
 
 
-def agent_queries(records, count, seed=DEFAULT_SEED):
-    """``count`` agent queries drawn from ``records`` (a list), the same for the same seed.
+def agent_queries(records, count, seed=DEFAULT_SEED, data_dir=None):
+    """``count`` agent queries drawn from ``records`` (a list), the same for the same seed and data.
 
+    :param data_dir: the data folder with codespell's and VarCon's lists, or None for made-up misspellings
+        and the product's own British spellings.
     :returns: a list of ``(kind, text)``.
     """
     rng = random.Random(seed + 1)
-    misspellings, us_to_uk = perturb.load_misspellings(), perturb.load_us_to_uk()
+    if data_dir:
+        misspellings, us_to_uk = perturb.load_misspellings(data_dir), perturb.load_us_to_uk(data_dir)
+    else:
+        misspellings, us_to_uk = perturb.SwappedLetters(), perturb.load_product_us_to_uk()
     return [agent_query(records, rng, misspellings, us_to_uk) for _ in range(count)]
 
 
-def write_calls(n, path, seed=DEFAULT_SEED):
+def write_calls(n, path, seed=DEFAULT_SEED, data_dir=None):
     """Write ``n`` synthetic calls to ``path`` as JSON Lines.
 
+    :param data_dir: the data folder, or None for the sample alone.
     :returns: the records written, as a list (to draw queries from).
     """
-    records = list(generate_calls(n, seed))
+    records = list(generate_calls(n, seed, data_dir))
     corpora.write_jsonl(records, path)
     return records
 
@@ -229,9 +261,11 @@ def main(argv=None):
     parser.add_argument("n", type=int, help="how many calls")
     parser.add_argument("out", type=Path, help="the .jsonl file to write")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    add_data_argument(parser, fallback="sample/calls.jsonl alone")
     args = parser.parse_args(argv)
-    write_calls(args.n, args.out, args.seed)
-    print(f"wrote {args.n} calls to {args.out}")
+    data = optional_data_or_exit(parser.prog, args.data, needed_files())
+    write_calls(args.n, args.out, args.seed, data)
+    print(f"wrote {args.n} calls to {args.out}; {describe_sources(data)}")
     return 0
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv (if missing) and install the pinned packages: runtime only, or with "dev" the test tools too.
+# Create .venv (if missing) and install a lock (every package pinned and hash-checked): the server's
+# (requirements.txt), or with "dev" the test tools too (requirements-dev.txt). See README, "Development".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv 2>/dev/null || true

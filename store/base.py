@@ -103,11 +103,18 @@ def open_store(settings, data_folder):
     :param settings: the mapping from ``settings.read_settings``.
     :param data_folder: the data folder (a Path) for the embedded store.
     :returns: a :class:`CallStore`.
+    :raises ValueError: when the URL is neither empty nor PostgreSQL's, or names PostgreSQL without psycopg installed.
     """
     url = settings.get("KB_DATABASE_URL") or ""
     if url.startswith(("postgresql://", "postgres://")):
-        from store.postgres import PostgresCallStore
-
+        try:
+            from store.postgres import PostgresCallStore
+        except ImportError as error:
+            raise ValueError(
+                f"KB_DATABASE_URL names a PostgreSQL database, but psycopg cannot be imported ({error}): install the "
+                "'postgres' extra (pip install 'support-kb-search[postgres]', or pip install -r requirements.txt, "
+                "which includes it), or leave KB_DATABASE_URL empty for SQLite"
+            ) from error
         store = PostgresCallStore(url)
     elif url:
         raise ValueError(f"KB_DATABASE_URL must start with postgresql:// (or be empty for SQLite), not {url[:30]!r}")

@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from hypothesis import settings as hypothesis_settings
 
 from app import create_app
+from bench.data import DEFAULT_DATA, default_data
 from index import whoosh_compat
 from indexer.cli import cli
 from indexer.context import open_knowledge_base
@@ -17,7 +18,13 @@ hypothesis_settings.register_profile("repeatable", derandomize=True, database=No
 hypothesis_settings.load_profile("repeatable")
 
 TEST_DATA = Path(__file__).resolve().parent / "data"
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# The public data sets (docs/data.md) beside the clone, or None; tests/bench_data.py stands in where it can.
+REAL_DATA = default_data()
+needs_real_data = pytest.mark.skipif(
+    REAL_DATA is None,
+    reason=f"needs the public data sets (StackFAQ, GitBugs, Microsoft OfficeDocs-Support, codespell, VarCon; "
+    f"docs/data.md), not found at {DEFAULT_DATA}",
+)
 WRITE_KEY = "test-write-key"
 # What wsgi.py, the command line and the benchmarks do at process start.
 whoosh_compat.install()

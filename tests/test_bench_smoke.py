@@ -1,31 +1,67 @@
-"""The benchmarks run end to end on tiny inputs and give sane numbers (issues #3 and #5)."""
+"""The benchmarks run end to end on tiny inputs and give sane numbers (issues #3 and #5).
+
+Relevance runs on the miniature data folder of tests/bench_data.py, and on the real data sets where they are
+beside the clone (docs/data.md); speed runs on sample/calls.jsonl alone, as on a bare clone.
+"""
 
 import pytest
+from bench_data import write_mini_data
+from conftest import REAL_DATA, needs_real_data
 
 from bench import against_whoosh, corpora, relevance, speed
 from bench.baselines import Fts5Baseline, WhooshBaseline
+from bench.corpora import BenchQuery
 from bench.report import format_table, percentile
 
 QUERIES_PER_SET = 10
 EVERY_NTH_CALL = 40
-# The benchmarks draw on ../shared/data (real records and sentences); CI clones the repository beside it.
-needs_shared_data = pytest.mark.skipif(
-    not corpora.SHARED_DATA.is_dir(), reason=f"shared data not found at {corpora.SHARED_DATA}"
-)
+
+
+def out_of_bounds(lines):
+    """The metrics of the table's lines that are not between 0 and 1, or whose recall falls as k grows."""
+    wrong = []
+    for line in lines:
+        wrong += [(key, line) for key in ("product_mrr", "baseline_mrr", "product_r1") if not 0 <= line[key] <= 1]
+        if not line["product_r1"] <= line["product_r5"] <= line["product_r10"] <= 1:
+            wrong.append(("recall", line))
+    return wrong
 
 
 @pytest.fixture(scope="module")
 def tiny_relevance(tmp_path_factory):
-    """Relevance over 10 queries per set and a few hundred calls holding their answers."""
+    """Relevance over 10 queries per set and a few hundred real calls holding their answers."""
     query_sets = {
-        name: relevance.sample_queries(load(), QUERIES_PER_SET) for name, load in relevance.QUERY_SETS.items()
+        name: relevance.sample_queries(load(REAL_DATA), QUERIES_PER_SET) for name, load in relevance.QUERY_SETS.items()
     }
     needed = {i for queries in query_sets.values() for q in queries for i in q.relevant_ids | q.exclude_ids}
-    calls = [call for n, call in enumerate(corpora.all_calls()) if call["id"] in needed or n % EVERY_NTH_CALL == 0]
-    return relevance.run(calls, query_sets, tmp_path_factory.mktemp("relevance"), jobs=1)
+    calls = [
+        call for n, call in enumerate(corpora.all_calls(REAL_DATA)) if call["id"] in needed or n % EVERY_NTH_CALL == 0
+    ]
+    return relevance.run(calls, query_sets, tmp_path_factory.mktemp("relevance"), REAL_DATA, jobs=1)
 
 
-@needs_shared_data
+@pytest.fixture(scope="module")
+def mini_relevance(tmp_path_factory):
+    """Relevance over every query and call of the miniature data folder."""
+    mini = write_mini_data(tmp_path_factory.mktemp("bench-data"))
+    query_sets = {name: load(mini) for name, load in relevance.QUERY_SETS.items()}
+    return query_sets, relevance.run(corpora.all_calls(mini), query_sets, tmp_path_factory.mktemp("run"), mini)
+
+
+def test_relevance_scores_every_set_and_variant_of_the_mini_data(mini_relevance):
+    query_sets, results = mini_relevance
+    lines = {(line["set"], line["split"], line["variant"]): line for line in results["lines"]}
+    assert {name: lines[(name, "all", "clean")]["n"] for name in query_sets} == {
+        name: len(queries) for name, queries in query_sets.items()
+    }
+    assert lines[("all", "all", "typos")]["n"] > 0
+    assert lines[("all", "all", "british")]["n"] > 0
+    assert {target["set"] for target in results["targets"]} == {*relevance.QUERY_SETS, "all"}
+    assert out_of_bounds(results["lines"]) == []
+    assert lines[("all", "all", "clean")]["product_mrr"] > 0.5
+
+
+@needs_real_data
 def test_relevance_scores_every_set_and_variant(tiny_relevance):
     lines = {(line["set"], line["split"], line["variant"]): line for line in tiny_relevance["lines"]}
     for name in relevance.QUERY_SETS:
@@ -35,23 +71,33 @@ def test_relevance_scores_every_set_and_variant(tiny_relevance):
     assert lines[("all", "tune", "clean")]["n"] + lines[("all", "held_out", "clean")]["n"] == 3 * QUERIES_PER_SET
 
 
-@needs_shared_data
+@needs_real_data
 def test_relevance_metrics_are_between_0_and_1(tiny_relevance):
-    for line in tiny_relevance["lines"]:
-        for key in ("product_mrr", "baseline_mrr", "product_r1", "product_r5", "product_r10"):
-            assert 0 <= line[key] <= 1, (key, line)
-        assert line["product_r1"] <= line["product_r5"] <= line["product_r10"]
+    assert out_of_bounds(tiny_relevance["lines"]) == []
     overall = next(line for line in tiny_relevance["lines"] if line["set"] == line["split"] == "all")
     assert overall["product_mrr"] > 0.3
     assert overall["product_p50_ms"] > 0
     assert overall["baseline_p95_ms"] > 0
 
 
-@needs_shared_data
-def test_relevance_drops_excluded_ids_from_the_ranking(tiny_relevance):
+@needs_real_data
+def test_relevance_checks_a_target_for_every_set(tiny_relevance):
     rows = [row for row in tiny_relevance["queries"] if row["set"] == "gitbugs"]
     assert len(rows) >= QUERIES_PER_SET
     assert {target["set"] for target in tiny_relevance["targets"]} == {*relevance.QUERY_SETS, "all"}
+
+
+def test_relevance_drops_excluded_ids_from_the_ranking():
+    query = BenchQuery("GBQ-1", "text", frozenset({"GB-2"}), "gitbugs", exclude_ids=frozenset({"GB-1"}))
+    asked = []
+
+    def search(text, limit):
+        asked.append((text, limit))
+        return ["GB-1", "GB-2", "GB-3"]
+
+    scores, _seconds = relevance.run_one(search, "text", query)
+    assert (scores["rank"], scores["rr"], scores["r1"]) == (1, 1.0, 1.0)
+    assert asked == [("text", relevance.TOP_K + 1)]
 
 
 def test_score_ranking_counts_rank_and_recall():
@@ -84,9 +130,10 @@ def test_baselines_find_a_call_by_its_words(tmp_path):
         baseline.close()
 
 
-@needs_shared_data
 def test_speed_runs_on_300_calls(tmp_path):
     results = speed.run(300, tmp_path, query_count=20, concurrency=(2,), http_requests=20, http_seconds=10, writes=3)
+    assert results["sources"].startswith("No data folder: calls drawn from sample/calls.jsonl alone")
+    assert min(results["query_kinds"].values()) > 0
     assert results["import"]["calls_per_s"] > 0
     assert results["import"]["index_mb"] > 0
     assert results["product"]["all"]["n"] == 20
@@ -107,7 +154,6 @@ def test_speed_runs_on_300_calls(tmp_path):
     assert checked["differing"] == []
 
 
-@needs_shared_data
 def test_speed_runs_without_baselines_for_big_knowledge_bases(tmp_path):
     results = speed.run(
         200, tmp_path, query_count=10, concurrency=(1,), http_requests=5, http_seconds=5, writes=0, baselines=False

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,17 @@ def store_snapshot(data_folder):
         return {record["id"]: record for record in kb.store.iter_records()}
     finally:
         kb.close()
+
+
+def test_a_postgresql_url_without_psycopg_names_the_extra_to_install(runner, monkeypatch):
+    # A None entry in sys.modules makes "import psycopg" fail as it does where psycopg is not installed.
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    monkeypatch.delitem(sys.modules, "store.postgres", raising=False)
+    monkeypatch.setenv("KB_DATABASE_URL", "postgresql://kb@localhost/kb")
+    result = runner("check")
+    assert result.exit_code == 1
+    assert "Error: cannot open the store: KB_DATABASE_URL names a PostgreSQL database, but psycopg" in result.output
+    assert "install the 'postgres' extra (pip install 'support-kb-search[postgres]'" in result.output
 
 
 def test_import_jsonl_stores_and_indexes_every_record(runner, data_folder):

@@ -6,6 +6,7 @@ finished is there. The index either still agrees with the store after a kill or 
 repaired by the next start (``create_app``) or by ``check --repair``.
 """
 
+import http.client
 import json
 import os
 import random
@@ -190,7 +191,8 @@ def _write_batches(server, prefix, acknowledged):
                 return
             acknowledged.update(record["id"] for record in batch)
             number += 20
-    except OSError:
+    except (OSError, http.client.HTTPException):
+        # Killed mid-response (IncompleteRead, BadStatusLine): that batch was never acknowledged.
         return
 
 

@@ -1,5 +1,6 @@
 """The docs name every setting, API route and CLI command (issue #2)."""
 
+import re
 from pathlib import Path
 
 from indexer.cli import cli
@@ -33,3 +34,21 @@ def test_readme_first_screen_gives_the_two_commands():
     first_screen = "\n".join((ROOT / "README.md").read_text().splitlines()[:20])
     assert "bash scripts/serve.sh" in first_screen
     assert "bash scripts/test.sh" in first_screen
+
+
+def test_readme_and_docs_point_only_inside_the_repository():
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    outside = [
+        (page.name, line)
+        for page in pages
+        for line in page.read_text(encoding="utf-8").splitlines()
+        if "FACTS.md" in line or ("../shared" in line and "default" not in line and "beside the clone" not in line)
+    ]
+    assert outside == []
+
+
+def test_every_benchmark_the_readme_runs_exists():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = sorted(set(re.findall(r"python -m bench\.(\w+)", text)))
+    assert [name for name in named if not (ROOT / "bench" / f"{name}.py").is_file()] == []
+    assert "relevance" in named

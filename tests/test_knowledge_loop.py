@@ -1,5 +1,6 @@
 """The knowledge loop: search log, outcome-ranked answers, zero-result proposals, analytics (issue #7)."""
 
+import sys
 import time
 
 from conftest import auth
@@ -111,6 +112,21 @@ def test_analytics_shows_counts_charts_and_exports_csv(indexed_app):
     assert chart.data.startswith(b"<?xml")
     csv_text = client.get("/analytics/export.csv", headers=auth()).data.decode()
     assert "zero_results,zzzqqq nothing,1" in csv_text
+
+
+def test_analytics_charts_name_the_extra_to_install_when_pygal_is_missing(indexed_app, monkeypatch):
+    # A None entry in sys.modules makes "import pygal" fail as it does where pygal is not installed.
+    monkeypatch.setitem(sys.modules, "pygal", None)
+    client = indexed_app.test_client()
+    client.post("/lead/login", data={"key": "test-write-key"})
+    page = client.get("/analytics/")
+    assert page.status_code == 200
+    assert b"Charts need pygal" in page.data
+    assert b"searches.svg" not in page.data
+    for chart in ("/analytics/searches.svg", "/analytics/solving.svg"):
+        response = client.get(chart)
+        assert (response.status_code, response.mimetype) == (501, "text/html")
+        assert b"install the &#39;charts&#39; extra (pip install &#39;support-kb-search[charts]&#39;" in response.data
 
 
 def test_analytics_refuses_a_decision_without_the_form_token(indexed_app):

@@ -12,6 +12,8 @@ import pytest
 from conftest import TEST_DATA, settings_for
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape
+from werkzeug.wrappers import Request
 
 from analyzers.phonetic import PhoneticLookup
 from analyzers.spelling import us_spelling
@@ -78,7 +80,15 @@ HOSTILE = [
     "[a TO b] {c TO d} (",
     "*?*?",
     "\u202e\u200b\ufeff",
+    '<script>alert("kb")</script>',
+    '"><img src=x onerror=alert(1)>',
+    "AT&T <b>printer</b> 'offline' & \"quoted\"",
 ]
+# Where the agents' page echoes the query: the search box, the results list, and the "no match" line.
+SEARCH_BOX = 'name="q" type="search" value="'
+RESULTS_LIST = 'aria-label="Search results" data-query="'
+NO_MATCH = "No past call matches “"
+MARKUP = set('<>&"')
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -126,6 +136,17 @@ class TagCollector(HTMLParser):
 
     def handle_endtag(self, tag):
         self.tags.append(("/" + tag, ()))
+
+
+def as_the_server_reads(text):
+    """The query text the page receives for ``text`` (werkzeug leaves bytes that are not UTF-8 percent-encoded)."""
+    return Request.from_values(query_string=f"q={percent_encoded(text)}").args["q"]
+
+
+def attribute_value(html, opening):
+    """The raw HTML between ``opening`` (which ends with ``="``) and the next double quote."""
+    start = html.index(opening) + len(opening)
+    return html[start : html.index('"', start)]
 
 
 def tags_in(fragment):
@@ -187,6 +208,16 @@ def test_page_renders_every_query_escaped(kb_client, text):
     response = kb_client.get(f"/?q={percent_encoded(text)}")
     assert response.status_code == 200
     assert response.content_type == "text/html; charset=utf-8"
+    html, typed = response.get_data(as_text=True), as_the_server_reads(text)
+    escaped = str(escape(typed))
+    assert attribute_value(html, SEARCH_BOX) == escaped
+    if RESULTS_LIST in html:
+        assert attribute_value(html, RESULTS_LIST) == escaped
+    if NO_MATCH in html:
+        assert f"{NO_MATCH}{escaped}”." in html
+    # Short runs of punctuation ('">') occur in any page's own markup; a query with three letters or digits does not.
+    if MARKUP & set(typed) and sum(character.isalnum() for character in typed) >= 3:
+        assert typed not in html.replace(escaped, "").replace("<mark>", "").replace("</mark>", "")
 
 
 @FUZZ
