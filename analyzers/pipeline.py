@@ -104,7 +104,11 @@ class Pipeline:
         """
         found = self._memo.get(text)
         if found is None:
-            found = tuple(term for match in CHUNK_PATTERN.findall(text) for term, _, _ in self.chunk_terms(match))
+            if self.stemmed:
+                # The stems of the normalized words: the ``words`` field, indexed from the same text, reuses them.
+                found = tuple(map(stem, words_pipeline().terms(text)))
+            else:
+                found = tuple(term for match in CHUNK_PATTERN.findall(text) for term, _, _ in self.chunk_terms(match))
             if len(self._memo) >= MEMO_SIZE:
                 self._memo.clear()
             self._memo[text] = found

@@ -1,16 +1,19 @@
-"""One search pass: a query tree evaluated over whole posting arrays, within the search's time limit.
+"""One search pass over posting arrays: every segment, range by range, within the search's time limit.
 
-Each term's posting list comes as arrays (:mod:`engine.postings`); a term's BM25F scores are one
-vector expression (:mod:`engine.scoring`), a word's alternatives are merged by their best score,
-words are intersected (every word required) or united (any word enough) with their scores summed.
-Every matching call is scored, so the top hits are the exhaustive ranking, ordered by score, then
-by document number.
+Each segment's documents are cut into ranges, and each range is scored in whole arrays
+(:func:`engine.combine.score_range`). Two ways to go through them:
 
-The time limit is kept inside a segment too: each segment's documents are cut into ranges holding
-about ``UNIT_POSTINGS`` postings of the query's terms, and the clock is read between ranges. Ranges
-are taken in turn from every segment (the first range of each, then the second of each, ...), so a
-pass cut short has looked at part of every segment, the newest calls' included, never at the oldest
-segment alone. The first range is always evaluated, however late.
+- **Skipping what cannot win** (a page of hits and a count up to ``count_up_to``). Each range gets the best score
+  any of its calls could reach (:mod:`engine.bounds`, from the block maxima Whoosh keeps), ranges are scored best
+  bound first, and once the page is full a range whose bound is below its lowest score is skipped: its calls
+  cannot enter the page. The page is the same as when everything is scored (score, then document number). The
+  count goes on into skipped ranges only until it reaches ``count_up_to``.
+- **Everything** (when facet counts or an exact count are asked for): ranges of about ``UNIT_POSTINGS`` postings,
+  taken in turn from every segment.
+
+The clock is read between batches of about ``UNIT_POSTINGS`` postings, so the time limit holds inside a segment; a
+pass cut short keeps the best hits of what it scored, which spans every segment (the most promising ranges of all
+of them first, or the first ranges of each in turn). The first batch is always scored, however late.
 """
 
 from dataclasses import dataclass, field
@@ -18,217 +21,124 @@ from time import monotonic
 
 import numpy as np
 
-from engine.postings import length_bytes, live_mask
-from engine.query import AllOf, AllTerms, AnyOf, BestOf, Term
-from engine.scoring import bm25
+from engine.bounds import CANNOT_MATCH, range_starts, tree_bounds
+from engine.combine import NO_IDS, positions, score_range, top
+from engine.postings import live_mask
 
-# Postings (of all the query's terms together) evaluated between two looks at the clock: about 5 ms.
+# Postings (of all the query's terms together) scored between two looks at the clock: a few milliseconds.
 UNIT_POSTINGS = 100_000
-# Merging in an array as long as the document range beats sorting once the lists hold a sixteenth of its length.
-DENSE_SHARE = 16
-_NO_IDS = np.zeros(0, dtype=np.int32)
-_NO_SCORES = np.zeros(0, dtype=np.float64)
+# Ranges a segment is cut into for skipping, and the fewest documents in one.
+RANGES_PER_SEGMENT = 256
+SMALLEST_RANGE = 512
+# A bound this close to the page's lowest score is scored anyway: sums of the same scores may differ in the last bit.
+BOUND_SLACK = 1e-9
 
 
 @dataclass
 class PassResult:
-    """What one pass found: the best hits as ``(score, docnum)``, how many calls matched, and facet counts."""
+    """What one pass found: the best hits as ``(score, docnum)``, how many calls matched, facet counts, and
+    how many postings of the query's terms it scored out of how many there are."""
 
     hits: list
     total: int
     timed_out: bool = False
     facets: dict = field(default_factory=dict)
+    postings_scored: int = 0
+    postings_total: int = 0
 
 
-class _Segment:
-    """One segment of the index as one pass sees it: its postings of the query's terms, lengths, filter."""
+class SegmentView:
+    """One segment of the index as one pass sees it: its postings of the query's terms, deletions and filter."""
 
-    def __init__(self, reader, offset, stats, postings):
+    def __init__(self, reader, offset, stats, postings, filters):
+        """
+        :param reader: a Whoosh ``SegmentReader``.
+        :param offset: the segment's first document number in the whole index.
+        :param stats: the searcher's :class:`engine.scoring.IndexStatistics`.
+        :param postings: the process's :class:`engine.postings.PostingArrays`.
+        :param filters: :class:`engine.query.Term` filters every match must hold.
+        """
         self.reader = reader
         self.offset = offset
         self.stats = stats
         self.postings = postings
         self.doc_count = reader.doc_count_all()
         self._lists = {}
+        self._live = live_mask(reader)
+        self._allowed = self._allowed_by(filters)
 
     def postings_of(self, term):
+        """A term's :class:`index.whoosh_compat.PostingList` in this segment, or None when it has no posting here."""
         found = self._lists.get(term)
         if found is None:
-            schema = self.reader.schema
-            if term.field not in schema:
-                found = None
-            else:
-                try:
-                    term_bytes = schema[term.field].to_bytes(term.text)
-                except ValueError:
-                    term_bytes = None
-                found = None if term_bytes is None else self.postings.get(self.reader, term.field, term_bytes)
-            found = found if found is not None and len(found.ids) else False
-            self._lists[term] = found
-        return found or None
+            found = self._lookup(term)
+            self._lists[term] = found if found is not None and len(found.ids) else False
+        return self._lists[term] or None
+
+    def _lookup(self, term):
+        schema = self.reader.schema
+        if term.field not in schema:
+            return None
+        try:
+            term_bytes = schema[term.field].to_bytes(term.text)
+        except ValueError:
+            return None
+        return self.postings.get(self.reader, term.field, term_bytes)
 
     def size(self, node):
-        """How many postings a node may match here (to intersect the smallest first)."""
-        if type(node) is Term:
-            found = self.postings_of(node)
-            return 0 if found is None else len(found.ids)
-        if type(node) is AllTerms:
-            return min((self.size(part) for part in node.parts), default=0)
-        if type(node) is BestOf:
-            return sum(self.size(option) for option in node.options)
-        return sum(self.size(term) for term in node.terms())
+        """How many postings a node's terms hold here (to intersect the smallest first)."""
+        return sum(len(found.ids) for found in map(self.postings_of, set(node.terms())) if found is not None)
 
-    def ranges(self, terms):
-        """Document ranges holding about ``UNIT_POSTINGS`` postings of ``terms`` each."""
-        held = sum(self.size(term) for term in set(terms))
-        count = max(1, -(-held // UNIT_POSTINGS))
-        bounds = np.linspace(0, self.doc_count, count + 1).astype(np.int64).tolist()
-        return [(bounds[i], bounds[i + 1]) for i in range(count) if bounds[i] < bounds[i + 1]]
-
-    def allowed(self, filters):
-        """The documents of this segment every filter term holds (ascending), or None without filters."""
+    def _allowed_by(self, filters):
         allowed = None
         for term in filters:
             found = self.postings_of(term)
-            ids = _NO_IDS if found is None else found.ids
-            allowed = ids if allowed is None else allowed[_positions(allowed, ids)[0]]
+            ids = NO_IDS if found is None else found.ids
+            allowed = ids if allowed is None else allowed[positions(allowed, ids)[0]]
         return allowed
 
+    def matches(self, tree, low, high):
+        """The live, allowed documents of ``[low, high)`` that ``tree`` matches, and their scores."""
+        ids, scores = score_range(tree, self, low, high)
+        if self._live is not None and len(ids):
+            kept = self._live[ids]
+            ids, scores = ids[kept], scores[kept]
+        if self._allowed is not None and len(ids):
+            kept = positions(ids, self._allowed)[0]
+            ids, scores = ids[kept], scores[kept]
+        return ids, scores
 
-def _term_scores(term, segment, low, high):
-    found = segment.postings_of(term)
-    if found is None:
-        return _NO_IDS, _NO_SCORES
-    start, end = np.searchsorted(found.ids, (low, high))
-    ids = found.ids[start:end]
-    if not len(ids):
-        return _NO_IDS, _NO_SCORES
-    stats = segment.stats
-    norms = stats.norms(term.field)[length_bytes(segment.reader, term.field)[ids]]
-    return ids, bm25(stats.idf(term.field, term.text), found.weights[start:end], norms, term.boost)
-
-
-def _evaluate(node, segment, low, high):
-    """``(ids, scores)`` of the documents in ``[low, high)`` of one segment that ``node`` matches, ids ascending."""
-    kind = type(node)
-    if kind is Term:
-        return _term_scores(node, segment, low, high)
-    if kind is AllTerms or kind is AllOf:
-        parts = node.parts if kind is AllTerms else node.words
-        ids, scores = _intersect_all(sorted(parts, key=segment.size), segment, low, high)
-        return ids, (scores * node.boost if kind is AllTerms and node.boost != 1.0 else scores)
-    if kind is BestOf:
-        if not node.options:
-            return _NO_IDS, _NO_SCORES
-        if len(node.options) == 1:
-            return _evaluate(node.options[0], segment, low, high)
-        return _best_of([_evaluate(option, segment, low, high) for option in node.options], low, high)
-    if kind is AnyOf:
-        finding = [_evaluate(word, segment, low, high) for word in node.finding]
-        scoring = [_evaluate(word, segment, low, high) for word in node.scoring]
-        return _sum_over_union(finding, scoring, low, high)
-    raise TypeError(f"not a query node: {node!r}")
+    def exhaustive_ranges(self, terms):
+        """Document ranges holding about ``UNIT_POSTINGS`` postings of ``terms`` each."""
+        held = sum(len(found.ids) for found in map(self.postings_of, set(terms)) if found is not None)
+        count = max(1, -(-held // UNIT_POSTINGS))
+        bounds = np.linspace(0, self.doc_count, count + 1).astype(np.int64).tolist()
+        return [(bounds[i], bounds[i + 1], 0) for i in range(count) if bounds[i] < bounds[i + 1]], held
 
 
-def _intersect_all(parts, segment, low, high):
-    if not parts:
-        return _NO_IDS, _NO_SCORES
-    ids, scores = _evaluate(parts[0], segment, low, high)
-    for part in parts[1:]:
-        if not len(ids):
-            break
-        other_ids, other_scores = _evaluate(part, segment, low, high)
-        found, places = _positions(ids, other_ids)
-        ids, scores = ids[found], scores[found] + other_scores[places[found]]
-    return ids, scores
+class _Best:
+    """The best hits so far (score, then document number), at most ``limit``, and the lowest score among them."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.ids = np.zeros(0, dtype=np.int64)
+        self.scores = np.zeros(0, dtype=np.float64)
+
+    def add(self, ids, scores, offset):
+        ids, scores = top(ids, scores, self.limit)
+        self.ids, self.scores = top(
+            np.concatenate((self.ids, ids.astype(np.int64) + offset)), np.concatenate((self.scores, scores)), self.limit
+        )
+
+    def threshold(self):
+        """The score a call must reach to enter the page, or ``-inf`` while the page is not full."""
+        return self.scores[-1] if len(self.scores) == self.limit else -np.inf
+
+    def hits(self):
+        return list(zip(self.scores.tolist(), self.ids.tolist()))
 
 
-def _positions(ids, within):
-    """For each of ``ids``, whether ``within`` (ascending) holds it and where."""
-    if not len(within):
-        return np.zeros(len(ids), dtype=bool), np.zeros(len(ids), dtype=np.intp)
-    places = np.searchsorted(within, ids)
-    np.minimum(places, len(within) - 1, out=places)
-    return within[places] == ids, places
-
-
-def _dense(lists, low, high):
-    """Whether lists holding this many postings are best merged in an array over the whole range ``[low, high)``:
-    sorting and searching cost more per posting than touching every document of the range once."""
-    return sum(len(ids) for ids, _ in lists) * DENSE_SHARE >= high - low
-
-
-def _best_of(alternatives, low, high):
-    """The union of the alternatives, each document scored by the best alternative it holds."""
-    if _dense(alternatives, low, high):
-        best = np.full(high - low, -np.inf)
-        for ids, scores in alternatives:
-            places = ids - low
-            best[places] = np.maximum(best[places], scores)
-        places = np.flatnonzero(best > -np.inf)
-        return (places + low).astype(np.int32), best[places]
-    ids = np.concatenate([a_ids for a_ids, _ in alternatives])
-    if not len(ids):
-        return _NO_IDS, _NO_SCORES
-    scores = np.concatenate([a_scores for _, a_scores in alternatives])
-    order = np.argsort(ids, kind="stable")
-    ids, scores = ids[order], scores[order]
-    starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
-    return ids[starts], np.maximum.reduceat(scores, starts)
-
-
-def _sum_over_union(finding, scoring, low, high):
-    """The documents any ``finding`` word holds, scored by the sum of every word's score on them.
-
-    Scores are added word by word in the same order either way, so both ways give the same sums to the bit.
-    """
-    if not finding:
-        return _NO_IDS, _NO_SCORES
-    if _dense(finding, low, high):
-        totals, found = np.zeros(high - low), np.zeros(high - low, dtype=bool)
-        for word_ids, word_scores in finding:
-            totals[word_ids - low] += word_scores
-            found[word_ids - low] = True
-        for word_ids, word_scores in scoring:
-            totals[word_ids - low] += word_scores
-        places = np.flatnonzero(found)
-        return (places + low).astype(np.int32), totals[places]
-    candidates = np.unique(np.concatenate([ids for ids, _ in finding]))
-    totals = np.zeros(len(candidates), dtype=np.float64)
-    for word_ids, word_scores in finding + scoring:
-        found, places = _positions(candidates, word_ids)
-        totals[found] += word_scores[places[found]]
-    return candidates, totals
-
-
-def _top(ids, scores, limit):
-    """The best ``limit`` matches: highest score first, then lowest number."""
-    if len(ids) > limit:
-        kth_best = -np.partition(-scores, limit - 1)[limit - 1]
-        keep = scores >= kth_best
-        ids, scores = ids[keep], scores[keep]
-    order = np.lexsort((ids, -scores))[:limit]
-    return ids[order], scores[order]
-
-
-def _count_values(counts, segment, field_name, ids):
-    """Add how many of ``ids`` hold each value of a one-value field to ``counts``."""
-    codes, values = segment.postings.value_codes(segment.reader, field_name)
-    per_code = np.bincount(codes[ids], minlength=len(values) + 1)
-    for code in np.flatnonzero(per_code[: len(values)]).tolist():
-        counts[values[code]] = counts.get(values[code], 0) + int(per_code[code])
-
-
-def _units(segments, terms):
-    """Every segment's document ranges, taken in turn from each segment."""
-    per_segment = [[(segment, low, high) for low, high in segment.ranges(terms)] for segment in segments]
-    units = []
-    for place in range(max((len(ranges) for ranges in per_segment), default=0)):
-        units.extend(ranges[place] for ranges in per_segment if place < len(ranges))
-    return units
-
-
-def evaluate(searcher, stats, postings, tree, filters, limit, deadline, facet_fields=()):
+def evaluate(searcher, stats, postings, tree, filters, limit, deadline, facet_fields=(), count_up_to=None):
     """Run one search pass.
 
     :param searcher: the Whoosh searcher (one segment or several).
@@ -237,33 +147,94 @@ def evaluate(searcher, stats, postings, tree, filters, limit, deadline, facet_fi
     :param tree: the query tree (:mod:`engine.query`).
     :param filters: :class:`engine.query.Term` filters every match must hold; they add nothing to scores.
     :param limit: how many top hits to keep.
-    :param deadline: a ``time.monotonic()`` value past which no further document range is started.
+    :param deadline: a ``time.monotonic()`` value past which no further batch of ranges is started.
     :param facet_fields: one-value fields (``ID``) whose values to count among all matches.
+    :param count_up_to: count matches only up to this many, skipping ranges that cannot reach the page;
+        None to count every match exactly (and score everything).
     :returns: a :class:`PassResult`.
     """
-    segments = [_Segment(leaf.reader(), offset, stats, postings) for leaf, offset in searcher.leaf_searchers()]
-    best, total, timed_out = [], 0, False
+    segments = [
+        SegmentView(leaf.reader(), offset, stats, postings, filters) for leaf, offset in searcher.leaf_searchers()
+    ]
+    if facet_fields or count_up_to is None:
+        return _everything(segments, tree, limit, deadline, facet_fields)
+    return _skipping(segments, tree, limit, deadline, count_up_to)
+
+
+def _everything(segments, tree, limit, deadline, facet_fields):
+    per_segment, held = [], 0
+    for segment in segments:
+        ranges, postings_held = segment.exhaustive_ranges(tree.terms())
+        per_segment.append([(segment, low, high) for low, high, _ in ranges])
+        held += postings_held
+    best, total, scored, timed_out = _Best(limit), 0, 0, False
     facets = {name: {} for name in facet_fields}
-    allowed = {id(segment): segment.allowed(filters) for segment in segments}
-    for place, (segment, low, high) in enumerate(_units(segments, tree.terms())):
+    units = [
+        ranges[place]
+        for place in range(max(map(len, per_segment), default=0))
+        for ranges in per_segment
+        if place < len(ranges)
+    ]
+    for place, (segment, low, high) in enumerate(units):
         if place and monotonic() > deadline:
             timed_out = True
             break
-        ids, scores = _evaluate(tree, segment, low, high)
-        live = live_mask(segment.reader)
-        if live is not None and len(ids):
-            kept = live[ids]
-            ids, scores = ids[kept], scores[kept]
-        if allowed[id(segment)] is not None and len(ids):
-            kept = _positions(ids, allowed[id(segment)])[0]
-            ids, scores = ids[kept], scores[kept]
+        ids, scores = segment.matches(tree, low, high)
         total += len(ids)
+        scored += held if len(units) == 1 else _postings_in(segment, tree, low, high)
         for name, counts in facets.items():
             _count_values(counts, segment, name, ids)
-        ids, scores = _top(ids, scores, limit)
-        best.extend(zip(scores.tolist(), (ids.astype(np.int64) + segment.offset).tolist()))
-    best.sort(key=lambda hit: (-hit[0], hit[1]))
-    return PassResult(hits=best[:limit], total=total, timed_out=timed_out, facets=facets)
+        best.add(ids, scores, segment.offset)
+    return PassResult(best.hits(), total, timed_out, facets, scored, held)
+
+
+def _skipping(segments, tree, limit, deadline, count_up_to):
+    candidates, held = [], 0
+    for number, segment in enumerate(segments):
+        lows, highs = range_starts(segment.doc_count, RANGES_PER_SEGMENT, SMALLEST_RANGE)
+        bounds, postings = tree_bounds(tree, segment, lows, highs)
+        held += int(postings.sum())
+        for place in np.flatnonzero(bounds > CANNOT_MATCH).tolist():
+            candidates.append((-bounds[place], number, int(lows[place]), int(highs[place]), int(postings[place])))
+    candidates.sort()
+    best, total, scored, timed_out, batch = _Best(limit), 0, 0, False, 0
+    skipped = []
+    for negative_bound, number, low, high, postings in candidates:
+        if -negative_bound * (1 + BOUND_SLACK) < best.threshold():
+            skipped.append((number, low, high, postings))
+            continue
+        if batch >= UNIT_POSTINGS:
+            batch = 0
+            if monotonic() > deadline:
+                timed_out = True
+                break
+        segment = segments[number]
+        ids, scores = segment.matches(tree, low, high)
+        total, scored, batch = total + len(ids), scored + postings, batch + postings
+        best.add(ids, scores, segment.offset)
+    if not timed_out:
+        for number, low, high, _ in sorted(skipped):
+            if total >= count_up_to:
+                break
+            total += len(segments[number].matches(tree, low, high)[0])
+    return PassResult(best.hits(), total, timed_out, {}, scored, held)
+
+
+def _postings_in(segment, tree, low, high):
+    found = 0
+    for term in set(tree.terms()):
+        postings = segment.postings_of(term)
+        if postings is not None:
+            found += int(np.searchsorted(postings.ids, high) - np.searchsorted(postings.ids, low))
+    return found
+
+
+def _count_values(counts, segment, field_name, ids):
+    """Add how many of ``ids`` hold each value of a one-value field to ``counts``."""
+    codes, values = segment.postings.value_codes(segment.reader, field_name)
+    per_code = np.bincount(codes[ids], minlength=len(values) + 1)
+    for code in np.flatnonzero(per_code[: len(values)]).tolist():
+        counts[values[code]] = counts.get(values[code], 0) + int(per_code[code])
 
 
 def terms_on_documents(searcher, postings, docnums, field_name, texts):
@@ -286,6 +257,6 @@ def terms_on_documents(searcher, postings, docnums, field_name, texts):
             continue
         for text in texts:
             ids = postings.get(reader, field_name, schema_field.to_bytes(text)).ids
-            for docnum in local[_positions(local, ids)[0]].tolist():
+            for docnum in local[positions(local, ids)[0]].tolist():
                 found[docnum + offset].add(text)
     return found

@@ -16,7 +16,8 @@ class InvalidSearchError(ValueError):
 
 @dataclass
 class SearchResult:
-    """What one search returns."""
+    """What one search returns (``postings_scored`` of ``postings_total``: how much of its terms' posting lists
+    its passes scored, for the benchmarks; not part of the API's answer)."""
 
     query: str
     total: int
@@ -27,6 +28,8 @@ class SearchResult:
     timed_out: bool = False
     widened: bool = False
     total_exact: bool = True
+    postings_scored: int = 0
+    postings_total: int = 0
 
 
 def reported_total(found, timed_out, up_to=COUNT_UP_TO):

@@ -9,7 +9,6 @@ operation for operation, on 64-bit floats: the tests compare it with Whoosh's ow
 """
 
 import math
-import threading
 from functools import lru_cache
 
 import numpy as np
@@ -46,6 +45,21 @@ def bm25(idf, tf, norms, boost=1.0):
     return scores if boost == 1.0 else scores * boost
 
 
+def bm25_bound(idf, max_tf, min_lengths, average_length, boost=1.0):
+    """The highest BM25 score a term can have in blocks of postings, from each block's highest frequency and
+    shortest length (BM25 grows with the one and shrinks with the other).
+
+    :param idf: the term's idf.
+    :param max_tf: each block's highest frequency.
+    :param min_lengths: each block's shortest field length (as the length byte decodes).
+    :param average_length: the field's average length over the index.
+    :param boost: a factor applied to every score.
+    :returns: a ``float64`` array, one bound per block.
+    """
+    norms = K1 * ((1 - B) + B * min_lengths.astype(np.float64) / average_length)
+    return bm25(idf, max_tf, norms, boost)
+
+
 class IndexStatistics:
     """The whole-index figures BM25 and query shaping need, for one searcher, each looked up once."""
 
@@ -58,7 +72,7 @@ class IndexStatistics:
         self.doc_count = searcher.doc_count()
         self._frequencies = {}
         self._norms = {}
-        self._lock = threading.Lock()
+        self._averages = {}
 
     def doc_frequency(self, field, text):
         """How many calls (deleted ones included, as Whoosh counts) hold a term.
@@ -77,10 +91,16 @@ class IndexStatistics:
         """Whoosh's idf: ``log(calls / (frequency + 1)) + 1``."""
         return math.log(self.doc_count_all / (self.doc_frequency(field, text) + 1)) + 1
 
+    def average_length(self, field):
+        """The field's average length over the index, as Whoosh's ``BM25F`` takes it (1 for an empty field)."""
+        found = self._averages.get(field)
+        if found is None:
+            found = self._averages[field] = self.searcher.field_length(field) / (self.doc_count_all or 1) or 1
+        return found
+
     def norms(self, field):
         """The tabulated BM25 length part for a field (see :func:`length_norms`)."""
         found = self._norms.get(field)
         if found is None:
-            average = self.searcher.field_length(field) / (self.doc_count_all or 1) or 1
-            found = self._norms[field] = length_norms(average)
+            found = self._norms[field] = length_norms(self.average_length(field))
         return found

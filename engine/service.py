@@ -18,7 +18,7 @@ from engine.explain import did_you_mean, format_hit
 from engine.plan import MAX_QUERY_WORDS, is_blank, plan_query
 from engine.postings import DEFAULT_BUDGET_MB, PostingArrays
 from engine.query import Term
-from engine.results import InvalidSearchError, SearchResult, reported_total
+from engine.results import COUNT_UP_TO, InvalidSearchError, SearchResult, reported_total
 from engine.scoring import IndexStatistics
 from engine.shape import TEXT_FIELD, TRIM_COMMON_UP_TO, build_query, query_shape
 from index.schema import NO_VALUE
@@ -57,6 +57,7 @@ class _Pass:
     total: int
     timed_out: bool
     facets: dict
+    postings: tuple = (0, 0)
     widened: bool = False
 
 
@@ -252,6 +253,8 @@ class SearchService:
             facets=_facet_counts(found.facets) if facets else {},
             timed_out=found.timed_out,
             widened=found.widened,
+            postings_scored=found.postings[0],
+            postings_total=found.postings[1],
         )
 
     def _passes(self, opened, plan, filters, window, wanted, facets, deadline):
@@ -265,9 +268,11 @@ class SearchService:
             tree = build_query(plan, True, shape)
             found = self._collect(opened, tree, terms, window, wanted, deadline, facet_fields)
         if found is None or (len(shape.kept) > 1 and len(found.hits) < wanted and not found.timed_out):
+            first = found.postings if found is not None else (0, 0)
             tree = build_query(plan, False, shape)
             found = self._collect(opened, tree, terms, window, wanted, deadline, facet_fields)
             found.widened = len(shape.kept) > 1
+            found.postings = (first[0] + found.postings[0], first[1] + found.postings[1])
         return found
 
     def _collect(self, opened, tree, filters, window, wanted, deadline, facet_fields):
@@ -276,7 +281,9 @@ class SearchService:
         a group that runs past a small window usually runs past a larger one too)."""
         searcher = opened.searcher
         while True:
-            found = evaluate(searcher, opened.stats, self.postings, tree, filters, window, deadline, facet_fields)
+            found = evaluate(
+                searcher, opened.stats, self.postings, tree, filters, window, deadline, facet_fields, COUNT_UP_TO
+            )
             hits = found.hits
             full = len(hits) == window
             if found.timed_out or not full or window >= MAX_TIE_WINDOW or wanted > len(hits):
@@ -285,7 +292,7 @@ class SearchService:
                 break
             window = MAX_TIE_WINDOW
         stored = [(score, searcher.stored_fields(docnum), docnum) for score, docnum in hits]
-        return _Pass(stored, found.total, found.timed_out, found.facets)
+        return _Pass(stored, found.total, found.timed_out, found.facets, (found.postings_scored, found.postings_total))
 
     def matched_terms(self, opened, docnums, terms):
         """Which of the ``text`` terms each of the page's calls holds (for "why it matched" and highlights)."""

@@ -5,7 +5,7 @@ import time
 from engine.evaluate import evaluate
 from engine.explain import format_hit
 from engine.query import AnyOf, Term
-from engine.results import SearchResult, reported_total
+from engine.results import COUNT_UP_TO, SearchResult, reported_total
 from engine.shape import TEXT_FIELD
 
 SUGGEST_MAX_WORDS = 300
@@ -41,9 +41,8 @@ def suggest_from_text(service, text, limit=5):
         return SearchResult(query="", total=0, took_ms=0.0, hits=[])
     top_weight = terms[0][1] or 1.0
     tree = AnyOf(tuple(Term(TEXT_FIELD, term, weight / top_weight) for term, weight in terms))
-    found = evaluate(
-        opened.searcher, opened.stats, service.postings, tree, (), limit, time.monotonic() + service.time_limit_s
-    )
+    deadline = time.monotonic() + service.time_limit_s
+    found = evaluate(opened.searcher, opened.stats, service.postings, tree, (), limit, deadline, (), COUNT_UP_TO)
     matched = service.matched_terms(
         opened, [docnum for _, docnum in found.hits], set(plan.term_sources) | {t for t, _ in terms}
     )

@@ -21,6 +21,7 @@ from engine import evaluate as evaluation
 from engine.evaluate import evaluate
 from engine.postings import PostingArrays, live_mask
 from engine.query import NOTHING, AllOf, AllTerms, AnyOf, BestOf, Term
+from engine.results import reported_total
 from engine.scoring import IndexStatistics, bm25
 from engine.service import SearchService
 from engine.shape import build_query, query_shape
@@ -71,17 +72,11 @@ def common_terms(searcher):
     return [term.decode() for term, _ in by_frequency[:40]]
 
 
-def _ours(searcher, tree, filters=(), limit=10, deadline=None, postings=None):
-    found = evaluate(
-        searcher,
-        IndexStatistics(searcher),
-        postings or PostingArrays(),
-        tree,
-        filters,
-        limit,
-        deadline if deadline is not None else time.monotonic() + 60,
-    )
-    return found
+def _ours(searcher, tree, filters=(), limit=10, deadline=None, postings=None, count_up_to=None):
+    """A pass as the engine runs it: scoring everything, or, given ``count_up_to``, skipping what cannot win."""
+    deadline = deadline if deadline is not None else time.monotonic() + 60
+    stats, postings = IndexStatistics(searcher), postings or PostingArrays()
+    return evaluate(searcher, stats, postings, tree, filters, limit, deadline, (), count_up_to)
 
 
 def _rounded(hits):
@@ -323,3 +318,61 @@ def _segments_of(segments, hits):
         next(n for n, (reader, offset) in enumerate(segments) if offset <= docnum < offset + reader.doc_count_all())
         for _, docnum in hits
     }
+
+
+@pytest.fixture
+def small_ranges(monkeypatch):
+    """Ranges of 16 calls, so that skipping has something to skip in an index of 900."""
+    monkeypatch.setattr(evaluation, "SMALLEST_RANGE", 16)
+    monkeypatch.setattr(evaluation, "RANGES_PER_SEGMENT", 64)
+
+
+def _pruned_and_exhaustive(searcher, tree, filters=(), limit=15):
+    pruned = _ours(searcher, tree, filters, limit=limit, count_up_to=100)
+    everything = _ours(searcher, tree, filters, limit=limit)
+    return pruned, everything
+
+
+def _skipping_cases(knowledge_base, common_terms):
+    service = SearchService(knowledge_base.home, VocabularyCache(), SynonymsFile(), result_cache_size=0)
+    for text, filters in _agent_queries(200, seed=21):
+        for tree in _trees(service, text):
+            yield text, tree, filters
+    for text in common_terms:
+        yield f"one word: {text}", Term("text", text), ()
+    rng = random.Random(3)
+    for number in range(60):
+        words = tuple(Term("text", text) for text in rng.sample(common_terms, rng.randint(2, 6)))
+        yield f"common words {number}", AnyOf(words[:2], words[2:]), ()
+        yield f"all common words {number}", AllOf(words[:2]), (Term("status", "resolved"),) if number % 3 else ()
+
+
+def test_skipping_ranges_that_cannot_win_ranks_exactly_as_scoring_everything(
+    knowledge_base, searcher, common_terms, small_ranges
+):
+    """Several hundred passes: agent queries with alternatives, one-word, all-common-word, filters, deleted calls."""
+    compared, skipped_some = 0, 0
+    for text, tree, filters in _skipping_cases(knowledge_base, common_terms):
+        for limit in (5, 15):
+            pruned, everything = _pruned_and_exhaustive(searcher, tree, filters, limit)
+            assert pruned.hits == everything.hits, text
+            assert reported_total(pruned.total, False) == reported_total(everything.total, False), text
+            assert pruned.postings_total == everything.postings_total, text
+            compared += 1
+            skipped_some += pruned.postings_scored < pruned.postings_total
+    assert compared >= 600
+    assert skipped_some >= 100
+
+
+def test_a_pass_cut_short_while_skipping_keeps_the_best_of_what_it_scored(
+    searcher, common_terms, small_ranges, monkeypatch
+):
+    monkeypatch.setattr(evaluation, "UNIT_POSTINGS", 40)
+    ticks = iter(range(10_000))
+    monkeypatch.setattr(evaluation, "monotonic", lambda: next(ticks))
+    tree = AnyOf(tuple(Term("text", text) for text in common_terms[:4]))
+    cut = _ours(searcher, tree, limit=10, deadline=1.5, count_up_to=100)
+    everything = _ours(searcher, tree, limit=10, deadline=float("inf"), count_up_to=100)
+    assert (cut.timed_out, everything.timed_out) == (True, False)
+    assert 0 < cut.postings_scored < everything.postings_scored
+    assert len(cut.hits) == 10

@@ -1,0 +1,147 @@
+"""A query tree evaluated over one range of one segment's documents, in whole arrays.
+
+A term's BM25F scores are one vector expression (:mod:`engine.scoring`); a word's alternatives are merged by
+their best score; words are intersected (every word required) or united (any word enough) with their scores
+summed. Unions and best-of merges go through an array as long as the range once the lists are dense enough
+(sorting and searching cost more per posting than touching every document of the range once); both ways add
+the same scores in the same order, so they give the same sums to the bit.
+"""
+
+import numpy as np
+
+from engine.postings import length_bytes
+from engine.query import AllOf, AllTerms, AnyOf, BestOf, Term
+from engine.scoring import bm25
+
+# Merging in an array as long as the document range beats sorting once the lists hold a sixteenth of its length.
+DENSE_SHARE = 16
+NO_IDS = np.zeros(0, dtype=np.int32)
+NO_SCORES = np.zeros(0, dtype=np.float64)
+
+
+def _term_scores(term, segment, low, high):
+    found = segment.postings_of(term)
+    if found is None:
+        return NO_IDS, NO_SCORES
+    start, end = np.searchsorted(found.ids, (low, high))
+    ids = found.ids[start:end]
+    if not len(ids):
+        return NO_IDS, NO_SCORES
+    stats = segment.stats
+    norms = stats.norms(term.field)[length_bytes(segment.reader, term.field)[ids]]
+    return ids, bm25(stats.idf(term.field, term.text), found.weights[start:end], norms, term.boost)
+
+
+def score_range(node, segment, low, high):
+    """``(ids, scores)`` of the documents in ``[low, high)`` of one segment that ``node`` matches, ids ascending.
+
+    :param node: a query tree.
+    :param segment: the pass's view of one segment (``engine.evaluate.SegmentView``).
+    :param low: the first document of the range.
+    :param high: the end of the range (exclusive).
+    """
+    kind = type(node)
+    if kind is Term:
+        return _term_scores(node, segment, low, high)
+    if kind is AllTerms or kind is AllOf:
+        parts = node.parts if kind is AllTerms else node.words
+        ids, scores = _intersect_all(sorted(parts, key=segment.size), segment, low, high)
+        return ids, (scores * node.boost if kind is AllTerms and node.boost != 1.0 else scores)
+    if kind is BestOf:
+        if not node.options:
+            return NO_IDS, NO_SCORES
+        if len(node.options) == 1:
+            return score_range(node.options[0], segment, low, high)
+        return _best_of([score_range(option, segment, low, high) for option in node.options], low, high)
+    if kind is AnyOf:
+        finding = [score_range(word, segment, low, high) for word in node.finding]
+        scoring = [score_range(word, segment, low, high) for word in node.scoring]
+        return _sum_over_union(finding, scoring, low, high)
+    raise TypeError(f"not a query node: {node!r}")
+
+
+def _intersect_all(parts, segment, low, high):
+    if not parts:
+        return NO_IDS, NO_SCORES
+    ids, scores = score_range(parts[0], segment, low, high)
+    for part in parts[1:]:
+        if not len(ids):
+            break
+        other_ids, other_scores = score_range(part, segment, low, high)
+        found, places = positions(ids, other_ids)
+        ids, scores = ids[found], scores[found] + other_scores[places[found]]
+    return ids, scores
+
+
+def positions(ids, within):
+    """For each of ``ids``, whether ``within`` (ascending) holds it and where.
+
+    :returns: ``(found, places)``: a boolean array and an index array, both as long as ``ids``.
+    """
+    if not len(within):
+        return np.zeros(len(ids), dtype=bool), np.zeros(len(ids), dtype=np.intp)
+    places = np.searchsorted(within, ids)
+    np.minimum(places, len(within) - 1, out=places)
+    return within[places] == ids, places
+
+
+def _dense(lists, low, high):
+    """Whether lists holding this many postings are best merged in an array over the whole range ``[low, high)``:
+    sorting and searching cost more per posting than touching every document of the range once."""
+    return sum(len(ids) for ids, _ in lists) * DENSE_SHARE >= high - low
+
+
+def _best_of(alternatives, low, high):
+    """The union of the alternatives, each document scored by the best alternative it holds."""
+    if _dense(alternatives, low, high):
+        best = np.full(high - low, -np.inf)
+        for ids, scores in alternatives:
+            places = ids - low
+            best[places] = np.maximum(best[places], scores)
+        places = np.flatnonzero(best > -np.inf)
+        return (places + low).astype(np.int32), best[places]
+    ids = np.concatenate([a_ids for a_ids, _ in alternatives])
+    if not len(ids):
+        return NO_IDS, NO_SCORES
+    scores = np.concatenate([a_scores for _, a_scores in alternatives])
+    order = np.argsort(ids, kind="stable")
+    ids, scores = ids[order], scores[order]
+    starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+    return ids[starts], np.maximum.reduceat(scores, starts)
+
+
+def _sum_over_union(finding, scoring, low, high):
+    """The documents any ``finding`` word holds, scored by the sum of every word's score on them.
+
+    Scores are added word by word in the same order either way, so both ways give the same sums to the bit.
+    """
+    if not finding:
+        return NO_IDS, NO_SCORES
+    if _dense(finding, low, high):
+        totals, found = np.zeros(high - low), np.zeros(high - low, dtype=bool)
+        for word_ids, word_scores in finding:
+            totals[word_ids - low] += word_scores
+            found[word_ids - low] = True
+        for word_ids, word_scores in scoring:
+            totals[word_ids - low] += word_scores
+        places = np.flatnonzero(found)
+        return (places + low).astype(np.int32), totals[places]
+    candidates = np.unique(np.concatenate([ids for ids, _ in finding]))
+    totals = np.zeros(len(candidates), dtype=np.float64)
+    for word_ids, word_scores in finding + scoring:
+        found, places = positions(candidates, word_ids)
+        totals[found] += word_scores[places[found]]
+    return candidates, totals
+
+
+def top(ids, scores, limit):
+    """The best ``limit`` matches, highest score first, then lowest number.
+
+    :returns: ``(ids, scores)`` in that order.
+    """
+    if len(ids) > limit:
+        kth_best = -np.partition(-scores, limit - 1)[limit - 1]
+        keep = scores >= kth_best
+        ids, scores = ids[keep], scores[keep]
+    order = np.lexsort((ids, -scores))[:limit]
+    return ids[order], scores[order]
