@@ -7,39 +7,20 @@ from flask import Blueprint, current_app, jsonify, request
 from app.auth import require_role, search_key_required
 from app.errors import ApiError
 from app.openapi import openapi_document
+from app.schemas import MAX_RECORDS_PER_REQUEST, EventBody, FeedbackBody, SearchParams, SuggestBody, validated
 from app.search_log import new_search_id
 from app.zero_results import propose_from_solved
-from engine.plan import is_blank
 from engine.results import InvalidSearchError
 from index.generations import IndexMissingError
 from store.base import CallNotFoundError, StoreUnavailableError, utc_now
-from store.records import PRIORITIES, STATUSES, InvalidCallRecordError, public_record, validate_record
+from store.records import InvalidCallRecordError, public_record, validate_record
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-MAX_RECORDS_PER_REQUEST = 1_000
 
 
 def services():
     """The process's shared services."""
     return current_app.extensions["kb"]
-
-
-def _int_arg(name, default):
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ApiError(f"'{name}' must be a whole number, not {raw[:20]!r}", 400, field=name) from None
-
-
-def _choice_arg(name, allowed):
-    value = request.args.get(name) or None
-    if value is not None and value not in allowed:
-        raise ApiError(f"'{name}' must be one of {', '.join(allowed)}", 400, field=name)
-    return value
 
 
 def search_response(result, search_id=None):
@@ -60,21 +41,20 @@ def search_response(result, search_id=None):
 
 
 def run_search():
-    """Run the search described by the request's query string."""
-    if "q" not in request.args:
-        raise ApiError("the query parameter 'q' is required, e.g. /api/v1/search?q=printer+offline", 400, field="q")
+    """Run the search described by the request's query string (``app.schemas.SearchParams``)."""
+    params = validated(SearchParams, dict(request.args.items()), "query")
     try:
         result = services().search.search(
-            request.args["q"],
-            product=request.args.get("product") or None,
-            category=request.args.get("category") or None,
-            limit=_int_arg("limit", 10),
-            offset=_int_arg("offset", 0),
-            facets=request.args.get("facets", "").lower() in ("1", "true", "yes"),
-            customer=request.args.get("customer") or None,
-            status=_choice_arg("status", STATUSES),
-            priority=_choice_arg("priority", PRIORITIES),
-            caller=request.args.get("caller") or None,
+            params.q,
+            product=params.product or None,
+            category=params.category or None,
+            limit=params.limit,
+            offset=params.offset,
+            facets=params.facets,
+            customer=params.customer or None,
+            status=params.status,
+            priority=params.priority,
+            caller=params.caller or None,
         )
     except InvalidSearchError as error:
         raise ApiError(str(error), 400, field=error.field) from None
@@ -85,8 +65,8 @@ def run_search():
         {
             "search_id": search_id,
             "query": result.query,
-            "product": request.args.get("product"),
-            "category": request.args.get("category"),
+            "product": params.product or None,
+            "category": params.category or None,
             "results": result.total,
             "took_ms": result.took_ms,
             "session": _session(),
@@ -133,24 +113,27 @@ def _store_call(operation):
 
 
 def _validated(items):
+    """Clean records of a batch; every bad record and every repeated id is named with its index."""
     records, errors, seen = [], [], set()
     for position, item in enumerate(items):
+        prefix = f"record {position}: " if len(items) > 1 else ""
         try:
             record = validate_record(item)
         except InvalidCallRecordError as error:
-            prefix = f"record {position}: " if len(items) > 1 else ""
-            errors.append({"index": position, "field": error.field, "message": prefix + str(error)})
+            errors.append({"index": position, "message": prefix + str(error), **_field(error.field)})
             continue
         if record["id"] in seen:
-            errors.append(
-                {"index": position, "field": "id", "message": f"record {position}: duplicate id '{record['id']}'"}
-            )
+            errors.append({"index": position, "field": "id", "message": f"{prefix}duplicate id '{record['id']}'"})
             continue
         seen.add(record["id"])
         records.append(record)
     if errors:
-        raise ApiError(errors[0]["message"], 422, field=errors[0]["field"], errors=errors)
+        raise ApiError(errors[0]["message"], 422, field=errors[0].get("field"), errors=errors)
     return records
+
+
+def _field(name):
+    return {"field": name} if name else {}
 
 
 def _json_body():
@@ -177,7 +160,7 @@ def create_calls():
     if not items:
         raise ApiError("the array of call records is empty", 400)
     if len(items) > MAX_RECORDS_PER_REQUEST:
-        raise ApiError(f"at most {MAX_RECORDS_PER_REQUEST} records per request; use the importer for more", 413)
+        raise ApiError(f"at most {MAX_RECORDS_PER_REQUEST:,} records per request; use the importer for more", 400)
     records = _validated(items)
     summary, indexed = _write(records)
     status = 201 if summary.inserted else 200
@@ -201,7 +184,9 @@ def put_call(call_id):
     body = _json_body()
     if not isinstance(body, dict):
         raise ApiError("the request body must be one call record (a JSON object)", 400)
-    if "id" in body and str(body["id"]) != call_id:
+    if "id" in body and not isinstance(body["id"], str):
+        raise ApiError("field 'id' must be a string", 422, field="id")
+    if "id" in body and body["id"] != call_id:
         raise ApiError(f"the body's id '{body['id']}' differs from the URL's '{call_id}'", 400, field="id")
     records = _validated([{**body, "id": call_id}])
     summary, indexed = _write(records)
@@ -225,26 +210,14 @@ def delete_call(call_id):
 
 @bp.post("/feedback")
 def feedback():
-    """Record that a call solved the problem searched for."""
+    """Record that a call solved the problem searched for (``app.schemas.FeedbackBody``)."""
     if search_key_required():
         require_role("search")
-    body = _json_body()
-    if not isinstance(body, dict):
-        raise ApiError("the request body must be a JSON object with 'call_id' and 'query'", 400)
-    call_id, query = body.get("call_id"), body.get("query", "")
-    if not isinstance(call_id, str) or is_blank(call_id):
-        raise ApiError("'call_id' is required (the id of the call that solved it)", 422, field="call_id")
-    if not isinstance(query, str) or len(query) > 1_000:
-        raise ApiError("'query' must be a string of at most 1,000 characters", 422, field="query")
-    source = body.get("source", "api")
-    if source not in ("page", "widget", "api"):
-        raise ApiError("'source' must be one of page, widget, api", 422, field="source")
-    search_id = body.get("search_id") or ""
-    if not isinstance(search_id, str) or len(search_id) > 64:
-        raise ApiError("'search_id' must be the search_id of a search response", 422, field="search_id")
+    body = validated(FeedbackBody, _json_body(), "body")
+    call_id, query, search_id = body.call_id, body.query.strip(), body.search_id
     now = datetime.now(timezone.utc)
     try:
-        _store_call(lambda store: store.add_feedback(call_id, query.strip(), source, utc_now(), search_id, _session()))
+        _store_call(lambda store: store.add_feedback(call_id, query, body.source, utc_now(), search_id, _session()))
     except CallNotFoundError:
         raise ApiError(f"call {call_id} not found", 404) from None
     proposal = None
@@ -255,7 +228,7 @@ def feedback():
         {
             "ok": True,
             "call_id": call_id,
-            "query": query.strip(),
+            "query": query,
             "proposed": None if proposal is None else {"from": proposal[0], "to": proposal[1]},
         }
     ), 201
@@ -263,37 +236,22 @@ def feedback():
 
 @bp.post("/events")
 def events():
-    """Record that a hit of a search was opened (for the analytics)."""
+    """Record that a hit of a search was opened, for the analytics (``app.schemas.EventBody``)."""
     if search_key_required():
         require_role("search")
-    body = _json_body()
-    if not isinstance(body, dict):
-        raise ApiError("the request body must be a JSON object with 'search_id', 'call_id' and 'kind'", 400)
-    for name in ("search_id", "call_id"):
-        if not isinstance(body.get(name), str) or not body[name] or len(body[name]) > 200:
-            raise ApiError(f"'{name}' is required (a string)", 422, field=name)
-    if body.get("kind", "opened") != "opened":
-        raise ApiError("'kind' must be 'opened' (solved calls go to /api/v1/feedback)", 422, field="kind")
-    _store_call(lambda store: store.log_event(body["search_id"], body["call_id"], "opened", utc_now(), _session()))
+    body = validated(EventBody, _json_body(), "body")
+    _store_call(lambda store: store.log_event(body.search_id, body.call_id, body.kind, utc_now(), _session()))
     return jsonify({"ok": True}), 201
 
 
 @bp.post("/suggest-from-text")
 def suggest_from_text():
-    """The past calls most like a paragraph typed during the call."""
+    """The past calls most like a paragraph typed during the call (``app.schemas.SuggestBody``)."""
     if search_key_required():
         require_role("search")
-    body = _json_body()
-    text = body.get("text") if isinstance(body, dict) else None
-    if not isinstance(text, str) or is_blank(text):
-        raise ApiError("'text' is required: the customer's description as typed", 422, field="text")
-    if len(text) > 20_000:
-        raise ApiError("'text' must be at most 20,000 characters", 422, field="text")
-    limit = body.get("limit", 5)
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 50:
-        raise ApiError("'limit' must be between 1 and 50", 422, field="limit")
+    body = validated(SuggestBody, _json_body(), "body")
     try:
-        result = services().search.suggest_from_text(text, limit=limit)
+        result = services().search.suggest_from_text(body.text, limit=body.limit)
     except IndexMissingError as error:
         raise ApiError(str(error), 503) from None
     return jsonify(search_response(result))

@@ -12,6 +12,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 from app.team_lead import check_form_token
 from store.base import StoreUnavailableError
+from store.cells import typed_cells
 from store.records import CORE_FIELDS, STATUSES, InvalidCallRecordError, public_record, validate_record
 
 bp = Blueprint("capture", __name__)
@@ -76,7 +77,7 @@ def raw_record(values, existing):
 
     :param values: the form's text values.
     :param existing: the stored record being edited, or None for a new call.
-    :returns: a raw record for ``validate_record``.
+    :returns: a raw record for ``validate_record``, the form's text read as typed values (tags a list).
     """
     raw = public_record(existing) if existing else {"created_at": _now_iso()}
     for name in FORM_FIELDS:
@@ -84,6 +85,7 @@ def raw_record(values, existing):
             raw[name] = values[name]
         else:
             raw.pop(name, None)  # an emptied customer or status is gone, not kept as an empty extra
+    raw.update(typed_cells({name: raw[name] for name in FORM_FIELDS if name in raw}))
     if raw.get("status"):
         raw.pop("resolved", None)  # the form's status decides; an old ``resolved`` would contradict it
     if existing is None and raw.get("status") in ("open", "pending"):

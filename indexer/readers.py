@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from store.cells import typed_cells
+
 SUPPORTED_SUFFIXES = (".jsonl", ".json", ".csv")
 
 
@@ -94,10 +96,13 @@ def read_json_array(data):
 
 
 def read_csv(data):
-    """Rows of a CSV file with a header row; ``tags`` are comma-separated inside one cell.
+    """Rows of a CSV file with a header row, its cells read as typed values (see ``store.cells``).
+
+    Cells are text, so ``tags`` are comma-separated inside one cell and ``resolved`` is a yes/no word;
+    the rows then meet the same strict model as JSON rows.
 
     :param data: the file's bytes.
-    :returns: a list of :class:`RawRow` whose data are dicts of the non-empty cells.
+    :returns: a list of :class:`RawRow` whose data are dicts of the non-empty cells, typed.
     :raises ImportFileError: on invalid UTF-8, broken quoting or a missing header.
     """
     text = _decode(data)
@@ -116,7 +121,7 @@ def read_csv(data):
                 if len(cells) > len(header):
                     rows.append(RawRow(start_line, error=f"{len(cells)} cells but the header has {len(header)}"))
                 else:
-                    rows.append(RawRow(start_line, {k: v for k, v in zip(header, cells) if v != ""}))
+                    rows.append(RawRow(start_line, typed_cells({k: v for k, v in zip(header, cells) if v != ""})))
             start_line = reader.line_num + 1
     except csv.Error as error:
         line = reader.line_num or 1

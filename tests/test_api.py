@@ -161,6 +161,44 @@ def test_invalid_record_in_an_array_stores_nothing(indexed_client):
     assert indexed_client.get("/api/v1/calls/OK-1").status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("record", "message", "field"),
+    [
+        ({"id": "W-1", "title": 42}, "field 'title' must be a string", "title"),
+        ({"id": "W-1", "title": None, "problem": "Printer offline"}, "field 'title' must be a string", "title"),
+        ({"id": ["W-1"], "title": "Printer offline"}, "field 'id' must be a string", "id"),
+        ({"id": "W-1", "title": "x", "resolved": "yes"}, "field 'resolved' must be true or false", "resolved"),
+        ({"id": "W-1", "title": "x", "tags": "printer,offline"}, "field 'tags' must be a list of strings", "tags"),
+    ],
+    ids=["number-title", "null-title", "list-id", "word-resolved", "string-tags"],
+)
+def test_wrong_type_in_a_call_is_a_422_naming_the_field_and_stores_nothing(indexed_client, record, message, field):
+    body = assert_error(indexed_client.post("/api/v1/calls", json=record, headers=auth()), 422, message)
+    assert body["errors"] == [{"index": 0, "field": field, "message": message}]
+    assert indexed_client.get("/api/v1/calls/W-1").status_code == 404
+
+
+def test_put_with_a_number_as_the_body_id_is_a_422(indexed_client):
+    response = indexed_client.put("/api/v1/calls/5", json={"id": 5, "title": "x"}, headers=auth())
+    body = assert_error(response, 422, "field 'id' must be a string")
+    assert body["errors"] == [{"field": "id", "message": "field 'id' must be a string"}]
+
+
+def test_batch_repeating_an_id_is_a_422_naming_each_repeat(indexed_client):
+    records = [{"id": "D-1", "title": "first"}, {"id": "D-2", "title": "second"}, {"id": " D-1", "title": "again"}]
+    body = assert_error(
+        indexed_client.post("/api/v1/calls", json=records, headers=auth()), 422, "record 2: duplicate id 'D-1'"
+    )
+    assert body["errors"] == [{"index": 2, "field": "id", "message": "record 2: duplicate id 'D-1'"}]
+    assert indexed_client.get("/api/v1/calls/D-2").status_code == 404
+
+
+def test_more_than_a_thousand_calls_in_one_request_is_a_400(indexed_client):
+    records = [{"id": f"M-{number}", "title": "x"} for number in range(1001)]
+    response = indexed_client.post("/api/v1/calls", json=records, headers=auth())
+    assert_error(response, 400, "at most 1,000 records per request; use the importer for more")
+
+
 def test_write_without_a_key_is_a_401(indexed_client):
     response = indexed_client.post("/api/v1/calls", json={"id": "K-1", "title": "x"})
     assert_error(
@@ -205,11 +243,106 @@ def test_feedback_for_an_unknown_call_is_a_404(indexed_client):
     assert_error(response, 404, "call NOPE not found")
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "message", "field"),
+    [
+        ("/api/v1/feedback", {"call_id": "T-001", "search_id": 7}, "field 'search_id' must be a string", "search_id"),
+        (
+            "/api/v1/feedback",
+            {"call_id": "T-001", "search_id": None},
+            "field 'search_id' must be a string",
+            "search_id",
+        ),
+        ("/api/v1/feedback", {"call_id": 1, "query": "x"}, "field 'call_id' must be a string", "call_id"),
+        ("/api/v1/feedback", {"call_id": "T-001", "query": None}, "field 'query' must be a string", "query"),
+        ("/api/v1/events", {"search_id": 7, "call_id": "T-001"}, "field 'search_id' must be a string", "search_id"),
+        (
+            "/api/v1/events",
+            {"search_id": "\x0c", "call_id": "T-001"},
+            "'search_id' is required (a string)",
+            "search_id",
+        ),
+        (
+            "/api/v1/events",
+            {"search_id": "s", "call_id": "T-001", "kind": "solved"},
+            "'kind' must be 'opened' (solved calls go to /api/v1/feedback)",
+            "kind",
+        ),
+        ("/api/v1/suggest-from-text", {"text": 42}, "field 'text' must be a string", "text"),
+        (
+            "/api/v1/suggest-from-text",
+            {"text": "router", "limit": "5"},
+            "field 'limit' must be a whole number",
+            "limit",
+        ),
+        ("/api/v1/suggest-from-text", {"text": "router", "limit": 0}, "'limit' must be between 1 and 50", "limit"),
+    ],
+    ids=[
+        "feedback-number-search-id",
+        "feedback-null-search-id",
+        "feedback-number-call-id",
+        "feedback-null-query",
+        "event-number-search-id",
+        "event-blank-search-id",
+        "event-other-kind",
+        "suggest-number-text",
+        "suggest-text-limit",
+        "suggest-zero-limit",
+    ],
+)
+def test_wrong_body_field_is_a_422_naming_it(indexed_client, path, body, message, field):
+    response = assert_error(indexed_client.post(path, json=body), 422, message)
+    assert response["errors"] == [{"field": field, "message": message}]
+
+
+def test_body_that_is_not_an_object_is_a_400_naming_what_is_needed(indexed_client):
+    response = indexed_client.post("/api/v1/events", json=["s", "T-001"])
+    assert_error(response, 400, "the request body must be a JSON object with 'search_id', 'call_id'")
+
+
+@pytest.mark.parametrize(
+    ("query_string", "message", "field"),
+    [
+        ("q=x&status=", "'status' must be one of open, pending, resolved", "status"),
+        ("q=x&priority=", "'priority' must be one of low, normal, high, urgent", "priority"),
+        ("q=x&priority=asap", "'priority' must be one of low, normal, high, urgent", "priority"),
+        ("q=x&facets=yes", "'facets' must be true or false", "facets"),
+        ("q=x&limit=", "'limit' must be a whole number, not ''", "limit"),
+    ],
+    ids=["empty-status", "empty-priority", "unknown-priority", "facets-word", "empty-limit"],
+)
+def test_search_parameter_out_of_its_document_is_a_400_naming_it(indexed_client, query_string, message, field):
+    body = assert_error(indexed_client.get(f"/api/v1/search?{query_string}"), 400, message)
+    assert body["errors"] == [{"field": field, "message": message}]
+
+
+def test_empty_free_text_filters_mean_no_filter(indexed_client):
+    filtered = indexed_client.get("/api/v1/search?q=printer&product=&category=&customer=&caller=").get_json()
+    assert filtered["total"] == indexed_client.get("/api/v1/search?q=printer").get_json()["total"]
+
+
 def test_healthz_reports_store_and_index(indexed_client):
     body = indexed_client.get("/healthz").get_json()
     assert body["ok"] is True
     assert body["calls"] == body["index"]["calls"]
     assert body["index"]["lag_changes"] == 0
+
+
+def test_openapi_document_takes_its_schemas_from_the_models(indexed_client):
+    document = indexed_client.get("/api/v1/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    assert document["openapi"] == "3.1.0"
+    assert schemas["CallInput"]["properties"]["title"] == {
+        "default": "",
+        "description": "At least one of title and problem is not blank.",
+        "maxLength": 1000,
+        "type": "string",
+    }
+    assert schemas["EventBody"]["properties"]["search_id"]["type"] == "string"
+    assert schemas["Error"]["required"] == ["ok", "error", "errors", "status"]
+    calls = document["paths"]["/api/v1/calls"]["post"]["responses"]
+    assert "repeated" in calls["422"]["description"]
+    assert calls["422"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
 
 
 def test_openapi_document_lists_every_api_route(indexed_app):

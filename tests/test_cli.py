@@ -46,9 +46,28 @@ def test_import_reads_csv_with_comma_separated_tags_and_keeps_extra_columns(runn
     result = runner("import", TEST_DATA / "good.csv")
     assert result.exit_code == 0
     records = store_snapshot(data_folder)
-    assert len(records) == 4
-    assert any(len(record["tags"]) > 1 for record in records.values())
-    assert any("ticket_owner" in record["extra"] for record in records.values())
+    assert sorted(records) == ["C-1", "C-2", "C-3", "C-4"]
+    assert (records["C-3"]["tags"], records["C-3"]["resolved"]) == (["colour", "streaks", "toner"], False)
+    assert (records["C-1"]["resolved"], records["C-1"]["extra"]) == (True, {"ticket_owner": "alice"})
+
+
+def test_reimporting_a_csv_file_changes_nothing(runner, data_folder):
+    runner("import", TEST_DATA / "good.csv")
+    result = runner("import", TEST_DATA / "good.csv")
+    assert "inserted 0, updated 0, unchanged 4, skipped 0" in result.output
+
+
+def test_jsonl_row_with_a_wrong_type_is_refused_with_its_line_and_stores_nothing(runner, data_folder, tmp_path):
+    runner("import", TEST_DATA / "good.jsonl")
+    before = store_snapshot(data_folder)
+    path = tmp_path / "typed.jsonl"
+    rows = [{"id": "W-1", "title": "Printer offline"}, {"id": "W-2", "title": 42}, {"id": 3, "title": "x"}]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    result = runner("import", path)
+    assert result.exit_code == 1
+    assert "typed.jsonl:2: field 'title' must be a string" in result.output
+    assert "typed.jsonl:3: field 'id' must be a string" in result.output
+    assert store_snapshot(data_folder) == before
 
 
 def test_import_reads_json_array(runner, data_folder):

@@ -55,9 +55,16 @@ def stored(folder, call_id):
 
 
 def test_customer_fields_are_validated_and_kept():
-    record = validate_record(call("C-1", customer_id="ACC-1", status="Pending", priority="URGENT"))
+    record = validate_record(call("C-1", customer_id=" ACC-1 ", status="pending", priority="urgent"))
     assert record["extra"] == {"customer_id": "ACC-1", "status": "pending", "priority": "urgent"}
     assert record["resolved"] is False
+
+
+def test_choices_typed_in_a_csv_cell_are_read_in_any_case(runner, data_folder, tmp_path):
+    path = tmp_path / "calls.csv"
+    path.write_text("id,title,status,priority\nC-1,Router drops,Pending,URGENT\n")
+    assert runner("import", path).exit_code == 0
+    assert stored(data_folder, "C-1")["extra"] == {"status": "pending", "priority": "urgent"}
 
 
 @pytest.mark.parametrize(

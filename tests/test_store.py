@@ -28,7 +28,7 @@ def record(call_id="C-1", **fields):
         ({"id": "a"}, "at least one of 'title' and 'problem' must be non-empty"),
         ({"id": "a", "title": "x" * 1001}, "field 'title' is 1,001 characters long; the limit is 1,000"),
         ({"id": "a", "problem": "x" * 100_001}, "field 'problem' is 100,001 characters long; the limit is 100,000"),
-        ({"id": "a", "title": "x", "tags": "a,b", "resolved": "maybe"}, "field 'resolved' must be true or false"),
+        ({"id": "a", "title": "x", "tags": ["a", "b"], "resolved": "maybe"}, "field 'resolved' must be true or false"),
         ({"id": "a", "title": "x", "tags": [1, 2]}, "field 'tags' must be a list of strings"),
         (
             {"id": "a", "title": "x", "created_at": "yesterday"},
@@ -62,8 +62,11 @@ def test_unknown_fields_are_kept_as_extras_and_shown_beside_core_fields():
     assert public_record(clean)["ticket_owner"] == "sam"
 
 
-def test_tags_given_as_a_comma_separated_string_become_a_list():
-    assert validate_record({"id": "a", "title": "x", "tags": "printer, offline,"})["tags"] == ["printer", "offline"]
+def test_tags_are_kept_trimmed_without_empty_ones():
+    assert validate_record({"id": "a", "title": "x", "tags": [" printer", "offline ", " "]})["tags"] == [
+        "printer",
+        "offline",
+    ]
 
 
 def test_upsert_counts_inserted_updated_and_unchanged(store):
