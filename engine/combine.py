@@ -145,3 +145,64 @@ def top(ids, scores, limit):
         ids, scores = ids[keep], scores[keep]
     order = np.lexsort((ids, -scores))[:limit]
     return ids[order], scores[order]
+
+
+def score_at(node, segment, ids):
+    """The scores ``node`` gives some documents of one segment, and which of them it matches.
+
+    The arithmetic is :func:`score_range`'s, in the same order, so a document scores the same either way.
+
+    :param node: a word of a query tree (a term, a phrase alternative or a word's alternatives).
+    :param segment: the pass's view of one segment.
+    :param ids: document numbers, ascending.
+    :returns: ``(found, scores)``: a boolean array and a ``float64`` array as long as ``ids`` (0 where not found).
+    """
+    kind = type(node)
+    if kind is Term:
+        postings = segment.postings_of(node)
+        scores = np.zeros(len(ids))
+        if postings is None:
+            return np.zeros(len(ids), dtype=bool), scores
+        found, places = positions(ids, postings.ids)
+        stats = segment.stats
+        norms = stats.norms(node.field)[length_bytes(segment.reader, node.field)[ids[found]]]
+        idf = stats.idf(node.field, node.text)
+        scores[found] = bm25(idf, postings.weights[places[found]], norms, node.boost)
+        return found, scores
+    if kind is AllTerms:
+        found, scores = np.ones(len(ids), dtype=bool), np.zeros(len(ids))
+        for part in sorted(node.parts, key=segment.size):
+            part_found, part_scores = score_at(part, segment, ids)
+            found &= part_found
+            scores += part_scores
+        return found, np.where(found, scores * node.boost if node.boost != 1.0 else scores, 0.0)
+    if kind is BestOf:
+        found, scores = np.zeros(len(ids), dtype=bool), np.full(len(ids), -np.inf)
+        for option in node.options:
+            option_found, option_scores = score_at(option, segment, ids)
+            found |= option_found
+            scores = np.where(option_found, np.maximum(scores, option_scores), scores)
+        return found, np.where(found, scores, 0.0)
+    raise TypeError(f"not a word of a query: {node!r}")
+
+
+def documents_of(node, segment):
+    """The documents of one segment a word matches (deleted ones included), ascending, without scoring them.
+
+    :param node: a word of a query tree.
+    :param segment: the pass's view of one segment.
+    """
+    kind = type(node)
+    if kind is Term:
+        postings = segment.postings_of(node)
+        return NO_IDS if postings is None else postings.ids
+    if kind is AllTerms:
+        ids = None
+        for part in sorted(node.parts, key=segment.size):
+            other = documents_of(part, segment)
+            ids = other if ids is None else ids[positions(ids, other)[0]]
+        return NO_IDS if ids is None else ids
+    if kind is BestOf:
+        options = [documents_of(option, segment) for option in node.options]
+        return np.unique(np.concatenate(options)) if options else NO_IDS
+    raise TypeError(f"not a word of a query: {node!r}")

@@ -1,19 +1,18 @@
-"""One search pass over posting arrays: every segment, range by range, within the search's time limit.
+"""One search pass over posting arrays: every segment, within the search's time limit.
 
-Each segment's documents are cut into ranges, and each range is scored in whole arrays
-(:func:`engine.combine.score_range`). Two ways to go through them:
+Documents are scored in whole arrays (:mod:`engine.combine`). Two ways to go through them:
 
-- **Skipping what cannot win** (a page of hits and a count up to ``count_up_to``). Each range gets the best score
-  any of its calls could reach (:mod:`engine.bounds`, from the block maxima Whoosh keeps), ranges are scored best
-  bound first, and once the page is full a range whose bound is below its lowest score is skipped: its calls
-  cannot enter the page. The page is the same as when everything is scored (score, then document number). The
-  count goes on into skipped ranges only until it reaches ``count_up_to``.
-- **Everything** (when facet counts or an exact count are asked for): ranges of about ``UNIT_POSTINGS`` postings,
-  taken in turn from every segment.
+- **Any word enough, strongest words first (MaxScore).** For a page of hits and a count up to ``count_up_to``, the
+  finding words are read in order of the best score each can give a call (:mod:`engine.bounds`, from the block
+  maxima Whoosh keeps); each brings in the calls no earlier word brought, which are scored in full by looking every
+  word up on them. Once the words not yet read could not together lift a call above the lowest score on the page,
+  reading stops: their long lists are only looked up, never walked. The page is the same as when every call is
+  scored (score, then document number); the count goes on only until it reaches ``count_up_to``.
+- **Everything** (every word required, one word, facet counts or an exact count): ranges of about
+  ``UNIT_POSTINGS`` postings, taken in turn from every segment.
 
-The clock is read between batches of about ``UNIT_POSTINGS`` postings, so the time limit holds inside a segment; a
-pass cut short keeps the best hits of what it scored, which spans every segment (the most promising ranges of all
-of them first, or the first ranges of each in turn). The first batch is always scored, however late.
+The clock is read between words, or between ranges, so the time limit holds inside a segment; a pass cut short
+keeps the best hits of what it scored, which spans every segment. The first word or range is always scored.
 """
 
 from dataclasses import dataclass, field
@@ -21,15 +20,13 @@ from time import monotonic
 
 import numpy as np
 
-from engine.bounds import CANNOT_MATCH, range_starts, tree_bounds
-from engine.combine import NO_IDS, positions, score_range, top
+from engine.bounds import word_bound
+from engine.combine import NO_IDS, documents_of, positions, score_at, score_range, top
 from engine.postings import live_mask
+from engine.query import AnyOf
 
 # Postings (of all the query's terms together) scored between two looks at the clock: a few milliseconds.
 UNIT_POSTINGS = 100_000
-# Ranges a segment is cut into for skipping, and the fewest documents in one.
-RANGES_PER_SEGMENT = 256
-SMALLEST_RANGE = 512
 # A bound this close to the page's lowest score is scored anyway: sums of the same scores may differ in the last bit.
 BOUND_SLACK = 1e-9
 
@@ -108,6 +105,23 @@ class SegmentView:
             ids, scores = ids[kept], scores[kept]
         return ids, scores
 
+    def new_candidates(self, word, seen):
+        """The documents holding ``word`` that no earlier word brought in: all of them, and the live, allowed ones.
+
+        Marks them in ``seen`` (a boolean array over the segment's documents).
+
+        :returns: ``(ids, candidates)``, both ascending.
+        """
+        ids = documents_of(word, self)
+        ids = ids[~seen[ids]]
+        seen[ids] = True
+        candidates = ids
+        if self._live is not None and len(candidates):
+            candidates = candidates[self._live[candidates]]
+        if self._allowed is not None and len(candidates):
+            candidates = candidates[positions(candidates, self._allowed)[0]]
+        return ids, candidates
+
     def exhaustive_ranges(self, terms):
         """Document ranges holding about ``UNIT_POSTINGS`` postings of ``terms`` each."""
         held = sum(len(found.ids) for found in map(self.postings_of, set(terms)) if found is not None)
@@ -156,9 +170,9 @@ def evaluate(searcher, stats, postings, tree, filters, limit, deadline, facet_fi
     segments = [
         SegmentView(leaf.reader(), offset, stats, postings, filters) for leaf, offset in searcher.leaf_searchers()
     ]
-    if facet_fields or count_up_to is None:
+    if facet_fields or count_up_to is None or type(tree) is not AnyOf or len(tree.finding) < 2:
         return _everything(segments, tree, limit, deadline, facet_fields)
-    return _skipping(segments, tree, limit, deadline, count_up_to)
+    return _max_score(segments, tree, limit, deadline, count_up_to)
 
 
 def _everything(segments, tree, limit, deadline, facet_fields):
@@ -188,36 +202,49 @@ def _everything(segments, tree, limit, deadline, facet_fields):
     return PassResult(best.hits(), total, timed_out, facets, scored, held)
 
 
-def _skipping(segments, tree, limit, deadline, count_up_to):
-    candidates, held = [], 0
-    for number, segment in enumerate(segments):
-        lows, highs = range_starts(segment.doc_count, RANGES_PER_SEGMENT, SMALLEST_RANGE)
-        bounds, postings = tree_bounds(tree, segment, lows, highs)
-        held += int(postings.sum())
-        for place in np.flatnonzero(bounds > CANNOT_MATCH).tolist():
-            candidates.append((-bounds[place], number, int(lows[place]), int(highs[place]), int(postings[place])))
-    candidates.sort()
-    best, total, scored, timed_out, batch = _Best(limit), 0, 0, False, 0
-    skipped = []
-    for negative_bound, number, low, high, postings in candidates:
-        if -negative_bound * (1 + BOUND_SLACK) < best.threshold():
-            skipped.append((number, low, high, postings))
-            continue
-        if batch >= UNIT_POSTINGS:
-            batch = 0
-            if monotonic() > deadline:
-                timed_out = True
-                break
-        segment = segments[number]
-        ids, scores = segment.matches(tree, low, high)
-        total, scored, batch = total + len(ids), scored + postings, batch + postings
-        best.add(ids, scores, segment.offset)
-    if not timed_out:
-        for number, low, high, _ in sorted(skipped):
+def _max_score(segments, tree, limit, deadline, count_up_to):
+    """Any word enough, finding words read strongest first, until the words left could not lift a call into the page."""
+    bounds = {word: word_bound(word, segments) for word in set(tree.finding + tree.scoring)}
+    order = sorted(tree.finding, key=lambda word: -bounds[word])
+    unread = sum(bounds[word] for word in order) + sum(bounds[word] for word in tree.scoring)
+    seen = [np.zeros(segment.doc_count, dtype=bool) for segment in segments]
+    best, total, scored, timed_out = _Best(limit), 0, 0, False
+    left = list(order)
+    while left:
+        if unread * (1 + BOUND_SLACK) < best.threshold():
+            break
+        if len(left) < len(order) and monotonic() > deadline:
+            timed_out = True
+            break
+        word = left.pop(0)
+        unread -= bounds[word]
+        for number, segment in enumerate(segments):
+            ids, candidates = segment.new_candidates(word, seen[number])
+            scored += len(ids)
+            if not len(candidates):
+                continue
+            scores, looked_up = _scores_of(tree, segment, candidates)
+            total, scored = total + len(candidates), scored + looked_up
+            best.add(candidates, scores, segment.offset)
+    if not timed_out and total < count_up_to:
+        for word in left:
+            for number, segment in enumerate(segments):
+                total += len(segment.new_candidates(word, seen[number])[1])
             if total >= count_up_to:
                 break
-            total += len(segments[number].matches(tree, low, high)[0])
+    held = sum(segment.size(term) for segment in segments for term in set(tree.terms()))
     return PassResult(best.hits(), total, timed_out, {}, scored, held)
+
+
+def _scores_of(tree, segment, candidates):
+    """Every word's scores summed on some calls, in the tree's order (as :func:`engine.combine.score_range` adds
+    them), and how many postings were looked up on the way."""
+    totals, looked_up = np.zeros(len(candidates)), 0
+    for word in tree.finding + tree.scoring:
+        found, scores = score_at(word, segment, candidates)
+        totals[found] += scores[found]
+        looked_up += int(found.sum())
+    return totals, looked_up
 
 
 def _postings_in(segment, tree, low, high):

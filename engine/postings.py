@@ -13,9 +13,11 @@ from collections import OrderedDict
 
 import numpy as np
 
-from index import whoosh_compat
+from index import posting_file, whoosh_compat
 
 DEFAULT_BUDGET_MB = 256
+# Segments whose posting arrays file stays open (its directory read once, its arrays over the memory map).
+OPEN_POSTING_FILES = 64
 # What a kept entry costs besides its arrays (key, tuple, dictionary slot), so absent terms count too.
 _ENTRY_BYTES = 200
 _live_by_reader = weakref.WeakKeyDictionary()
@@ -77,17 +79,46 @@ class PostingArrays:
         self.held_bytes = 0
         self.decoded = 0
         self.reused = 0
+        self.mapped = 0
         self._arrays = OrderedDict()
+        self._files = OrderedDict()
         self._lock = threading.Lock()
+
+    def _posting_file(self, reader, segment_key):
+        """The segment's :class:`index.posting_file.PostingFile`, or None when it has none (kept by segment id)."""
+        if segment_key is None:
+            return None
+        with self._lock:
+            if segment_key in self._files:
+                self._files.move_to_end(segment_key)
+                return self._files[segment_key]
+        buffer = whoosh_compat.segment_file(reader, posting_file.EXTENSION)
+        try:
+            opened = None if buffer is None else posting_file.PostingFile(buffer)
+        except ValueError:
+            opened = None
+        with self._lock:
+            self._files[segment_key] = opened
+            while len(self._files) > OPEN_POSTING_FILES:
+                self._files.popitem(last=False)
+        return opened
 
     def get(self, reader, field, term_bytes):
         """A term's :class:`index.whoosh_compat.PostingList` in a segment, deleted documents included.
+
+        A long list comes straight from the segment's posting arrays file (``index.posting_file``), shared with
+        every worker; others are decoded from Whoosh's blocks once and kept within the budget.
 
         :param reader: a Whoosh ``SegmentReader``.
         :param field: the field.
         :param term_bytes: the term as the field encodes it.
         """
         key = (whoosh_compat.segment_key(reader), field, term_bytes)
+        mapped = self._posting_file(reader, key[0])
+        arrays = None if mapped is None else mapped.get(field, term_bytes)
+        if arrays is not None:
+            self.mapped += 1
+            return whoosh_compat.PostingList(*arrays)
         found = self._kept(key)
         if found is not None:
             return found

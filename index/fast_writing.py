@@ -35,6 +35,9 @@ from whoosh.formats import Frequency
 from whoosh.system import pack_uint
 from whoosh.writing import PostingPool, SegmentWriter
 
+from index import posting_file
+from index.posting_file import PostingFileWriter
+
 # Whoosh's own method, for the writers this module leaves to Whoosh (captured before any patch).
 _WHOOSH_ADD_DOCUMENT = SegmentWriter.add_document
 # Memory accounting of the grouped pool: a posting is a document number, a weight and a
@@ -253,9 +256,12 @@ def _write_term(postwriter, ids, weights, values, term_lengths):
 
     The writer must have been started on the term. The last block stays buffered, as
     ``add_posting`` leaves it, so that ``finish_postings`` writes it as the last one.
+
+    :returns: each block's ``(count, highest weight, shortest length)``, as its header keeps them.
     """
     limit = postwriter._blocklimit
     count = len(ids)
+    blocks = []
     for start in range(0, count, limit):
         end = min(start + limit, count)
         if start:
@@ -268,6 +274,8 @@ def _write_term(postwriter, ids, weights, values, term_lengths):
         postwriter._maxweight = max(0, max(block_weights))
         postwriter._minlength = min(block_lengths) if block_lengths else None
         postwriter._maxlength = max(block_lengths) if block_lengths else 0
+        blocks.append((end - start, postwriter._maxweight, postwriter._minlength or 0))
+    return blocks
 
 
 def _terms_of(items):
@@ -299,6 +307,7 @@ def add_postings(self, schema, lengths, items):
         :class:`GroupedPostings`.
     """
     terms = items.terms() if isinstance(items, GroupedPostings) else _terms_of(items)
+    arrays = PostingFileWriter(self._segment.create_file(self._storage, posting_file.EXTENSION))
     lastfn = None
     field_lengths = None
     for fieldname, btext, ids, weights, values in terms:
@@ -312,7 +321,9 @@ def add_postings(self, schema, lengths, items):
             continue
         self.start_term(btext)
         term_lengths = [field_lengths[i] for i in ids] if field_lengths is not None else [0] * len(ids)
-        _write_term(self._postwriter, ids, weights, values, term_lengths)
+        blocks = _write_term(self._postwriter, ids, weights, values, term_lengths)
         self.finish_term()
+        arrays.add(fieldname, btext, ids, weights, *zip(*blocks))
     if lastfn is not None:
         self.finish_field()
+    arrays.close()

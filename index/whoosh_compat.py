@@ -161,6 +161,29 @@ def segment_key(reader):
     return None if segment is None else segment.segment_id()
 
 
+def segment_file(reader, extension):
+    """The bytes of one file of a segment (e.g. its posting arrays), over the segment's memory map when it is
+    mapped; None when the segment has no such file.
+
+    :param reader: a Whoosh ``SegmentReader``.
+    :param extension: the file's extension, e.g. ``".pla"``.
+    :returns: a ``memoryview`` or ``bytes``, or None.
+    """
+    if not reader.is_atomic() or not hasattr(reader, "segment"):
+        return None
+    name = reader.segment().make_filename(extension)
+    storage = reader.storage()
+    if not storage.file_exists(name):
+        return None
+    opened = storage.open_file(name)
+    if isinstance(opened, mapped_files.MappedFile):
+        return opened._buf
+    try:
+        return opened.read()
+    finally:
+        opened.close()
+
+
 def deleted_documents(reader):
     """The document numbers deleted in one segment.
 

@@ -320,13 +320,6 @@ def _segments_of(segments, hits):
     }
 
 
-@pytest.fixture
-def small_ranges(monkeypatch):
-    """Ranges of 16 calls, so that skipping has something to skip in an index of 900."""
-    monkeypatch.setattr(evaluation, "SMALLEST_RANGE", 16)
-    monkeypatch.setattr(evaluation, "RANGES_PER_SEGMENT", 64)
-
-
 def _pruned_and_exhaustive(searcher, tree, filters=(), limit=15):
     pruned = _ours(searcher, tree, filters, limit=limit, count_up_to=100)
     everything = _ours(searcher, tree, filters, limit=limit)
@@ -347,8 +340,8 @@ def _skipping_cases(knowledge_base, common_terms):
         yield f"all common words {number}", AllOf(words[:2]), (Term("status", "resolved"),) if number % 3 else ()
 
 
-def test_skipping_ranges_that_cannot_win_ranks_exactly_as_scoring_everything(
-    knowledge_base, searcher, common_terms, small_ranges
+def test_leaving_unread_the_words_that_cannot_win_ranks_exactly_as_scoring_everything(
+    knowledge_base, searcher, common_terms
 ):
     """Several hundred passes: agent queries with alternatives, one-word, all-common-word, filters, deleted calls."""
     compared, skipped_some = 0, 0
@@ -364,15 +357,47 @@ def test_skipping_ranges_that_cannot_win_ranks_exactly_as_scoring_everything(
     assert skipped_some >= 100
 
 
-def test_a_pass_cut_short_while_skipping_keeps_the_best_of_what_it_scored(
-    searcher, common_terms, small_ranges, monkeypatch
-):
-    monkeypatch.setattr(evaluation, "UNIT_POSTINGS", 40)
+def test_a_pass_cut_short_between_words_keeps_the_best_of_what_it_scored(searcher, common_terms, monkeypatch):
     ticks = iter(range(10_000))
     monkeypatch.setattr(evaluation, "monotonic", lambda: next(ticks))
     tree = AnyOf(tuple(Term("text", text) for text in common_terms[:4]))
-    cut = _ours(searcher, tree, limit=10, deadline=1.5, count_up_to=100)
+    cut = _ours(searcher, tree, limit=10, deadline=-0.5, count_up_to=100)
     everything = _ours(searcher, tree, limit=10, deadline=float("inf"), count_up_to=100)
     assert (cut.timed_out, everything.timed_out) == (True, False)
     assert 0 < cut.postings_scored < everything.postings_scored
     assert len(cut.hits) == 10
+
+
+@pytest.fixture(scope="module")
+def knowledge_base_with_posting_arrays(tmp_path_factory):
+    """The same calls, written with every list of 64 postings or more also kept as arrays in its segment."""
+    from index import posting_file
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(posting_file, "MIN_POSTINGS", 64)
+        folder = tmp_path_factory.mktemp("engine-arrays")
+        kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(folder), "KB_DATABASE_URL": ""}, environ={})
+        records = _sample_records()
+        kb.store.upsert([{**record, "id": f"{record['id']}-{copy}"} for copy in range(COPIES) for record in records])
+        rebuild(kb.store, kb.home)
+        for record in list(kb.store.iter_records())[::40]:
+            kb.store.upsert([{**record, "resolution": record["resolution"] + " Checked again by phone."}])
+            apply_changes(kb.store, kb.home)
+    yield kb
+    kb.close()
+
+
+def test_posting_arrays_read_from_the_segments_rank_as_whooshs_own_scorer(knowledge_base_with_posting_arrays):
+    kb = knowledge_base_with_posting_arrays
+    index = kb.home.open_index()
+    service = SearchService(kb.home, VocabularyCache(), SynonymsFile(), result_cache_size=0)
+    with index.searcher() as searcher:
+        postings = PostingArrays()
+        for text, filters in _agent_queries(60, seed=17):
+            for tree in _trees(service, text):
+                found = _ours(searcher, tree, filters, limit=15, postings=postings)
+                assert _rounded(found.hits) == _rounded(reference_top(index, tree, filters, limit=15)), text
+                skipping = _ours(searcher, tree, filters, limit=15, postings=postings, count_up_to=100)
+                assert skipping.hits == found.hits, text
+    assert postings.mapped > 100
+    assert postings.held_bytes < 200_000

@@ -11,7 +11,7 @@ from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage
 from whoosh.qparser import QueryParser
 
-from index import whoosh_compat
+from index import posting_file, whoosh_compat
 from index.schema import call_schema, index_document
 from store.records import content_hash, validate_record
 
@@ -69,9 +69,12 @@ def _write_index(folder, schema, batches, optimize=False, **writer_options):
 
 
 def assert_same_index(tmp_path, schema, batches, optimize=False, **writer_options):
+    """Whoosh's files come out byte for byte; the fast writer adds one file per segment, its posting arrays."""
     shipped = write_index(tmp_path / "shipped", schema, batches, fast=False, optimize=optimize, **writer_options)
     fast = write_index(tmp_path / "fast", schema, batches, fast=True, optimize=optimize, **writer_options)
-    assert sorted(fast) == sorted(shipped)
+    arrays = {name for name in fast if name.endswith(posting_file.EXTENSION)}
+    assert sorted(set(fast) - arrays) == sorted(shipped)
+    assert len(arrays) == len({name.split(":")[0] for name in shipped})
     differing = [name for name in shipped if fast[name] != shipped[name]]
     assert differing == []
     return fast
@@ -147,3 +150,33 @@ def test_document_and_field_boosts_reach_the_directly_counted_weights(tmp_path):
         if number % 4 == 0:
             document["_text_boost"] = 0.5
     assert_same_index(tmp_path, call_schema(), [documents])
+
+
+def test_long_posting_lists_are_also_written_as_the_arrays_whoosh_reads(tmp_path, monkeypatch):
+    """Every list of at least MIN_POSTINGS postings, in every segment (merges included), as plain arrays."""
+    monkeypatch.setattr(posting_file, "MIN_POSTINGS", 64)
+    batches = [
+        call_documents(sample_twice()[:400]),
+        call_documents(sample_twice()[400:]),
+        [("delete", SAMPLE[3]["id"])],
+    ]
+    write_index(tmp_path / "fast", call_schema(), batches, fast=True)
+    checked = 0
+    with whoosh_index.open_dir(str(tmp_path / "fast")).reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            arrays = posting_file.PostingFile(whoosh_compat.segment_file(leaf, posting_file.EXTENSION))
+            for fieldname, term in leaf.all_terms():
+                found = arrays.get(fieldname, term)
+                expected = whoosh_compat.posting_list(leaf, fieldname, term)
+                if len(expected.ids) < 64:
+                    assert found is None
+                    continue
+                ids, weights, ends, maxima, minima = found
+                assert (ids.tolist(), weights.tolist()) == (expected.ids.tolist(), expected.weights.tolist())
+                assert (ends.tolist(), maxima.tolist()) == (
+                    expected.block_ends.tolist(),
+                    expected.block_max_weights.tolist(),
+                )
+                assert minima.tolist() == expected.block_min_lengths.tolist()
+                checked += 1
+    assert checked >= 20
