@@ -24,6 +24,7 @@ from whoosh.lang.porter import stem
 
 from analyzers.spelling import us_spelling
 from bench import corpora
+from bench.data import DEFAULT_DATA
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "agent_queries.tsv"
 COLUMNS = ("qid", "kind", "text", "clean_text", "relevant_ids", "source")
@@ -163,7 +164,7 @@ def check_queries(queries, records_by_id):
     return problems
 
 
-def load_records_by_id(data_dir=corpora.SHARED_DATA):
+def load_records_by_id(data_dir=DEFAULT_DATA):
     """Load the StackFAQ and Microsoft call records the queries point at.
 
     :param data_dir: the shared data folder.
@@ -198,7 +199,7 @@ def parse_args(argv=None):
     """Read the command line: ``--check``, ``--data DIR`` and ``--queries FILE``."""
     parser = argparse.ArgumentParser(prog="python -m bench.agent_queries", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="check every query against the real records")
-    parser.add_argument("--data", type=Path, default=corpora.SHARED_DATA, help="the shared data folder")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data folder")
     parser.add_argument("--queries", type=Path, default=DEFAULT_PATH, help="the agent query TSV file")
     return parser.parse_args(argv)
 

@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from bench import agent_queries, corpora
+from bench import agent_queries
 from bench.agent_queries import (
     DEFAULT_PATH,
     PERTURBED_KINDS,
@@ -16,6 +16,7 @@ from bench.agent_queries import (
     load_records_by_id,
     main,
 )
+from bench.data import DEFAULT_DATA
 
 HEADER = "qid\tkind\ttext\tclean_text\trelevant_ids\tsource\n"
 
@@ -157,7 +158,7 @@ def test_main_without_data_reports_the_missing_file(tmp_path, capsys):
 
 
 needs_shared_data = pytest.mark.skipif(
-    not corpora.SHARED_DATA.is_dir(), reason=f"shared data folder {corpora.SHARED_DATA} is missing"
+    not DEFAULT_DATA.is_dir(), reason=f"shared data folder {DEFAULT_DATA} is missing"
 )
 
 
