@@ -29,7 +29,7 @@ from whoosh.filedb.compound import CompoundStorage
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from index import fast_writing, mapped_files
+from index import mapped_files
 
 SUPPORTED_VERSION = (2, 7, 4)
 SUPPORTED_DISTRIBUTION = "Whoosh"
@@ -39,6 +39,8 @@ _INT = struct.Struct("!i")
 # Whoosh keeps a field's lengths in the per-document column "_<field>_len", one byte each.
 _LENGTH_COLUMN = "_{}_len"
 _NO_IDS = np.zeros(0, dtype=np.int32)
+# What each length byte decodes to (Whoosh's byte_to_length, byte 0 read as length 0).
+_DECODED_LENGTHS = np.array([0] + [byte_to_length(byte) for byte in range(1, 256)], dtype=np.int64)
 _NO_WEIGHTS = np.zeros(0, dtype=np.float32)
 
 _install_lock = threading.Lock()
@@ -74,12 +76,18 @@ _SHIPPED = {
     "PostingPool": writing.PostingPool,
     "open_file": CompoundStorage.open_file,
 }
-_FASTER = {
-    "add_document": fast_writing.add_document,
-    "add_postings": fast_writing.add_postings,
-    "PostingPool": fast_writing.TermPool,
-    "open_file": mapped_files.open_file,
-}
+
+
+def _faster():
+    """This product's writing and reading, for :func:`install` (imported then: they use this module)."""
+    from index import fast_writing, term_pool
+
+    return {
+        "add_document": fast_writing.add_document,
+        "add_postings": fast_writing.add_postings,
+        "PostingPool": term_pool.TermPool,
+        "open_file": mapped_files.open_file,
+    }
 
 
 def check_version():
@@ -113,7 +121,7 @@ def install():
         if _installed:
             return
         _self_test()
-        _apply(_FASTER)
+        _apply(_faster())
         _installed = True
 
 
@@ -270,6 +278,23 @@ def _read_blocks(postfile, offset):
         np.array(max_weights, dtype=np.float32),
         np.array(min_lengths, dtype=np.float32),
     )
+
+
+def document_lengths(perdoc, fieldname):
+    """Each document's length in a field as ``doc_field_length`` gives it (its length byte, decoded), read in one go.
+
+    :param perdoc: a Whoosh ``W3PerDocReader`` (the per-document reader of a segment being written).
+    :param fieldname: an indexed, scorable field.
+    :returns: an ``int64`` array indexed by document number (0 where a document lacks the field).
+    """
+    doc_count = perdoc.doc_count_all()
+    column = perdoc._cached_reader(_LENGTH_COLUMN.format(fieldname), LENGTHS_COLUMN)
+    if column is None:
+        return np.zeros(doc_count, dtype=np.int64)
+    if column._fixedlen != 1:
+        raise WhooshVersionError(f"field lengths of {fieldname!r} are not one byte each: not written by Whoosh 2.7.4")
+    stored = bytes(column._dbfile.get(column._basepos, column._count))
+    return _DECODED_LENGTHS[np.frombuffer(stored + bytes(doc_count - len(stored)), dtype=np.uint8)]
 
 
 def length_bytes(reader, fieldname):

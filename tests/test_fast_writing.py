@@ -180,3 +180,10 @@ def test_long_posting_lists_are_also_written_as_the_arrays_whoosh_reads(tmp_path
                 assert minima.tolist() == expected.block_min_lengths.tolist()
                 checked += 1
     assert checked >= 20
+
+
+def test_commits_that_merge_small_segments_into_a_new_one_give_the_same_files(tmp_path):
+    """Whoosh merges small segments into the one a commit writes: their postings join the new calls' counted ones."""
+    documents = call_documents(SAMPLE[:50])
+    edits = [[dict(documents[n], resolution=documents[n]["resolution"] + " Checked again.")] for n in range(0, 50, 5)]
+    assert_same_index(tmp_path, call_schema(), [documents, *edits])
