@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import click
@@ -246,11 +247,18 @@ def keys_group():
 @keys_group.command("create")
 @click.option("--role", type=click.Choice(["search", "write"]), required=True, help="What the key may do.")
 @click.option("--name", default="", help="Who or what uses the key.")
-def keys_create(role, name):
+@click.option("--expires-days", type=click.IntRange(1, 3650), default=None, help="Stop working after N days.")
+def keys_create(role, name, expires_days):
     """Make a key; it is shown once and only its hash is kept."""
+    expires_at = ""
+    if expires_days:
+        moment = datetime.now(timezone.utc) + timedelta(days=expires_days)
+        expires_at = moment.isoformat(timespec="seconds").replace("+00:00", "Z")
     with knowledge_base() as kb:
-        key_id, secret = kb.store.create_key(role, name)
+        key_id, secret = kb.store.create_key(role, name, expires_at)
     click.echo(f"{key_id} ({role}): {secret}")
+    if expires_at:
+        click.echo(f"it stops working at {expires_at}", err=True)
     click.echo("keep this key now: it cannot be shown again", err=True)
 
 
@@ -268,8 +276,11 @@ def keys_revoke(key_id):
 def keys_list():
     """List keys (ids, roles, names, dates; never the keys)."""
     with knowledge_base() as kb:
+        now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         for key in kb.store.list_keys():
             state = f"revoked {key['revoked_at']}" if key["revoked_at"] else "live"
+            if not key["revoked_at"] and key["expires_at"]:
+                state = f"{'expired' if key['expires_at'] <= now else 'expires'} {key['expires_at']}"
             click.echo(f"{key['id']}  {key['role']:<6}  {state:<30}  {key['name']}")
 
 
