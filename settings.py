@@ -57,6 +57,14 @@ SETTINGS = (
     ),
     Setting("KB_SYNONYMS_FILE", "", "Synonyms file read at query time (empty: the one shipped in analyzers/data)."),
     Setting("KB_SECRET_KEY", "", "Signs the analytics sign-in cookie; empty: a new random one each start."),
+    Setting(
+        "KB_OUTBOX_INTERVAL_S",
+        5.0,
+        "How often each server process sends due notifications from the outbox (0: only 'indexer deliver').",
+    ),
+    Setting("KB_OUTBOX_RETRY_S", 30.0, "Wait before retrying a failed notification; doubles each time, at most 1 h."),
+    Setting("KB_OUTBOX_MAX_ATTEMPTS", 10, "Attempts to deliver a notification before giving up on it."),
+    Setting("KB_WEBHOOK_TIMEOUT_S", 5.0, "How long one notification POST may take before it counts as failed."),
     Setting("KB_LOAD_SAMPLE", False, "Load the sample knowledge base when the store is empty."),
     Setting("KB_RATE_LIMIT", "15000 per minute", "Requests allowed per key and per address (flask-limiter syntax)."),
 )

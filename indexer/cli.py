@@ -18,6 +18,7 @@ from index.build import apply_changes, check, rebuild, repair
 from index.generations import IndexBusyError
 from indexer.context import open_knowledge_base
 from indexer.importer import import_file
+from notify.delivery import DeliveryPolicy, deliver_all_due
 from rules.logic import apply_rules
 from rules.parse import RulesFileError, parse_rules_file
 from store.base import StoreUnavailableError
@@ -291,7 +292,27 @@ def apply_rules_command():
         rules = rules_in_force(kb)
         outcome = apply_rules(kb.store, rules)
         bring_index_in_step(kb, len(outcome.reprioritized) + len(outcome.escalated))
+        report = deliver_all_due(kb.store, DeliveryPolicy.from_settings(kb.settings))
     click.echo(
         f"reprioritized {len(outcome.reprioritized)}, escalated {len(outcome.escalated)}"
         + (": " + ", ".join(r["id"] for r in outcome.escalated) if outcome.escalated else "")
     )
+    echo_deliveries(report)
+
+
+def echo_deliveries(report):
+    """Say what a delivery pass did, each failure with its reason (on stderr)."""
+    if report.delivered or report.failed:
+        click.echo(f"notifications: delivered {len(report.delivered)}, failed {len(report.failed)}")
+    for message_id, reason in report.failed:
+        click.echo(f"notification {message_id} not delivered: {reason}", err=True)
+
+
+@cli.command("deliver")
+def deliver_command():
+    """Send the notifications due in the outbox now (the server does it too, every KB_OUTBOX_INTERVAL_S)."""
+    with knowledge_base() as kb:
+        report = deliver_all_due(kb.store, DeliveryPolicy.from_settings(kb.settings))
+    echo_deliveries(report)
+    if not report.delivered and not report.failed:
+        click.echo("no notifications due")

@@ -27,6 +27,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 
+from notify.urls import WebhookUrlError, check_webhook_url
 from store.records import PRIORITIES
 
 log = logging.getLogger(__name__)
@@ -107,8 +108,11 @@ def parse_rules(text, path="rules.toml"):
     if not isinstance(notify.get("log", True), bool):
         fail("notify", "log", "'log' must be true or false")
     webhook = notify.get("webhook", "")
-    if not isinstance(webhook, str) or (webhook and not webhook.startswith(("http://", "https://"))):
-        fail("notify", "webhook", "'webhook' must be an http:// or https:// URL")
+    if webhook != "":
+        try:
+            check_webhook_url(webhook)
+        except WebhookUrlError as error:
+            fail("notify", "webhook", f"'webhook' {error}")
     return Rules(
         key_customers=frozenset(accounts.get("customers", [])),
         key_products=frozenset(accounts.get("products", [])),
