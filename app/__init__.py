@@ -6,10 +6,13 @@ import secrets
 from pathlib import Path
 
 from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.errors import ApiError, register_error_handlers
 from app.limits import init_limiter
 from app.outbox_worker import OutboxWorker
+from app.sessions import init_sessions
+from app.signin_guard import SignInGuard
 from index import whoosh_compat
 from notify.delivery import DeliveryPolicy
 from settings import SETTINGS, data_dir, layered_settings
@@ -48,6 +51,13 @@ def _refuse_large_bodies(app):
             raise ApiError(
                 f"the request body is {length:,} bytes; the limit is {app.config['KB_MAX_BODY_BYTES']:,}", 413
             )
+
+
+def _trust_proxies(app):
+    """Behind KB_TRUSTED_PROXIES proxies, take the client's address, scheme and host from their headers."""
+    hops = app.config["KB_TRUSTED_PROXIES"]
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
 
 
 def _deliver_notifications(app, services):
@@ -95,11 +105,14 @@ def create_app(test_config=None):
     def start_follower():
         services.follower.ensure_running()
 
+    _trust_proxies(app)
     _deliver_notifications(app, services)
     _refuse_large_bodies(app)
     _security_headers(app)
     register_error_handlers(app)
     init_limiter(app)
+    init_sessions(app)
+    app.extensions["kb_signin_guard"] = SignInGuard()
 
     @app.before_request
     def agents_sign_in_when_search_needs_a_key():

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from app.auth import require_role, search_key_required
 from app.errors import ApiError
@@ -148,7 +148,15 @@ def _write(records):
 
 
 def _actor():
-    return request.headers.get("X-KB-Agent", "api")[:100]
+    """Who wrote, for the edit history: the key's id, then the agent its caller names (``X-KB-Agent``).
+
+    Any write key may send any name, so the name alone proves nothing; the key id in front says which
+    key vouched for it (``key_1a2b3c4d/sam``).
+    """
+    key = g.get("kb_key")
+    label = key.id if key is not None else "api"
+    agent = "".join(char for char in request.headers.get("X-KB-Agent", "") if char.isprintable()).strip()[:100]
+    return f"{label}/{agent}" if agent else label
 
 
 @bp.post("/calls")
