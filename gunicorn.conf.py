@@ -8,6 +8,11 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 preload_app = True
 timeout = 60
 accesslog = None
+# gunicorn's largest bounded request line (its default is 4094 bytes): a search URL of about 8,000 plain
+# characters. Longer queries go in the body of POST /api/v1/search. 0 would lift the bound altogether, letting
+# one request line fill a worker's memory, so it is not used.
+limit_request_line = 8190
+limit_request_field_size = 8190
 
 
 def when_ready(server):

@@ -34,7 +34,7 @@ SETTINGS = (
     Setting(
         "KB_SEARCH_KEY_REQUIRED",
         "auto",
-        "Whether searching needs a key: 'true', 'false', or 'auto' (true beyond localhost).",
+        "Whether searching needs a key: 'true', 'false', or 'auto' (no key from this machine itself, unproxied).",
     ),
     Setting("KB_WIDGET_ORIGINS", "", "Comma-separated origins allowed to call the API from the widget."),
     Setting("KB_MAX_BODY_BYTES", 10_000_000, "Largest request body accepted, in bytes (413 beyond)."),
@@ -57,6 +57,24 @@ SETTINGS = (
     ),
     Setting("KB_SYNONYMS_FILE", "", "Synonyms file read at query time (empty: the one shipped in analyzers/data)."),
     Setting("KB_SECRET_KEY", "", "Signs the analytics sign-in cookie; empty: a new random one each start."),
+    Setting(
+        "KB_COOKIE_SECURE", "auto", "Mark the sign-in cookie Secure: 'auto' (when served over HTTPS), 'true', 'false'."
+    ),
+    Setting("KB_SESSION_IDLE_MINUTES", 120, "A sign-in ends after this many minutes without a request."),
+    Setting("KB_SESSION_MAX_HOURS", 12, "A sign-in ends this many hours after it began, however busy."),
+    Setting(
+        "KB_TRUSTED_PROXIES",
+        0,
+        "How many reverse proxies in front of the server to trust for X-Forwarded-For/-Proto/-Host (0: none).",
+    ),
+    Setting(
+        "KB_OUTBOX_INTERVAL_S",
+        5.0,
+        "How often each server process sends due notifications from the outbox (0: only 'indexer deliver').",
+    ),
+    Setting("KB_OUTBOX_RETRY_S", 30.0, "Wait before retrying a failed notification; doubles each time, at most 1 h."),
+    Setting("KB_OUTBOX_MAX_ATTEMPTS", 10, "Attempts to deliver a notification before giving up on it."),
+    Setting("KB_WEBHOOK_TIMEOUT_S", 5.0, "How long one notification POST may take before it counts as failed."),
     Setting("KB_LOAD_SAMPLE", False, "Load the sample knowledge base when the store is empty."),
     Setting("KB_RATE_LIMIT", "15000 per minute", "Requests allowed per key and per address (flask-limiter syntax)."),
 )

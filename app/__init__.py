@@ -6,10 +6,15 @@ import secrets
 from pathlib import Path
 
 from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.errors import ApiError, register_error_handlers
 from app.limits import init_limiter
+from app.outbox_worker import OutboxWorker
+from app.sessions import init_sessions
+from app.signin_guard import SignInGuard
 from index import whoosh_compat
+from notify.delivery import DeliveryPolicy
 from settings import SETTINGS, data_dir, layered_settings
 
 SAMPLE_CALLS = Path(__file__).resolve().parent.parent / "sample" / "calls.jsonl"
@@ -48,6 +53,20 @@ def _refuse_large_bodies(app):
             )
 
 
+def _trust_proxies(app):
+    """Behind KB_TRUSTED_PROXIES proxies, take the client's address, scheme and host from their headers."""
+    hops = app.config["KB_TRUSTED_PROXIES"]
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
+
+
+def _deliver_notifications(app, services):
+    """The outbox's delivery thread of this process, started with the first request (after gunicorn's fork)."""
+    worker = OutboxWorker(services.store, DeliveryPolicy.from_settings(app.config), app.config["KB_OUTBOX_INTERVAL_S"])
+    app.extensions["kb_outbox_worker"] = worker
+    app.before_request(worker.ensure_running)
+
+
 def _security_headers(app):
     @app.after_request
     def add_headers(response):
@@ -66,7 +85,7 @@ def create_app(test_config=None):
     :returns: the Flask app.
     :raises WhooshVersionError: when the installed Whoosh is not the release this product reads and writes.
     """
-    from app import analytics, api, capture, escalations, health, pages, team_lead, widget
+    from app import analytics, api, capture, deliveries, escalations, health, pages, team_lead, widget
     from app.services import Services
 
     whoosh_compat.install()
@@ -86,10 +105,14 @@ def create_app(test_config=None):
     def start_follower():
         services.follower.ensure_running()
 
+    _trust_proxies(app)
+    _deliver_notifications(app, services)
     _refuse_large_bodies(app)
     _security_headers(app)
     register_error_handlers(app)
     init_limiter(app)
+    init_sessions(app)
+    app.extensions["kb_signin_guard"] = SignInGuard()
 
     @app.before_request
     def agents_sign_in_when_search_needs_a_key():
@@ -102,5 +125,6 @@ def create_app(test_config=None):
     app.register_blueprint(analytics.bp)
     app.register_blueprint(team_lead.bp)
     app.register_blueprint(escalations.bp)
+    app.register_blueprint(deliveries.bp)
     app.register_blueprint(widget.bp)  # also installs the CORS hooks for /api/v1/*
     return app

@@ -151,7 +151,7 @@ def export_csv():
         for row in report[section]:
             writer.writerow([section, _csv_safe(row["query"]), row["searches"], "", "", ""])
     for row in report["top_calls"]:
-        writer.writerow(["top_calls", row["call_id"], "", "", row["solved"], _csv_safe(row["title"])])
+        writer.writerow(["top_calls", _csv_safe(row["call_id"]), "", "", row["solved"], _csv_safe(row["title"])])
     summary = report["summary"]
     writer.writerow(
         ["summary", "total", summary["searches"], summary["zero_results"], summary["solved"], summary["solved_share"]]
@@ -164,8 +164,9 @@ def export_csv():
 
 
 def _csv_safe(text):
-    """Text that a spreadsheet will not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    """Text that a spreadsheet will not run as a formula (OWASP's list of characters that start one)."""
+    text = str(text or "")
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @bp.post("/proposals")

@@ -2,12 +2,21 @@
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from app.auth import require_role, search_key_required
 from app.errors import ApiError
+from app.json_body import read_json_body
 from app.openapi import openapi_document
-from app.schemas import MAX_RECORDS_PER_REQUEST, EventBody, FeedbackBody, SearchParams, SuggestBody, validated
+from app.schemas import (
+    MAX_RECORDS_PER_REQUEST,
+    EventBody,
+    FeedbackBody,
+    SearchBody,
+    SearchParams,
+    SuggestBody,
+    validated,
+)
 from app.search_log import new_search_id
 from app.zero_results import propose_from_solved
 from engine.results import InvalidSearchError
@@ -40,9 +49,10 @@ def search_response(result, search_id=None):
     return body
 
 
-def run_search():
-    """Run the search described by the request's query string (``app.schemas.SearchParams``)."""
-    params = validated(SearchParams, dict(request.args.items()), "query")
+def run_search(params=None):
+    """Run a search: ``params`` (``SearchParams`` or ``SearchBody``), else the request's query string's."""
+    if params is None:
+        params = validated(SearchParams, dict(request.args.items()), "query")
     try:
         result = services().search.search(
             params.q,
@@ -69,20 +79,20 @@ def run_search():
             "category": params.category or None,
             "results": result.total,
             "took_ms": result.took_ms,
-            "session": _session(),
-            "channel": _channel(),
+            "session": _session(getattr(params, "session", "")),
+            "channel": _channel(getattr(params, "channel", "")),
             "top_ids": [hit["id"] for hit in result.hits],
         }
     )
     return search_response(result, search_id)
 
 
-def _session():
-    return (request.headers.get("X-KB-Session") or request.args.get("session") or "")[:64]
+def _session(given=""):
+    return (request.headers.get("X-KB-Session") or given or request.args.get("session") or "")[:64]
 
 
-def _channel():
-    channel = request.headers.get("X-KB-Channel") or request.args.get("channel") or "api"
+def _channel(given=""):
+    channel = request.headers.get("X-KB-Channel") or given or request.args.get("channel") or "api"
     return channel if channel in ("page", "widget", "api") else "api"
 
 
@@ -92,6 +102,14 @@ def search():
     if search_key_required():
         require_role("search")
     return jsonify(run_search())
+
+
+@bp.post("/search")
+def search_posted():
+    """The same search with its parameters in a JSON body (``app.schemas.SearchBody``): no URL length limit."""
+    if search_key_required():
+        require_role("search")
+    return jsonify(run_search(validated(SearchBody, _json_body(), "body")))
 
 
 @bp.get("/calls/<path:call_id>")
@@ -137,10 +155,7 @@ def _field(name):
 
 
 def _json_body():
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ApiError("the request body must be JSON (Content-Type: application/json)", 400)
-    return body
+    return read_json_body()
 
 
 def _write(records):
@@ -148,7 +163,15 @@ def _write(records):
 
 
 def _actor():
-    return request.headers.get("X-KB-Agent", "api")[:100]
+    """Who wrote, for the edit history: the key's id, then the agent its caller names (``X-KB-Agent``).
+
+    Any write key may send any name, so the name alone proves nothing; the key id in front says which
+    key vouched for it (``key_1a2b3c4d/sam``).
+    """
+    key = g.get("kb_key")
+    label = key.id if key is not None else "api"
+    agent = "".join(char for char in request.headers.get("X-KB-Agent", "") if char.isprintable()).strip()[:100]
+    return f"{label}/{agent}" if agent else label
 
 
 @bp.post("/calls")

@@ -1,10 +1,35 @@
-"""GET /healthz: store and index reachable, record count, how far the index lags the store."""
+"""GET /healthz: store and index reachable, record count, how far the index lags the store.
 
+It answers anyone, so a failure is named by what failed, never by the exception's text (which may hold
+paths, host names or SQL); the log has the details.
+"""
+
+import logging
 from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, jsonify
 
+from index.generations import IndexMissingError
+from store.base import StoreUnavailableError
+
 bp = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
+
+
+def public_reason(part, error):
+    """What failed, in words that are safe to show to anyone (no paths, no exception text).
+
+    :param part: "store" or "index".
+    :param error: the exception raised while checking it.
+    """
+    if isinstance(error, StoreUnavailableError):
+        return "the store is unreachable"
+    if isinstance(error, IndexMissingError):
+        return "no index to search: run 'python -m indexer rebuild'"
+    log.warning("/healthz: the %s failed its check: %r", part, error)
+    if isinstance(error, OSError):
+        return f"the {part}'s files could not be read ({type(error).__name__})"
+    return f"the {part} could not be read ({type(error).__name__})"
 
 
 def _seconds_since(stamp):
@@ -23,7 +48,7 @@ def healthz():
     try:
         body["store"].update(kind=type(kb.store).__name__, calls=kb.store.count(), latest_seq=kb.store.latest_seq())
     except Exception as error:  # searches go on from the local index; health says the store is away
-        body["store"] = {"ok": False, "error": str(error)}
+        body["store"] = {"ok": False, "error": public_reason("store", error)}
     try:
         searcher = kb.search.searcher()
         folder = kb.home.current_dir()
@@ -35,7 +60,7 @@ def healthz():
             body["index"]["lag_changes"] = lag
             body["index"]["lag_seconds"] = 0.0 if lag == 0 else _seconds_since(kb.store.change_time(applied + 1))
     except Exception as error:
-        body["index"] = {"ok": False, "error": str(error)}
+        body["index"] = {"ok": False, "error": public_reason("index", error)}
     body["ok"] = body["store"]["ok"] and body["index"]["ok"]
     body["calls"] = body["store"].get("calls", body["index"].get("calls"))
     return jsonify(body), (200 if body["index"]["ok"] else 503)

@@ -1,10 +1,12 @@
 """Rate limits per API key and per address (the KB_RATE_LIMIT setting, flask-limiter syntax).
 
+A request with a live key spends that key's budget; every other request, one with an unknown, revoked or
+expired key included, spends its address's, so inventing a new key per request gains nothing. Behind a
+reverse proxy the address is the client's only when ``KB_TRUSTED_PROXIES`` says how many proxies to trust.
 Counters live in each process's memory: with several gunicorn workers every worker
 counts on its own, so a caller may get up to (workers x the limit) before a 429.
 """
 
-import hashlib
 import math
 import time
 
@@ -12,20 +14,21 @@ from flask import request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 
-from app.auth import bearer_token
+from app.auth import request_key
 from app.errors import handle_http_exception
+from store.base import StoreUnavailableError
 
 EXEMPT_ENDPOINTS = frozenset({"health.healthz", "static"})
 
 
 def rate_limit_key():
-    """Whose budget a request spends: its bearer key's digest, else its remote address.
-
-    The digest, not the key, so that the key never sits in the limiter's storage.
-    """
-    token = bearer_token()
-    if token is not None:
-        return "key:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
+    """Whose budget a request spends: its live key's id, else its address (the key itself is never kept)."""
+    try:
+        key = request_key()
+    except StoreUnavailableError:  # the key cannot be checked now; the address pays
+        key = None
+    if key is not None:
+        return "key:" + key.id
     return "addr:" + (request.remote_addr or "unknown")
 
 

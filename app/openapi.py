@@ -17,10 +17,10 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from app import responses
-from app.schemas import MAX_RECORDS_PER_REQUEST, EventBody, FeedbackBody, SearchParams, SuggestBody
+from app.schemas import MAX_RECORDS_PER_REQUEST, EventBody, FeedbackBody, SearchBody, SearchParams, SuggestBody
 from store.models import Call, CallBody, CallId, CallInput
 
-REQUEST_MODELS = (CallInput, CallBody, FeedbackBody, EventBody, SuggestBody)
+REQUEST_MODELS = (CallInput, CallBody, FeedbackBody, EventBody, SuggestBody, SearchBody)
 RESPONSE_MODELS = (
     responses.Error,
     Call,
@@ -35,9 +35,10 @@ RESPONSE_MODELS = (
 )
 WRITE = [{"bearer": []}]
 ERROR_WHEN = {
-    400: "A malformed request: a query parameter out of range, a body that is not JSON or not a JSON object, an "
-    "empty array or more than 1,000 records, an id in a PUT body that differs from the URL's.",
-    401: "No key, or an unknown or revoked one.",
+    400: "A malformed request: a query parameter out of range, a body that is not JSON or not a JSON object (or "
+    "nests arrays or objects more than 64 deep, or holds a lone surrogate such as \\ud800), an empty array or more "
+    "than 1,000 records, an id in a PUT body that differs from the URL's.",
+    401: "No key, or an unknown, revoked or expired one.",
     403: "A search key used to write.",
     404: "Unknown call or route.",
     413: "A body over KB_MAX_BODY_BYTES (refused before it is read).",
@@ -143,7 +144,13 @@ def _paths():
                     "summary": "Ranked past calls for a query",
                     "parameters": query_parameters(SearchParams) + session_headers,
                     "responses": {"200": _json("SearchResult"), **_errors(400, 401, 429, 503)},
-                }
+                },
+                "post": {
+                    "summary": "The same search with its parameters in a JSON body (no URL length limit)",
+                    "parameters": session_headers,
+                    "requestBody": _body("SearchBody"),
+                    "responses": {"200": _json("SearchResult"), **_errors(400, 401, 413, 422, 429, 503)},
+                },
             },
         ),
         (

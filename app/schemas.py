@@ -20,6 +20,7 @@ MAX_RECORDS_PER_REQUEST = 1_000
 MAX_QUERY_CHARS = 1_000
 MAX_SUGGEST_TEXT_CHARS = 20_000
 MAX_SEARCH_ID_CHARS = 64
+MAX_POSTED_QUERY_CHARS = 20_000
 SOURCES = ("page", "widget", "api")
 
 # A query or a description is blank when it holds only the white space ECMA-262 knows (engine.plan.is_blank):
@@ -197,6 +198,35 @@ class SearchParams(BaseModel):
     ] = ""
     session: Annotated[str, Field(description="Anonymous browser session for the search log (cut to 64).")] = ""
     channel: Annotated[str, Field(description="page, widget or api (anything else counts as api).")] = ""
+
+
+class SearchBody(BaseModel):
+    """The JSON body of ``POST /api/v1/search``: the query string's search, for queries too long for a URL."""
+
+    model_config = ConfigDict(
+        **_STRICT, json_schema_extra={"examples": [{"q": "router keeps dropping", "limit": 5, "facets": True}]}
+    )
+
+    q: Annotated[
+        str,
+        Field(max_length=MAX_POSTED_QUERY_CHARS, pattern=ECMA_NOT_BLANK, description="What the agent typed."),
+        Messages(
+            missing="'q' is required: the words to search for",
+            string_pattern_mismatch="the query 'q' is empty: type a few words to search for",
+            string_too_long=f"'q' must be at most {MAX_POSTED_QUERY_CHARS:,} characters",
+        ),
+    ]
+    limit: Annotated[json_int(ge=1, le=MAX_LIMIT), Messages(greater_than_equal=_RANGE, less_than_equal=_RANGE)] = 10
+    offset: Annotated[json_int(ge=0), Messages(greater_than_equal="'offset' must be 0 or more")] = 0
+    product: str = ""
+    category: str = ""
+    customer: str = ""
+    status: Annotated[Literal[STATUSES], _CHOICE] = None
+    priority: Annotated[Literal[PRIORITIES], _CHOICE] = None
+    facets: bool = False
+    caller: str = ""
+    session: str = ""
+    channel: str = ""
 
 
 def validated(model, data, what):

@@ -1,23 +1,25 @@
-"""Signing in on our pages with a key, exchanged for a signed session cookie.
+"""Signing in on our pages with a key, exchanged for a signed session cookie that names the key.
 
 A write key signs in a team lead (analytics, escalations, capturing calls); a search key signs in an
-agent, which the agents' page needs when searching requires a key (``KB_SEARCH_KEY_REQUIRED``).
+agent, which the agents' page needs when searching requires a key (``KB_SEARCH_KEY_REQUIRED``). The
+session itself (lifetimes, the key's revocation, the cookie's attributes) is ``app.sessions``; failed
+sign-ins are slowed down by ``app.signin_guard``.
 """
 
 import hmac
-import secrets
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
-from app.auth import role_of, search_key_required
+from app.auth import key_for, request_key, search_key_required
+from app.sessions import begin_session, form_token, safe_next
 
 bp = Blueprint("team_lead", __name__, url_prefix="/lead")
 
 
 def team_lead_required():
     """``before_request`` guard: a signed-in team lead, or a bearer write key (CSV clients)."""
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer ") and role_of(header[7:].strip()) == "write":
+    key = request_key()
+    if key is not None and key.role == "write":
         return None
     if session.get("lead_role") != "write":
         return redirect(url_for("team_lead.login_form", next=request.full_path))
@@ -30,28 +32,37 @@ def check_form_token():
         abort(400, "the form has expired: reload the page and try again")
 
 
+def _form(message, target, status=200, headers=None):
+    page = render_template("lead/login.html", message=message, next=target, csrf=form_token())
+    return page, status, headers or {}
+
+
 @bp.get("/login")
 def login_form():
-    """Ask for a write key."""
-    return render_template("lead/login.html", message="", next=request.args.get("next", ""))
+    """Ask for a key."""
+    return _form("", safe_next(request.args.get("next", ""), ""))
 
 
 @bp.post("/login")
 def login():
-    """Sign in with a key (only its role is kept, in the signed session cookie)."""
-    key = request.form.get("key", "").strip()
-    role = role_of(key) if key else None
-    if role is None:
-        return render_template(
-            "lead/login.html", message="That key is not valid (unknown or revoked).", next=request.form.get("next", "")
-        ), 401
-    session.clear()
-    session["lead_role"] = role
-    session["csrf"] = secrets.token_urlsafe(16)
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(url_for("analytics.dashboard") if role == "write" else url_for("pages.index"))
+    """Sign in with a key: the session keeps its id and role, never the key."""
+    check_form_token()
+    typed = request.form.get("key", "").strip()
+    target = safe_next(request.form.get("next", ""), "")
+    guard = current_app.extensions["kb_signin_guard"]
+    wait = guard.wait_seconds(request.remote_addr, typed)
+    if wait > 0:
+        seconds = max(1, round(wait))
+        message = f"Too many failed sign-ins: try again in {seconds} seconds."
+        return _form(message, target, 429, {"Retry-After": str(seconds)})
+    key = key_for(typed) if typed else None
+    if key is None:
+        guard.failed(request.remote_addr, typed)
+        return _form("That key is not valid (unknown, revoked or expired).", target, 401)
+    guard.succeeded(request.remote_addr, typed)
+    begin_session(key)
+    default = url_for("analytics.dashboard") if key.role == "write" else url_for("pages.index")
+    return redirect(target or default)
 
 
 def agent_required():

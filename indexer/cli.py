@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import click
@@ -17,6 +18,7 @@ from index.build import apply_changes, check, rebuild, repair
 from index.generations import IndexBusyError
 from indexer.context import open_knowledge_base
 from indexer.importer import import_file
+from notify.delivery import DeliveryPolicy, deliver_all_due
 from rules.logic import apply_rules
 from rules.parse import RulesFileError, parse_rules_file
 from store.base import StoreUnavailableError
@@ -246,11 +248,18 @@ def keys_group():
 @keys_group.command("create")
 @click.option("--role", type=click.Choice(["search", "write"]), required=True, help="What the key may do.")
 @click.option("--name", default="", help="Who or what uses the key.")
-def keys_create(role, name):
+@click.option("--expires-days", type=click.IntRange(1, 3650), default=None, help="Stop working after N days.")
+def keys_create(role, name, expires_days):
     """Make a key; it is shown once and only its hash is kept."""
+    expires_at = ""
+    if expires_days:
+        moment = datetime.now(timezone.utc) + timedelta(days=expires_days)
+        expires_at = moment.isoformat(timespec="seconds").replace("+00:00", "Z")
     with knowledge_base() as kb:
-        key_id, secret = kb.store.create_key(role, name)
+        key_id, secret = kb.store.create_key(role, name, expires_at)
     click.echo(f"{key_id} ({role}): {secret}")
+    if expires_at:
+        click.echo(f"it stops working at {expires_at}", err=True)
     click.echo("keep this key now: it cannot be shown again", err=True)
 
 
@@ -268,8 +277,11 @@ def keys_revoke(key_id):
 def keys_list():
     """List keys (ids, roles, names, dates; never the keys)."""
     with knowledge_base() as kb:
+        now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         for key in kb.store.list_keys():
             state = f"revoked {key['revoked_at']}" if key["revoked_at"] else "live"
+            if not key["revoked_at"] and key["expires_at"]:
+                state = f"{'expired' if key['expires_at'] <= now else 'expires'} {key['expires_at']}"
             click.echo(f"{key['id']}  {key['role']:<6}  {state:<30}  {key['name']}")
 
 
@@ -280,7 +292,27 @@ def apply_rules_command():
         rules = rules_in_force(kb)
         outcome = apply_rules(kb.store, rules)
         bring_index_in_step(kb, len(outcome.reprioritized) + len(outcome.escalated))
+        report = deliver_all_due(kb.store, DeliveryPolicy.from_settings(kb.settings))
     click.echo(
         f"reprioritized {len(outcome.reprioritized)}, escalated {len(outcome.escalated)}"
         + (": " + ", ".join(r["id"] for r in outcome.escalated) if outcome.escalated else "")
     )
+    echo_deliveries(report)
+
+
+def echo_deliveries(report):
+    """Say what a delivery pass did, each failure with its reason (on stderr)."""
+    if report.delivered or report.failed:
+        click.echo(f"notifications: delivered {len(report.delivered)}, failed {len(report.failed)}")
+    for message_id, reason in report.failed:
+        click.echo(f"notification {message_id} not delivered: {reason}", err=True)
+
+
+@cli.command("deliver")
+def deliver_command():
+    """Send the notifications due in the outbox now (the server does it too, every KB_OUTBOX_INTERVAL_S)."""
+    with knowledge_base() as kb:
+        report = deliver_all_due(kb.store, DeliveryPolicy.from_settings(kb.settings))
+    echo_deliveries(report)
+    if not report.delivered and not report.failed:
+        click.echo("no notifications due")

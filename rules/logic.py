@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from rules.webhook import notify_escalations
+from rules.webhook import escalation_message, log_escalations
 from store.records import PRIORITIES, status_of
 
 
@@ -53,7 +53,8 @@ class RulesOutcome:
 def apply_rules(store, rules, now=None):
     """Apply the rules to every open or pending call: key-account priority, then ageing.
 
-    Safe to run any number of times: a call is escalated once, and unchanged calls are not written.
+    Safe to run any number of times: a call is escalated once, and unchanged calls are not written. The
+    webhook's notification of the escalations is written to the outbox in the same transaction.
 
     :param store: the ``CallStore``.
     :param rules: the :class:`Rules` in force.
@@ -77,7 +78,8 @@ def apply_rules(store, rules, now=None):
             touched = True
         if touched:
             changed.append(record)
+    message = escalation_message(outcome.escalated, rules)
     if changed:
-        store.upsert(changed, actor="rules")
-    notify_escalations(outcome.escalated, rules)
+        store.upsert(changed, actor="rules", messages=[message] if message else [])
+    log_escalations(outcome.escalated, rules)
     return outcome

@@ -17,8 +17,9 @@ Example::
     log = true
     webhook = "https://hooks.example.com/kb"
 
-The file is read again whenever it changes; a bad file is refused with the line at fault
-and the last good rules stay in force.
+The file is read again whenever it changes; a bad file is refused with one log line naming the line at
+fault, and the last good rules (``rules.last_good``, shared by every process) stay in force, from the first
+start on.
 """
 
 import logging
@@ -27,6 +28,9 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 
+from notify.urls import WebhookUrlError, check_webhook_url
+from rules.last_good import read_last_good, save_last_good
+from rules.webhook import printable
 from store.records import PRIORITIES
 
 log = logging.getLogger(__name__)
@@ -81,6 +85,8 @@ def parse_rules(text, path="rules.toml"):
     except tomllib.TOMLDecodeError as error:
         line = _TOML_LINE.search(str(error))
         raise RulesFileError(f"{path}:{line.group(1) if line else 1}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise RulesFileError(f"{path}:1: arrays or tables nested too deeply to read") from None
 
     def fail(table, key, message):
         raise RulesFileError(f"{path}:{_line_of(text, table, key)}: {message}")
@@ -107,8 +113,11 @@ def parse_rules(text, path="rules.toml"):
     if not isinstance(notify.get("log", True), bool):
         fail("notify", "log", "'log' must be true or false")
     webhook = notify.get("webhook", "")
-    if not isinstance(webhook, str) or (webhook and not webhook.startswith(("http://", "https://"))):
-        fail("notify", "webhook", "'webhook' must be an http:// or https:// URL")
+    if webhook != "":
+        try:
+            check_webhook_url(webhook)
+        except WebhookUrlError as error:
+            fail("notify", "webhook", f"'webhook' {error}")
     return Rules(
         key_customers=frozenset(accounts.get("customers", [])),
         key_products=frozenset(accounts.get("products", [])),
@@ -120,7 +129,7 @@ def parse_rules(text, path="rules.toml"):
 
 
 class RulesFile:
-    """The rules in force, read again when ``rules.toml`` changes; the last good ones survive a bad edit."""
+    """The rules in force, read again when ``rules.toml`` changes; the last good ones survive a bad file."""
 
     def __init__(self, data_folder):
         self.path = data_folder / RULES_FILE
@@ -129,7 +138,7 @@ class RulesFile:
         self.error = ""
 
     def current(self):
-        """The rules in force now (reloading the file if it changed)."""
+        """The rules in force now (reloading the file if it changed); never raises for a bad file."""
         try:
             mtime = os.stat(self.path).st_mtime_ns
         except OSError:
@@ -139,18 +148,48 @@ class RulesFile:
             try:
                 self.rules = parse_rules_file(self.path.parent)
                 self.error = ""
-            except (RulesFileError, UnicodeDecodeError) as error:
-                self.error = str(error)
-                log.error("rules not reloaded, the last good rules stay in force: %s", error)
+            except RulesFileError as error:
+                self.rules, kept = _fallback(self.path)
+                self.error = f"{error}; {kept}"
+                log.error("rules not reloaded: %s", printable(self.error))
         return self.rules
 
 
-def parse_rules_file(data_folder):
-    """The rules of a data folder (default rules when it has no rules file).
+def _fallback(path):
+    """The last good rules and a phrase saying so, or the defaults when no good file was ever read."""
+    text = read_last_good(path)
+    if text is not None:
+        try:
+            return parse_rules(text, str(path)), "the last good rules stay in force"
+        except RulesFileError:
+            pass
+    return Rules(), "no valid rules file was ever read here, so the default rules apply"
 
-    :raises RulesFileError: when the file is invalid.
+
+def read_rules_text(path):
+    """The text of a rules file.
+
+    :raises RulesFileError: saying why it cannot be read (a folder, no permission, not UTF-8).
+    """
+    try:
+        return path.read_text("utf-8")
+    except IsADirectoryError:
+        raise RulesFileError(f"{path}: is a folder, not a file") from None
+    except UnicodeDecodeError as error:
+        raise RulesFileError(f"{path}: is not UTF-8 text (byte {error.start})") from None
+    except OSError as error:
+        raise RulesFileError(f"{path}: cannot be read ({error.strerror or type(error).__name__})") from None
+
+
+def parse_rules_file(data_folder):
+    """The rules of a data folder (default rules when it has no rules file); a valid file is kept as the last good.
+
+    :raises RulesFileError: when the file is invalid or cannot be read.
     """
     path = data_folder / RULES_FILE
-    if not path.exists():
+    if not os.path.lexists(path):
         return Rules()
-    return parse_rules(path.read_text("utf-8"), str(path))
+    text = read_rules_text(path)
+    rules = parse_rules(text, str(path))
+    save_last_good(path, text)
+    return rules

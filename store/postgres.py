@@ -16,7 +16,6 @@ semantics method by method. Two things differ because several servers write at o
 
 import json
 import os
-import secrets
 import threading
 from decimal import Decimal
 from functools import lru_cache
@@ -25,9 +24,11 @@ import psycopg
 from psycopg.rows import dict_row, tuple_row
 
 from store.base import CallNotFoundError, CallStore, StoreUnavailableError, WriteSummary, utc_now
+from store.keys import ADDED_KEY_COLUMNS, ApiKeyStore
 from store.loop import KnowledgeLoopStore
+from store.outbox import ENQUEUE, OutboxStore, enqueue_params
 from store.records import content_hash
-from store.rows import changed_fields, hash_key, record_to_row, row_to_record
+from store.rows import changed_fields, record_to_row, row_to_record
 
 SCHEMA_VERSION = 1
 CONNECT_TIMEOUT_S = 5
@@ -89,7 +90,7 @@ def _reason(error):
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-class PostgresCallStore(KnowledgeLoopStore, CallStore):
+class PostgresCallStore(KnowledgeLoopStore, ApiKeyStore, OutboxStore, CallStore):
     """Call records in a shared PostgreSQL database; one connection per thread and process."""
 
     def __init__(self, url):
@@ -176,7 +177,14 @@ class PostgresCallStore(KnowledgeLoopStore, CallStore):
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
             for statement in SCHEMA:
                 conn.execute(statement)
-            for sql, params in self._loop_schema_statements():
+            present = conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'api_keys'"
+                " AND table_schema = current_schema()"
+            ).fetchall()
+            for column, definition in ADDED_KEY_COLUMNS.items():
+                if column not in {row["column_name"] for row in present}:  # ALTER locks the table: only when needed
+                    conn.execute(f"ALTER TABLE api_keys ADD COLUMN {column} {definition}")
+            for sql, params in self._loop_schema_statements() + self._outbox_schema_statements():
                 conn.execute(portable_to_psycopg(portable_ddl(sql)), params)
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', %s)"
@@ -208,11 +216,12 @@ class PostgresCallStore(KnowledgeLoopStore, CallStore):
     def _latest_seq(conn):
         return conn.execute("SELECT COALESCE(MAX(seq), 0) AS seq FROM changes").fetchone()["seq"]
 
-    def upsert(self, records, actor="system"):
+    def upsert(self, records, actor="system", messages=()):
         """Insert or update records in one transaction, each change logged in the feed.
 
         :param records: clean records (``records.validate_record``).
         :param actor: who made the change, kept in the edit history of updated calls.
+        :param messages: ``OutboxMessage`` notifications the change causes, committed with it.
         :returns: a :class:`WriteSummary`.
         :raises StoreUnavailableError: when PostgreSQL is unreachable or the feed lock wait times out.
         """
@@ -251,6 +260,8 @@ class PostgresCallStore(KnowledgeLoopStore, CallStore):
                     cursor.executemany(UPSERT_CALL, rows)
                 if history:
                     cursor.executemany(INSERT_HISTORY, history)
+                for message in messages:
+                    cursor.execute(portable_to_psycopg(ENQUEUE), enqueue_params(message, now))
             summary.latest_seq = self._latest_seq(conn)
             return summary
 
@@ -342,51 +353,9 @@ class PostgresCallStore(KnowledgeLoopStore, CallStore):
 
     def _run(self, statements):
         def work(conn):
-            for sql, params in statements:
-                conn.execute(portable_to_psycopg(sql), params)
+            return [conn.execute(portable_to_psycopg(sql), params).rowcount for sql, params in statements]
 
-        self._write(work)
-
-    # -- API keys ----------------------------------------------------------------------------
-
-    def create_key(self, role, name=""):
-        """Make a new API key; only its hash is kept.
-
-        :param role: 'search' or 'write'.
-        :param name: a label for people (who or what uses the key).
-        :returns: (key id, the secret key, shown this once).
-        """
-        key_id = "key_" + secrets.token_hex(4)
-        secret = f"kb_{role}_{secrets.token_urlsafe(24)}"
-        self._write(
-            lambda conn: conn.execute(
-                "INSERT INTO api_keys (id, key_hash, role, name, created_at, revoked_at)"
-                " VALUES (%s, %s, %s, %s, %s, '')",
-                (key_id, hash_key(secret), role, name, utc_now()),
-            )
-        )
-        return key_id, secret
-
-    def role_of_key(self, secret):
-        """The role of a live key, or None when it is unknown or revoked."""
-        rows = self._read("SELECT role, revoked_at FROM api_keys WHERE key_hash = %s", (hash_key(secret),))
-        if not rows or rows[0]["revoked_at"]:
-            return None
-        return rows[0]["role"]
-
-    def revoke_key(self, key_id):
-        """Revoke a key by id; returns False when no live key has that id."""
-        cursor = self._write(
-            lambda conn: conn.execute(
-                "UPDATE api_keys SET revoked_at = %s WHERE id = %s AND revoked_at = ''", (utc_now(), key_id)
-            )
-        )
-        return cursor.rowcount == 1
-
-    def list_keys(self):
-        """Every key's id, role, name and dates (never the key itself)."""
-        rows = self._read("SELECT id, role, name, created_at, revoked_at FROM api_keys ORDER BY created_at")
-        return [dict(row) for row in rows]
+        return self._write(work)
 
     def close(self):
         """Close every connection this process opened (the next call opens a new one)."""

@@ -1,9 +1,7 @@
 """The embedded store: one SQLite file in WAL mode, written through sqlite-utils."""
 
-import hmac
 import json
 import os
-import secrets
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -11,10 +9,11 @@ from contextlib import contextmanager
 import sqlite_utils
 
 from store.base import CallNotFoundError, CallStore, StoreUnavailableError, WriteSummary, utc_now
+from store.keys import ADDED_KEY_COLUMNS, ApiKeyStore
 from store.loop import KnowledgeLoopStore
+from store.outbox import ENQUEUE, OutboxStore, enqueue_params
 from store.records import content_hash
 from store.rows import changed_fields as _changed_fields
-from store.rows import hash_key
 from store.rows import record_to_row as _record_to_row
 from store.rows import row_to_record as _row_to_record
 
@@ -23,7 +22,7 @@ BUSY_TIMEOUT_MS = 30_000
 _ID_CHUNK = 500
 
 
-class SqliteCallStore(KnowledgeLoopStore, CallStore):
+class SqliteCallStore(KnowledgeLoopStore, ApiKeyStore, OutboxStore, CallStore):
     """Call records in one SQLite file; one connection per thread."""
 
     def __init__(self, path):
@@ -103,7 +102,10 @@ class SqliteCallStore(KnowledgeLoopStore, CallStore):
                 pk="id",
             )
             db["api_keys"].create_index(["key_hash"], unique=True)
-        for sql, params in self._loop_schema_statements():
+        for column, definition in ADDED_KEY_COLUMNS.items():
+            if column not in db["api_keys"].columns_dict:
+                db.execute(f"ALTER TABLE api_keys ADD COLUMN {column} {definition}")
+        for sql, params in self._loop_schema_statements() + self._outbox_schema_statements():
             db.execute(sql, params)
         if "meta" not in db.table_names():
             db["meta"].create({"key": str, "value": str}, pk="key")
@@ -120,11 +122,12 @@ class SqliteCallStore(KnowledgeLoopStore, CallStore):
                 found[row["id"]] = row
         return found
 
-    def upsert(self, records, actor="system"):
+    def upsert(self, records, actor="system", messages=()):
         """Insert or update records in one transaction, each change logged in the feed.
 
         :param records: clean records (``records.validate_record``).
         :param actor: who made the change, kept in the edit history of updated calls.
+        :param messages: ``OutboxMessage`` notifications the change causes, committed with it.
         :returns: a :class:`WriteSummary`.
         :raises StoreUnavailableError: when the store stays locked past the busy timeout.
         """
@@ -163,6 +166,8 @@ class SqliteCallStore(KnowledgeLoopStore, CallStore):
                 db["calls"].upsert_all(rows, pk="id", batch_size=500)
             if history:
                 db["call_history"].insert_all(history)
+            for message in messages:
+                db.execute(ENQUEUE, enqueue_params(message, now))
             summary.latest_seq = self._latest_seq(db)
         return summary
 
@@ -260,54 +265,7 @@ class SqliteCallStore(KnowledgeLoopStore, CallStore):
 
     def _run(self, statements):
         with self._write_transaction() as db:
-            for sql, params in statements:
-                db.execute(sql, params)
-
-    def create_key(self, role, name=""):
-        """Make a new API key; only its hash is kept.
-
-        :param role: 'search' or 'write'.
-        :param name: a label for people (who or what uses the key).
-        :returns: (key id, the secret key, shown this once).
-        """
-        key_id = "key_" + secrets.token_hex(4)
-        secret = f"kb_{role}_{secrets.token_urlsafe(24)}"
-        with self._write_transaction() as db:
-            db["api_keys"].insert(
-                {
-                    "id": key_id,
-                    "key_hash": hash_key(secret),
-                    "role": role,
-                    "name": name,
-                    "created_at": utc_now(),
-                    "revoked_at": "",
-                }
-            )
-        return key_id, secret
-
-    def role_of_key(self, secret):
-        """The role of a live key, or None when it is unknown or revoked."""
-        row = (
-            self._db()
-            .execute("SELECT key_hash, role, revoked_at FROM api_keys WHERE key_hash = ?", (hash_key(secret),))
-            .fetchone()
-        )
-        if row is None or row["revoked_at"] or not hmac.compare_digest(row["key_hash"], hash_key(secret)):
-            return None
-        return row["role"]
-
-    def revoke_key(self, key_id):
-        """Revoke a key by id; returns False when no live key has that id."""
-        with self._write_transaction() as db:
-            cursor = db.execute(
-                "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at = ''", (utc_now(), key_id)
-            )
-            return cursor.rowcount == 1
-
-    def list_keys(self):
-        """Every key's id, role, name and dates (never the key itself)."""
-        rows = self._db().execute("SELECT id, role, name, created_at, revoked_at FROM api_keys ORDER BY created_at")
-        return [dict(row) for row in rows.fetchall()]
+            return [db.execute(sql, params).rowcount for sql, params in statements]
 
     def backup_to(self, path):
         """Write a consistent copy of the store to ``path`` with SQLite's online backup."""

@@ -1,5 +1,6 @@
 """Shared fixtures: a real SQLite store and a real Whoosh index in a temporary data folder."""
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,8 @@ needs_real_data = pytest.mark.skipif(
     f"docs/data.md), not found at {DEFAULT_DATA}",
 )
 WRITE_KEY = "test-write-key"
+# How the edit history and sign-in sessions name the KB_API_KEYS key above (app.auth.configured_key_id).
+WRITE_KEY_ID = "cfg_" + hashlib.sha256(WRITE_KEY.encode("utf-8")).hexdigest()[:8]
 # What wsgi.py, the command line and the benchmarks do at process start.
 whoosh_compat.install()
 
@@ -101,3 +104,17 @@ def indexed_client(indexed_app):
 def auth(key=WRITE_KEY):
     """The header that carries an API key."""
     return {"Authorization": f"Bearer {key}"}
+
+
+def sign_in(client, key=WRITE_KEY, environ_base=None, **form):
+    """Sign ``client`` in at /lead/login as a browser does: open the form (its token), then send the key.
+
+    :param environ_base: WSGI environment of both requests, e.g. ``{"REMOTE_ADDR": ...}``.
+    :param form: more form fields, e.g. ``next``.
+    :returns: the answer to the form's post.
+    """
+    environ_base = environ_base or {}
+    client.get("/lead/login", environ_base=environ_base)
+    with client.session_transaction() as session:
+        token = session.get("csrf", "")
+    return client.post("/lead/login", data={"key": key, "csrf": token, **form}, environ_base=environ_base)

@@ -208,7 +208,7 @@ def test_write_without_a_key_is_a_401(indexed_client):
 
 def test_write_with_a_wrong_key_is_a_401(indexed_client):
     response = indexed_client.post("/api/v1/calls", json={"id": "K-1", "title": "x"}, headers=auth("wrong"))
-    assert_error(response, 401, "the API key is not valid (unknown or revoked)")
+    assert_error(response, 401, "the API key is not valid (unknown, revoked or expired)")
 
 
 def test_body_over_the_limit_is_a_413(data_folder):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("analyzers", "engine", "index", "store", "rules", "indexer", "app")
+PACKAGES = ("analyzers", "engine", "index", "store", "rules", "notify", "indexer", "app")
 PRODUCT_MODULES = sorted(
     [path for package in PACKAGES for path in (ROOT / package).glob("*.py") if path.name != "__init__.py"]
     + [ROOT / "settings.py"]
@@ -67,7 +67,7 @@ def test_packages_import_each_other_in_one_direction_only():
     assert cycles == []
 
 
-@pytest.mark.parametrize("package", ["analyzers", "engine", "index", "store", "rules", "indexer"])
+@pytest.mark.parametrize("package", ["analyzers", "engine", "index", "store", "rules", "notify", "indexer"])
 def test_only_the_web_layer_imports_flask(package):
     importing = [path.name for path in (ROOT / package).glob("*.py") if "flask" in imported_packages(path)]
     assert importing == []

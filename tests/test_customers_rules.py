@@ -4,7 +4,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import auth, settings_for
+from conftest import WRITE_KEY_ID, auth, settings_for, sign_in
 
 from app import create_app
 from indexer.context import open_knowledge_base
@@ -111,7 +111,7 @@ def test_an_overdue_open_call_is_escalated_by_apply_rules_and_not_before(ruled_f
             call("E-2", status="open", priority="normal", opened_at=hours_ago(2)),
         ],
     )
-    client.post("/lead/login", data={"key": "test-write-key"})
+    sign_in(client)
     assert b'data-call-id="E-1"' not in client.get("/escalations/").data
     first = runner("apply-rules")
     assert first.exit_code == 0
@@ -214,5 +214,5 @@ def test_edits_keep_the_status_history(ruled_client, ruled_folder):
     kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(ruled_folder)}, environ={})
     history = kb.store.history("S-1")
     kb.close()
-    assert history[-1]["actor"] == "sam"
+    assert history[-1]["actor"] == f"{WRITE_KEY_ID}/sam"
     assert history[-1]["changes"]["status"] == ["open", "resolved"]

@@ -3,7 +3,7 @@
 import sys
 import time
 
-from conftest import auth
+from conftest import WRITE_KEY_ID, auth, sign_in
 
 SESSION = {"X-KB-Session": "browser-1", "X-KB-Channel": "page"}
 
@@ -78,7 +78,7 @@ def test_an_accepted_proposal_takes_effect_in_the_next_search(indexed_app):
         json={"call_id": solved["results"][0]["id"], "query": "password reset", "search_id": solved["search_id"]},
     )
     assert failed["total"] == 0
-    client.post("/lead/login", data={"key": "test-write-key"})
+    sign_in(client)
     with client.session_transaction() as session:
         csrf = session["csrf"]
     decided = client.post(
@@ -92,9 +92,9 @@ def test_an_accepted_proposal_takes_effect_in_the_next_search(indexed_app):
 
 def test_analytics_needs_a_write_key(indexed_client):
     assert indexed_client.get("/analytics/").status_code == 302
-    refused = indexed_client.post("/lead/login", data={"key": "wrong"})
+    refused = sign_in(indexed_client, "wrong")
     assert refused.status_code == 401
-    assert b"That key is not valid (unknown or revoked)." in refused.data
+    assert b"That key is not valid (unknown, revoked or expired)." in refused.data
 
 
 def test_analytics_shows_counts_charts_and_exports_csv(indexed_app):
@@ -102,7 +102,7 @@ def test_analytics_shows_counts_charts_and_exports_csv(indexed_app):
     search(client, "printer jam", headers=SESSION)
     search(client, "zzzqqq nothing", headers={**SESSION, "X-KB-Session": "browser-2"})
     flush_log(indexed_app)
-    client.post("/lead/login", data={"key": "test-write-key"})
+    sign_in(client)
     page = client.get("/analytics/")
     assert page.status_code == 200
     assert b"<strong>2</strong> searches" in page.data
@@ -118,7 +118,7 @@ def test_analytics_charts_name_the_extra_to_install_when_pygal_is_missing(indexe
     # A None entry in sys.modules makes "import pygal" fail as it does where pygal is not installed.
     monkeypatch.setitem(sys.modules, "pygal", None)
     client = indexed_app.test_client()
-    client.post("/lead/login", data={"key": "test-write-key"})
+    sign_in(client)
     page = client.get("/analytics/")
     assert page.status_code == 200
     assert b"Charts need pygal" in page.data
@@ -131,7 +131,7 @@ def test_analytics_charts_name_the_extra_to_install_when_pygal_is_missing(indexe
 
 def test_analytics_refuses_a_decision_without_the_form_token(indexed_app):
     client = indexed_app.test_client()
-    client.post("/lead/login", data={"key": "test-write-key"})
+    sign_in(client)
     response = client.post(
         "/analytics/proposals", data={"csrf": "forged", "from": "a", "to": "b", "decision": "accepted"}
     )
@@ -172,5 +172,5 @@ def test_editing_a_call_keeps_who_changed_what_and_when(indexed_client, store):
         headers={**auth(), "X-KB-Agent": "agent-42"},
     )
     history = store.history("T-001")
-    assert history[-1]["actor"] == "agent-42"
+    assert history[-1]["actor"] == f"{WRITE_KEY_ID}/agent-42"
     assert history[-1]["changes"]["title"][1] == "Router keeps dropping connection (fixed)"

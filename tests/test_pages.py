@@ -2,7 +2,7 @@
 
 import re
 
-from conftest import auth
+from conftest import auth, sign_in
 
 
 def test_page_shows_ranked_results_for_a_query(indexed_client):
@@ -103,7 +103,7 @@ def test_call_view_keeps_the_search_id_for_its_feedback(indexed_client):
 
 def signed_in(client):
     """Sign ``client`` in with the write key; returns the session's form token."""
-    client.post("/lead/login", data={"key": "test-write-key"})
+    sign_in(client)
     with client.session_transaction() as session:
         return session["csrf"]
 
@@ -111,7 +111,7 @@ def signed_in(client):
 def test_capture_form_sends_a_visitor_to_the_sign_in_and_back(indexed_client):
     response = indexed_client.get("/calls/new")
     assert (response.status_code, response.headers["Location"]) == (302, "/lead/login?next=/calls/new")
-    back = indexed_client.post("/lead/login", data={"key": "test-write-key", "next": "/calls/T-005/edit"})
+    back = sign_in(indexed_client, next="/calls/T-005/edit")
     assert back.headers["Location"] == "/calls/T-005/edit"
 
 

@@ -8,7 +8,7 @@ import time
 from html.parser import HTMLParser
 
 import pytest
-from conftest import WRITE_KEY, auth, settings_for
+from conftest import WRITE_KEY, auth, settings_for, sign_in
 from servers import Server
 
 from app import create_app
@@ -146,7 +146,10 @@ def test_keys_made_with_the_cli_write_search_and_stop_working_when_revoked(runne
 
     assert runner("keys", "revoke", write_id).exit_code == 0
     revoked = client.post("/api/v1/calls", json=record, headers=auth(write_key))
-    assert (revoked.status_code, revoked.get_json()["error"]) == (401, "the API key is not valid (unknown or revoked)")
+    assert (revoked.status_code, revoked.get_json()["error"]) == (
+        401,
+        "the API key is not valid (unknown, revoked or expired)",
+    )
     listed = runner("keys", "list").output
     assert (write_id in listed, "revoked" in listed, write_key in listed, search_key in listed) == (
         True,
@@ -280,7 +283,7 @@ def test_the_page_asks_agents_to_sign_in_when_searching_needs_a_key(data_folder)
     client = create_app(settings_for(data_folder, KB_SEARCH_KEY_REQUIRED="true")).test_client()
     assert client.get("/?q=printer").status_code == 302
     assert client.get("/api/v1/search?q=printer", headers={"X-KB-Channel": "page"}).status_code == 401
-    client.post("/lead/login", data={"key": "test-write-key"})
+    sign_in(client)
     assert client.get("/?q=printer").status_code == 200
     assert client.get("/api/v1/search?q=printer", headers={"X-KB-Channel": "page"}).status_code == 200
     assert client.get("/api/v1/search?q=printer").status_code == 401

@@ -440,12 +440,10 @@
       }
     });
 
+    /* Enter on a focused link fires a click too, so this one listener sees every opening exactly once. */
     results.addEventListener("click", function (event) {
       var link = event.target.closest(".hit-link");
       if (link) rememberSelection(link);
-    });
-    results.addEventListener("keydown", function (event) {
-      if (event.key === "Enter" && event.target.classList.contains("hit-link")) rememberSelection(event.target);
     });
 
     $("filters").addEventListener("click", function (event) {
