@@ -8,8 +8,9 @@ Documents are scored in whole arrays (:mod:`engine.combine`). Two ways to go thr
   word up on them. Once the words not yet read could not together lift a call above the lowest score on the page,
   reading stops: their long lists are only looked up, never walked. The page is the same as when every call is
   scored (score, then document number); the count goes on only until it reaches ``count_up_to``.
-- **Everything** (every word required, one word, facet counts or an exact count): ranges of about
-  ``UNIT_POSTINGS`` postings, taken in turn from every segment.
+- **Everything** (every word required, one word, facet counts or an exact count, or words so common that looking
+  them up on the calls brought in would cost more than scoring every posting): ranges of about ``UNIT_POSTINGS``
+  postings, taken in turn from every segment.
 
 The clock is read between words, or between ranges, so the time limit holds inside a segment; a pass cut short
 keeps the best hits of what it scored, which spans every segment. The first word or range is always scored.
@@ -27,6 +28,9 @@ from engine.query import AnyOf
 
 # Postings (of all the query's terms together) scored between two looks at the clock: a few milliseconds.
 UNIT_POSTINGS = 100_000
+# Looking words up on the calls brought in pays while those are fewer than this share of the index (one in 16);
+# past it, scoring every posting is cheaper.
+LOOKUP_SHARE = 16
 # A bound this close to the page's lowest score is scored anyway: sums of the same scores may differ in the last bit.
 BOUND_SLACK = 1e-9
 
@@ -209,6 +213,7 @@ def _max_score(segments, tree, limit, deadline, count_up_to):
     unread = sum(bounds[word] for word in order) + sum(bounds[word] for word in tree.scoring)
     seen = [np.zeros(segment.doc_count, dtype=bool) for segment in segments]
     best, total, scored, timed_out = _Best(limit), 0, 0, False
+    lookup_budget, brought = sum(segment.doc_count for segment in segments) / LOOKUP_SHARE, 0
     left = list(order)
     while left:
         if unread * (1 + BOUND_SLACK) < best.threshold():
@@ -216,6 +221,9 @@ def _max_score(segments, tree, limit, deadline, count_up_to):
         if len(left) < len(order) and monotonic() > deadline:
             timed_out = True
             break
+        brought += sum(segment.size(left[0]) for segment in segments)
+        if brought > lookup_budget:
+            return _everything(segments, tree, limit, deadline, ())
         word = left.pop(0)
         unread -= bounds[word]
         for number, segment in enumerate(segments):
