@@ -25,9 +25,10 @@ import psycopg
 from psycopg.rows import dict_row, tuple_row
 
 from store.base import CallNotFoundError, CallStore, StoreUnavailableError, WriteSummary, utc_now
+from store.customers import CustomerStore
 from store.loop import KnowledgeLoopStore
 from store.records import content_hash
-from store.rows import changed_fields, hash_key, record_to_row, row_to_record
+from store.rows import SqlTransaction, changed_fields, hash_key, record_to_row, row_to_record
 
 SCHEMA_VERSION = 1
 CONNECT_TIMEOUT_S = 5
@@ -89,7 +90,7 @@ def _reason(error):
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-class PostgresCallStore(KnowledgeLoopStore, CallStore):
+class PostgresCallStore(CustomerStore, KnowledgeLoopStore, CallStore):
     """Call records in a shared PostgreSQL database; one connection per thread and process."""
 
     def __init__(self, url):
@@ -176,7 +177,7 @@ class PostgresCallStore(KnowledgeLoopStore, CallStore):
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
             for statement in SCHEMA:
                 conn.execute(statement)
-            for sql, params in self._loop_schema_statements():
+            for sql, params in self._loop_schema_statements() + self._customer_schema_statements(postgres=True):
                 conn.execute(portable_to_psycopg(portable_ddl(sql)), params)
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', %s)"
@@ -341,11 +342,11 @@ class PostgresCallStore(KnowledgeLoopStore, CallStore):
         ]
 
     def _run(self, statements):
-        def work(conn):
-            for sql, params in statements:
-                conn.execute(portable_to_psycopg(sql), params)
+        self._transaction(lambda tx: [tx.run(sql, params) for sql, params in statements])
 
-        self._write(work)
+    def _transaction(self, work, feed=False):
+        """Run ``work(SqlTransaction)`` in one transaction; ``feed`` takes the feed lock first."""
+        return self._write(lambda conn: work(SqlTransaction(conn, portable_to_psycopg)), feed=feed)
 
     # -- API keys ----------------------------------------------------------------------------
 

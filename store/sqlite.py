@@ -11,10 +11,11 @@ from contextlib import contextmanager
 import sqlite_utils
 
 from store.base import CallNotFoundError, CallStore, StoreUnavailableError, WriteSummary, utc_now
-from store.loop import KnowledgeLoopStore
+from store.customers import CustomerStore
+from store.loop import LOOP_COLUMNS, KnowledgeLoopStore
 from store.records import content_hash
 from store.rows import changed_fields as _changed_fields
-from store.rows import hash_key
+from store.rows import SqlTransaction, hash_key
 from store.rows import record_to_row as _record_to_row
 from store.rows import row_to_record as _row_to_record
 
@@ -23,7 +24,7 @@ BUSY_TIMEOUT_MS = 30_000
 _ID_CHUNK = 500
 
 
-class SqliteCallStore(KnowledgeLoopStore, CallStore):
+class SqliteCallStore(CustomerStore, KnowledgeLoopStore, CallStore):
     """Call records in one SQLite file; one connection per thread."""
 
     def __init__(self, path):
@@ -103,8 +104,11 @@ class SqliteCallStore(KnowledgeLoopStore, CallStore):
                 pk="id",
             )
             db["api_keys"].create_index(["key_hash"], unique=True)
-        for sql, params in self._loop_schema_statements():
+        for sql, params in self._loop_schema_statements() + self._customer_schema_statements():
             db.execute(sql, params)
+        for table, column, kind in LOOP_COLUMNS:
+            if column not in db[table].columns_dict:  # a store made before the column was added
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         if "meta" not in db.table_names():
             db["meta"].create({"key": str, "value": str}, pk="key")
         db.conn.commit()
@@ -262,6 +266,11 @@ class SqliteCallStore(KnowledgeLoopStore, CallStore):
         with self._write_transaction() as db:
             for sql, params in statements:
                 db.execute(sql, params)
+
+    def _transaction(self, work, feed=False):
+        """Run ``work(SqlTransaction)`` in one write transaction (every SQLite write holds the feed's order)."""
+        with self._write_transaction() as db:
+            return work(SqlTransaction(db.conn, str))
 
     def create_key(self, role, name=""):
         """Make a new API key; only its hash is kept.
