@@ -58,6 +58,11 @@ SETTINGS = (
     Setting("KB_SYNONYMS_FILE", "", "Synonyms file read at query time (empty: the one shipped in analyzers/data)."),
     Setting("KB_SECRET_KEY", "", "Signs the analytics sign-in cookie; empty: a new random one each start."),
     Setting("KB_LOAD_SAMPLE", False, "Load the sample knowledge base when the store is empty."),
+    Setting(
+        "KB_PHONE_REGION",
+        "GB",
+        "Two-letter region in which a phone number without its country code is read (020 7946 0958 in GB).",
+    ),
     Setting("KB_RATE_LIMIT", "15000 per minute", "Requests allowed per key and per address (flask-limiter syntax)."),
 )
 

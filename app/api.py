@@ -257,17 +257,6 @@ def suggest_from_text():
     return jsonify(search_response(result))
 
 
-@bp.get("/customers/<path:customer_id>/calls")
-def customer_calls(customer_id):
-    """A customer's open calls first, then their past calls with resolutions."""
-    if search_key_required():
-        require_role("search")
-    try:
-        return jsonify(services().search.customer_context(customer_id))
-    except IndexMissingError as error:
-        raise ApiError(str(error), 503) from None
-
-
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3 document of this API."""

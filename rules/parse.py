@@ -17,6 +17,9 @@ Example::
     log = true
     webhook = "https://hooks.example.com/kb"
 
+    [follow_ups]                    # a promise still open this long after its time is escalated
+    escalate_after_minutes = 30
+
 The file is read again whenever it changes; a bad file is refused with the line at fault
 and the last good rules stay in force.
 """
@@ -35,6 +38,7 @@ _KNOWN = {
     "key_accounts": {"customers", "products", "priority"},
     "escalation_hours": set(PRIORITIES),
     "notify": {"log", "webhook"},
+    "follow_ups": {"escalate_after_minutes"},
 }
 _TOML_LINE = re.compile(r"line (\d+)")
 
@@ -53,6 +57,8 @@ class Rules:
     escalation_hours: dict = field(default_factory=dict)
     notify_log: bool = True
     webhook: str = ""
+    # None: overdue follow-ups are shown as overdue but not escalated (no [follow_ups] section).
+    follow_up_escalate_after_minutes: float | None = None
 
 
 def _line_of(text, table, key):
@@ -109,7 +115,11 @@ def parse_rules(text, path="rules.toml"):
     webhook = notify.get("webhook", "")
     if not isinstance(webhook, str) or (webhook and not webhook.startswith(("http://", "https://"))):
         fail("notify", "webhook", "'webhook' must be an http:// or https:// URL")
+    after = data.get("follow_ups", {}).get("escalate_after_minutes")
+    if after is not None and (isinstance(after, bool) or not isinstance(after, (int, float)) or after < 0):
+        fail("follow_ups", "escalate_after_minutes", "'escalate_after_minutes' must be a number of minutes (0 or more)")
     return Rules(
+        follow_up_escalate_after_minutes=None if after is None else float(after),
         key_customers=frozenset(accounts.get("customers", [])),
         key_products=frozenset(accounts.get("products", [])),
         key_priority=priority,

@@ -14,8 +14,8 @@ from store.base import CallNotFoundError, CallStore, StoreUnavailableError, Writ
 from store.customers import CustomerStore
 from store.loop import LOOP_COLUMNS, KnowledgeLoopStore
 from store.records import content_hash
-from store.rows import changed_fields as _changed_fields
 from store.rows import SqlTransaction, hash_key
+from store.rows import changed_fields as _changed_fields
 from store.rows import record_to_row as _record_to_row
 from store.rows import row_to_record as _row_to_record
 
