@@ -71,6 +71,7 @@ def run_search():
             "took_ms": result.took_ms,
             "session": _session(),
             "channel": _channel(),
+            "contact_channel": params.contact_channel,
             "top_ids": [hit["id"] for hit in result.hits],
         }
     )

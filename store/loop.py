@@ -46,13 +46,13 @@ class KnowledgeLoopStore:
         """Append searches to the log in one transaction.
 
         :param rows: dicts with search_id, at, query, product, category, results, took_ms, session,
-            channel and top_ids (a list).
+            channel, top_ids (a list) and contact_channel (phone, email, web, chat, in_person or absent).
         """
         if not rows:
             return
         sql = (
             "INSERT INTO search_log (search_id, at, query, product, category, results, took_ms, session,"
-            " channel, top_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " channel, top_ids, contact_channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         self._run(
             [
@@ -69,6 +69,7 @@ class KnowledgeLoopStore:
                         r.get("session") or "",
                         r.get("channel") or "",
                         json.dumps(r.get("top_ids") or []),
+                        r.get("contact_channel") or "",
                     ),
                 )
                 for r in rows

@@ -131,6 +131,8 @@
       if (state.product) params.product = state.product;
       if (state.category) params.category = state.category;
       if (state.caller) params.caller = state.caller;
+      var contact = $("contact-channel");
+      if (contact && contact.value) params.contact_channel = contact.value;  // for the analytics
       searcher.run(params);
     }
 
