@@ -129,7 +129,8 @@ def test_an_overdue_promise_shows_overdue_and_apply_rules_escalates_it(page, kb_
         page.goto(kb_server.url + "/calls/BC-1")
         due = page.evaluate(
             "() => { const d = new Date(Date.now() - 45 * 60000); const p = n => String(n).padStart(2, '0');"
-            " return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`; }"
+            " return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`"
+            " + `T${p(d.getHours())}:${p(d.getMinutes())}`; }"
         )
         page.locator("#what").fill("Ring back once the replacement headset ships")
         page.locator("#due_at").fill(due)
