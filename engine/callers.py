@@ -72,11 +72,13 @@ def _assign(heard, tokens):
     return exact, total
 
 
-def name_matches(store, text):
+def name_matches(store, text, enough=DEFAULT_LIMIT):
     """Customers whose name or organisation holds every word heard, as written or sounding alike.
 
     :param store: a store with the ``store.customers`` methods.
     :param text: the name as typed, e.g. ``"jon smyth"``.
+    :param enough: when this many customers have the name as written, sound-alikes are not looked for (they
+        would rank below every one of them).
     :returns: a list of :class:`CallerMatch` (how ``name`` or ``sounds-like``), unranked.
     """
     heard = list(dict.fromkeys(token for token in name_tokens(text) if len(token) >= 2))[:MAX_NAME_WORDS]
@@ -84,7 +86,8 @@ def name_matches(store, text):
         return []
     groups = [_heard_keys(token) for token in heard]
     ids = set(store.customers_with_every([["n:" + token] for token in heard], CANDIDATES))
-    ids.update(store.customers_with_every(groups, CANDIDATES))
+    if len(ids) < enough:
+        ids.update(store.customers_with_every(groups, CANDIDATES))
     words = defaultdict(set)
     for row in store.key_rows_of(ids, [key for group in groups for key in group]):
         words[(row["customer_id"], row["field"])].add(row["token"])
@@ -125,8 +128,8 @@ def find_callers(store, text, region, limit=DEFAULT_LIMIT):
     elif looks_like_email(text):
         email = normalise_email(text)
         found += [CallerMatch(r["customer_id"], "email", email, (2,)) for r in _exact(store, "e:" + email)]
-    else:
-        found += name_matches(store, text)
+    elif not any(char.isdigit() for char in text):  # names hold no digits: ACC-1001 is looked up as an account
+        found += name_matches(store, text, limit)
     best = {}
     for match in found:
         if match.customer_id not in best or match.rank < best[match.customer_id].rank:

@@ -23,7 +23,8 @@ CUSTOMER_TABLES = (
     " key_account INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS customer_keys (key TEXT NOT NULL, customer_id TEXT NOT NULL, field TEXT NOT NULL,"
     " token TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS customer_keys_key ON customer_keys (key)",
+    # (key, customer_id): the lookups read the index alone, never the rows.
+    "CREATE INDEX IF NOT EXISTS customer_keys_lookup ON customer_keys (key, customer_id)",
     "CREATE INDEX IF NOT EXISTS customer_keys_customer ON customer_keys (customer_id)",
     "CREATE INDEX IF NOT EXISTS customers_key_account ON customers (key_account)",
     "CREATE TABLE IF NOT EXISTS customer_history (customer_id TEXT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL,"
