@@ -201,3 +201,23 @@ def test_a_postgres_store_made_before_customers_gets_the_new_column(postgres_sto
         [{"search_id": "s1", "at": now, "query": "vpn", "results": 1, "took_ms": 1.0, "contact_channel": "chat"}]
     )
     assert postgres_store._rows("SELECT contact_channel FROM search_log", ()) == [{"contact_channel": "chat"}]
+
+
+def test_promises_and_erasing_work_alike_in_every_store(any_store):
+    from indexer.customer_data import erase_customer_data
+    from store.follow_ups import FollowUpBody
+    from store.records import validate_record
+
+    any_store.upsert_customers([validate_customer(JOHN, "GB")])
+    call = validate_record({"id": "C-1", "title": "John Smith: router drops", "customer_id": "ACC-1"})
+    any_store.upsert([call])
+    promise = FollowUpBody.model_validate({"what": "Ring back", "due_at": "2020-01-01T10:00:00Z", "owner": "sam"})
+    made = any_store.add_follow_up("C-1", "ACC-1", promise, "sam")
+    assert [f["id"] for f in any_store.overdue_unescalated("2020-01-01T10:30:00Z")] == [made["id"]]
+    assert any_store.mark_follow_ups_escalated([made["id"]], "2020-01-01T10:31:00Z") == [made["id"]]
+    assert any_store.mark_follow_ups_escalated([made["id"]], "2020-01-01T10:32:00Z") == []
+    before = any_store.latest_seq()
+    assert erase_customer_data(any_store, "ACC-1") == (1, before + 1)
+    assert (any_store.get("C-1")["title"], any_store.get("C-1")["extra"]) == ("[customer]: router drops", {})
+    assert any_store.changed_ids(before, before + 1) == ["C-1"]
+    assert (any_store.get_customer("ACC-1"), any_store.follow_ups(), any_store.count_customers()) == (None, [], 0)
