@@ -3,6 +3,7 @@
 from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import MethodNotAllowed
 
 from app.auth import require_role, search_key_required
 from app.errors import ApiError
@@ -181,6 +182,8 @@ def create_calls():
 @bp.put("/calls/<path:call_id>")
 def put_call(call_id):
     """Create or replace the call with this id."""
+    if call_id.endswith("/follow-ups"):  # PUT .../<id>/follow-ups: promises are added with POST
+        raise MethodNotAllowed(["GET", "HEAD", "OPTIONS", "POST"])
     require_role("write")
     body = _json_body()
     if not isinstance(body, dict):

@@ -30,10 +30,15 @@ RESPONSE_MODELS = (
 )
 CUSTOMER_404 = "Unknown customer (or route)."
 CALL_404 = "Unknown call (or route)."
-BATCH_422 = (
-    "A customer record breaks a rule, or an id is repeated within the array; errors[] lists each bad record "
-    "with its index and field. Nothing is stored."
+RULES_422 = (
+    "A field breaks a rule (errors[].field names it), including those JSON Schema cannot say: a phone number that "
+    "is no possible number in its region, a time zone zoneinfo does not know."
 )
+BATCH_422 = (
+    "A customer record breaks a rule (as for PUT), or an id is repeated within the array; errors[] lists each bad "
+    "record with its index and field. Nothing is stored."
+)
+DUE_422 = "A field breaks a rule (errors[].field names it), e.g. a due time before year 1 or after 9999 in UTC."
 
 
 def customer_paths(json, errors, body, query_parameters, write, max_records, path_id):
@@ -48,6 +53,8 @@ def customer_paths(json, errors, body, query_parameters, write, max_records, pat
     :param path_id: the schema of an id in a path.
     """
     customer_id = {"name": "customer_id", "in": "path", "required": True, "schema": path_id}
+    # The panel answers any account (one known only from calls, or none: empty lists), as it always did.
+    any_account = {"name": "customer_id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
     call_id = {"name": "call_id", "in": "path", "required": True, "schema": path_id}
     follow_up_id = {"name": "follow_up_id", "in": "path", "required": True, "schema": {"type": "string"}}
     batch = {"type": "array", "items": "CustomerInput", "minItems": 1, "maxItems": max_records}
@@ -88,14 +95,14 @@ def customer_paths(json, errors, body, query_parameters, write, max_records, pat
                     "responses": {
                         "200": json("CustomerPut"),
                         "201": json("CustomerPut", "Created"),
-                        **errors(400, 401, 403, 404, 413, 422, 429, 503, e404=CUSTOMER_404),
+                        **errors(400, 401, 403, 404, 413, 422, 429, 503, e404=CUSTOMER_404, e422=RULES_422),
                     },
                 },
             },
         ),
         (
             "/api/v1/customers/{customer_id}/calls",
-            [customer_id],
+            [any_account],
             {
                 "get": {
                     "summary": "The caller panel: record, open calls first, then past ones, every channel, promises",
@@ -117,7 +124,7 @@ def customer_paths(json, errors, body, query_parameters, write, max_records, pat
                     "requestBody": body("FollowUpBody"),
                     "responses": {
                         "201": json("FollowUpWritten", "Recorded"),
-                        **errors(400, 401, 403, 404, 413, 422, 429, 503, e404=CALL_404),
+                        **errors(400, 401, 403, 404, 413, 422, 429, 503, e404=CALL_404, e422=DUE_422),
                     },
                 },
             },

@@ -6,6 +6,7 @@ Lookups are never written to the search log: what a caller gives (a number, an a
 from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import MethodNotAllowed
 
 from app.auth import require_role, search_key_required
 from app.customer_schemas import CustomerLookupParams, FollowUpParams
@@ -139,6 +140,8 @@ def get_customer(customer_id):
 @bp.put("/customers/<path:customer_id>")
 def put_customer(customer_id):
     """Create or replace the customer with this id."""
+    if customer_id.endswith("/calls"):  # PUT .../<id>/calls: the caller panel, which is read only
+        raise MethodNotAllowed(["GET", "HEAD", "OPTIONS"])
     require_role("write")
     body = _json_body()
     if not isinstance(body, dict):
@@ -153,9 +156,22 @@ def put_customer(customer_id):
     return jsonify({"ok": True, "customer": record}), 201 if summary["inserted"] else 200
 
 
-@bp.get("/customers/<path:customer_id>/calls")
+def _allow(*methods):
+    """An OPTIONS answer naming exactly these methods.
+
+    Werkzeug's own would also name the methods of the wider rule whose ``<path:...>`` id swallows the rest of
+    the path (``PUT /customers/<id>`` for ``/customers/<id>/calls``), which this path does not have.
+    """
+    response = current_app.response_class(status=200)
+    response.headers["Allow"] = ", ".join(methods)
+    return response
+
+
+@bp.route("/customers/<path:customer_id>/calls", methods=["GET", "OPTIONS"], provide_automatic_options=False)
 def customer_calls(customer_id):
     """The caller panel: the record, open calls first, then past ones, every channel, promised follow-ups."""
+    if request.method == "OPTIONS":
+        return _allow("GET", "HEAD", "OPTIONS")
     _reader()
     try:
         return jsonify(caller_context(customer_id))
@@ -163,9 +179,11 @@ def customer_calls(customer_id):
         raise ApiError(str(error), 503) from None
 
 
-@bp.post("/calls/<path:call_id>/follow-ups")
+@bp.route("/calls/<path:call_id>/follow-ups", methods=["POST", "OPTIONS"], provide_automatic_options=False)
 def add_follow_up(call_id):
     """Record a promise made to the customer on a call."""
+    if request.method == "OPTIONS":
+        return _allow("GET", "HEAD", "POST", "OPTIONS")
     require_role("write")
     promise = validated(FollowUpBody, _json_body(), "body")
     call = _store(lambda store: store.get(call_id))
@@ -180,6 +198,8 @@ def add_follow_up(call_id):
 def call_follow_ups(call_id):
     """The promises made on one call."""
     _reader()
+    if _store(lambda store: store.get(call_id)) is None:
+        raise ApiError(f"call {call_id} not found", 404)
     now = utc_stamp()
     return jsonify({"now": now, "follow_ups": _store(lambda store: store.follow_ups(call_id=call_id, now=now))})
 

@@ -7,6 +7,7 @@ A promise is ``due`` until its time, then ``overdue`` until someone marks it ``d
 overdue one escalated (``escalated_at``), compare-and-set, once.
 """
 
+import re
 import secrets
 from datetime import datetime, timezone
 from typing import Annotated
@@ -37,15 +38,18 @@ def utc_stamp(moment=None):
 
 
 def _due_time(value, info: ValidationInfo):
+    # RFC 3339 allows a lower-case t and z, and a leap second (:60), which Python does not read: read them as
+    # T, Z and :59.
+    text = re.sub(r"(T\d\d:\d\d):60", r"\1:59", value.strip().upper()).replace("Z", "+00:00")
     try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)  # a time without offset is UTC, as the document says
+        return utc_stamp(moment)
+    except (ValueError, OverflowError):  # not a time, or before year 1 or after 9999 once in UTC
         raise rule_error(
             "due_at", f"field 'due_at' must be a date and time such as 2026-11-26T14:30:00Z, not {value[:40]!r}"
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)  # a time without offset is UTC, as the document says
-    return utc_stamp(moment)
 
 
 class FollowUpBody(BaseModel):
