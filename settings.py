@@ -76,6 +76,11 @@ SETTINGS = (
     Setting("KB_OUTBOX_MAX_ATTEMPTS", 10, "Attempts to deliver a notification before giving up on it."),
     Setting("KB_WEBHOOK_TIMEOUT_S", 5.0, "How long one notification POST may take before it counts as failed."),
     Setting("KB_LOAD_SAMPLE", False, "Load the sample knowledge base when the store is empty."),
+    Setting(
+        "KB_PHONE_REGION",
+        "GB",
+        "Two-letter region in which a phone number without its country code is read (020 7946 0958 in GB).",
+    ),
     Setting("KB_RATE_LIMIT", "15000 per minute", "Requests allowed per key and per address (flask-limiter syntax)."),
 )
 

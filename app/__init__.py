@@ -85,7 +85,19 @@ def create_app(test_config=None):
     :returns: the Flask app.
     :raises WhooshVersionError: when the installed Whoosh is not the release this product reads and writes.
     """
-    from app import analytics, api, capture, deliveries, escalations, health, pages, team_lead, widget
+    from app import (
+        analytics,
+        api,
+        capture,
+        customers,
+        deliveries,
+        escalations,
+        health,
+        pages,
+        promises,
+        team_lead,
+        widget,
+    )
     from app.services import Services
 
     whoosh_compat.install()
@@ -121,6 +133,8 @@ def create_app(test_config=None):
     app.register_blueprint(pages.bp)
     app.register_blueprint(capture.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(customers.bp)
+    app.register_blueprint(promises.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(analytics.bp)
     app.register_blueprint(team_lead.bp)

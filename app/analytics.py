@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
 
+from app.search_log import redact
 from app.team_lead import check_form_token, team_lead_required
 from store.analytics import SearchAnalytics
 from store.base import utc_now
@@ -55,6 +56,7 @@ def _report(start, end):
         "zero_results": analytics.zero_result_queries(start, end),
         "unused": analytics.unused_queries(start, end),
         "top_calls": analytics.top_solving_calls(start, end),
+        "by_channel": analytics.by_contact_channel(start, end),
     }
 
 
@@ -152,6 +154,9 @@ def export_csv():
             writer.writerow([section, _csv_safe(row["query"]), row["searches"], "", "", ""])
     for row in report["top_calls"]:
         writer.writerow(["top_calls", _csv_safe(row["call_id"]), "", "", row["solved"], _csv_safe(row["title"])])
+    for row in report["by_channel"]:
+        counts = [row["searches"], row["zero_results"], row["solved"]]
+        writer.writerow(["by_channel", _csv_safe(row["contact_channel"] or "(not given)"), *counts, ""])
     summary = report["summary"]
     writer.writerow(
         ["summary", "total", summary["searches"], summary["zero_results"], summary["solved"], summary["solved_share"]]
@@ -164,8 +169,9 @@ def export_csv():
 
 
 def _csv_safe(text):
-    """Text that a spreadsheet will not run as a formula (OWASP's list of characters that start one)."""
-    text = str(text or "")
+    """Text that a spreadsheet will not run as a formula (OWASP's list of characters that start one), with
+    e-mail addresses and phone numbers masked."""
+    text = redact(str(text or ""))
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 

@@ -3,6 +3,7 @@
 from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, g, jsonify, request
+from werkzeug.exceptions import MethodNotAllowed
 
 from app.auth import require_role, search_key_required
 from app.errors import ApiError
@@ -81,6 +82,7 @@ def run_search(params=None):
             "took_ms": result.took_ms,
             "session": _session(getattr(params, "session", "")),
             "channel": _channel(getattr(params, "channel", "")),
+            "contact_channel": getattr(params, "contact_channel", None),
             "top_ids": [hit["id"] for hit in result.hits],
         }
     )
@@ -203,6 +205,8 @@ def create_calls():
 @bp.put("/calls/<path:call_id>")
 def put_call(call_id):
     """Create or replace the call with this id."""
+    if call_id.endswith("/follow-ups"):  # PUT .../<id>/follow-ups: promises are added with POST
+        raise MethodNotAllowed(["GET", "HEAD", "OPTIONS", "POST"])
     require_role("write")
     body = _json_body()
     if not isinstance(body, dict):
@@ -278,17 +282,6 @@ def suggest_from_text():
     except IndexMissingError as error:
         raise ApiError(str(error), 503) from None
     return jsonify(search_response(result))
-
-
-@bp.get("/customers/<path:customer_id>/calls")
-def customer_calls(customer_id):
-    """A customer's open calls first, then their past calls with resolutions."""
-    if search_key_required():
-        require_role("search")
-    try:
-        return jsonify(services().search.customer_context(customer_id))
-    except IndexMissingError as error:
-        raise ApiError(str(error), 503) from None
 
 
 @bp.get("/openapi.json")

@@ -16,11 +16,19 @@ from apispec import APISpec
 from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
-from app import responses
+from app import customer_openapi, responses
 from app.schemas import MAX_RECORDS_PER_REQUEST, EventBody, FeedbackBody, SearchBody, SearchParams, SuggestBody
 from store.models import Call, CallBody, CallId, CallInput
 
-REQUEST_MODELS = (CallInput, CallBody, FeedbackBody, EventBody, SuggestBody, SearchBody)
+REQUEST_MODELS = (
+    CallInput,
+    CallBody,
+    FeedbackBody,
+    EventBody,
+    SuggestBody,
+    SearchBody,
+    *customer_openapi.REQUEST_MODELS,
+)
 RESPONSE_MODELS = (
     responses.Error,
     Call,
@@ -30,8 +38,8 @@ RESPONSE_MODELS = (
     responses.CallDeleted,
     responses.FeedbackRecorded,
     responses.Recorded,
-    responses.CustomerCalls,
     responses.Health,
+    *customer_openapi.RESPONSE_MODELS,
 )
 WRITE = [{"bearer": []}]
 ERROR_WHEN = {
@@ -127,7 +135,6 @@ def _body(schema):
 def _paths():
     """(path, path-level parameters, operations) of every documented route."""
     call_id = {"name": "call_id", "in": "path", "required": True, "schema": type_schema(CallId)}
-    customer_id = {"name": "customer_id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
     session_headers = [
         {"name": "X-KB-Session", "in": "header", "schema": {"type": "string"}, "description": "Anonymous session."},
         {"name": "X-KB-Channel", "in": "header", "schema": {"type": "string"}, "description": "page, widget or api."},
@@ -221,15 +228,8 @@ def _paths():
                 }
             },
         ),
-        (
-            "/api/v1/customers/{customer_id}/calls",
-            [customer_id],
-            {
-                "get": {
-                    "summary": "A customer's open calls first, then their past calls",
-                    "responses": {"200": _json("CustomerCalls"), **_errors(401, 404, 429, 503)},
-                }
-            },
+        *customer_openapi.customer_paths(
+            _json, _errors, _body, query_parameters, WRITE, MAX_RECORDS_PER_REQUEST, type_schema(CallId)
         ),
         (
             "/api/v1/openapi.json",

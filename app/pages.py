@@ -1,8 +1,9 @@
 """The agents' page: search and a full view of one call, rendered on the server and enhanced by page.js."""
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, session, url_for
 from markupsafe import Markup
 
+from app import customers
 from engine.results import InvalidSearchError
 from index.generations import IndexMissingError
 from store.base import StoreUnavailableError
@@ -55,13 +56,13 @@ def search_url(query, product="", category="", caller=""):
 
 
 def caller_context(customer_id):
-    """The caller's calls: open ones first, then past ones with their resolutions.
+    """The caller panel: the customer's record, open calls first, then past ones, promises (issue #18).
 
     :param customer_id: the account the caller gave.
-    :returns: ``{"customer_id", "customer_name", "open", "past"}`` as the customers API answers it.
+    :returns: what ``GET /api/v1/customers/<id>/calls`` answers (``app.customers.caller_context``).
     :raises IndexMissingError: when no index exists yet.
     """
-    return services().search.customer_context(customer_id)
+    return customers.caller_context(customer_id)
 
 
 def example_caller():
@@ -123,7 +124,17 @@ def call(call_id):
         search_id=request.args.get("sid", "")[:64],
         search_url=search_url,
         history=_history(call_id),
+        follow_ups=_follow_ups(call_id),
+        csrf=session.get("csrf", ""),
+        agent=session.get("agent_name", ""),
     )
+
+
+def _follow_ups(call_id):
+    try:
+        return services().store.follow_ups(call_id=call_id)
+    except StoreUnavailableError:
+        return []
 
 
 def _history(call_id):

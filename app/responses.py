@@ -148,15 +148,6 @@ class Recorded(BaseModel):
     ok: Literal[True]
 
 
-class CustomerCalls(BaseModel):
-    """A customer's open calls first, then their past calls with resolutions."""
-
-    customer_id: str
-    customer_name: str
-    open: list[dict[str, Any]]
-    past: list[dict[str, Any]]
-
-
 class Health(BaseModel):
     """Store and index reachable, record count, index lag."""
 

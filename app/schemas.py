@@ -13,7 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from app.errors import ApiError
 from engine.service import MAX_LIMIT
-from store.models import MAX_ID_CHARS, NOT_BLANK, PRIORITIES, STATUSES
+from store.models import CHANNELS, MAX_ID_CHARS, NOT_BLANK, PRIORITIES, STATUSES
 from store.validation import Messages, field_problems
 
 MAX_RECORDS_PER_REQUEST = 1_000
@@ -196,6 +196,9 @@ class SearchParams(BaseModel):
     caller: Annotated[
         str, Field(description="The customer on the line: their products come first among equal matches.")
     ] = ""
+    contact_channel: Annotated[
+        Literal[CHANNELS], Field(description="How the customer being helped got in touch (for the analytics)."), _CHOICE
+    ] = None
     session: Annotated[str, Field(description="Anonymous browser session for the search log (cut to 64).")] = ""
     channel: Annotated[str, Field(description="page, widget or api (anything else counts as api).")] = ""
 

@@ -11,10 +11,10 @@ import time
 import uuid
 
 from store.base import utc_now
+from store.contacts import mask_contacts
 
 SETTLE_SECONDS = 3.0
 MAX_PENDING = 10_000
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b")
 _LONG_NUMBER = re.compile(r"\+?\d[\d ()-]{6,}\d")
 
 
@@ -22,9 +22,9 @@ def redact(query):
     """The query with e-mail addresses and phone or account numbers masked (no personal data in logs).
 
     :param query: the query as typed.
-    :returns: the text to log, at most 500 characters.
+    :returns: the text to log, at most 500 characters (``store.contacts.mask_contacts``, then any long number).
     """
-    return _LONG_NUMBER.sub("[number]", _EMAIL.sub("[email]", query))[:500]
+    return _LONG_NUMBER.sub("[number]", mask_contacts(query))[:500]
 
 
 def new_search_id():
@@ -47,6 +47,8 @@ class SearchLogBuffer:
     def add(self, row):
         """Queue one logged search (a dict for ``store.log_searches``), collapsing typing prefixes."""
         row = {**row, "query": redact(row["query"]), "at": row.get("at") or utc_now(), "queued": time.monotonic()}
+        for name in ("product", "category"):  # free text too: an address typed as a filter stays out of the log
+            row[name] = redact(row[name]) if row.get(name) else row.get(name)
         with self._lock:
             if row.get("session"):
                 self._pending = [

@@ -10,9 +10,9 @@ from engine.vocabulary import VocabularyCache
 from index.build import apply_changes, rebuild
 from index.generations import IndexBusyError, IndexHome, IndexMissingError
 from index.schema import matches_call_schema
-from rules.logic import apply_on_write
+from rules.logic import apply_on_write, with_key_accounts
 from rules.parse import RulesFile
-from store.base import open_store
+from store.base import StoreUnavailableError, open_store
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,17 @@ class Services:
             result_cache_size=settings["KB_RESULT_CACHE_SIZE"],
             posting_arrays_mb=settings["KB_POSTING_ARRAYS_MB"],
             outcomes_source=OutcomesFromFeedback(self.store),
+            owned_products=self.owned_products,
         )
         self.follower = Follower(self, settings["KB_FOLLOW_INTERVAL_S"])
+
+    def owned_products(self, customer_id):
+        """The product names a customer's record says they own (empty when there is no record or no store)."""
+        try:
+            record = self.store.get_customer(customer_id)
+        except StoreUnavailableError:
+            return frozenset()
+        return frozenset(product["name"] for product in record["products"]) if record else frozenset()
 
     def ensure_index(self):
         """Build the index from the store when it is missing or cannot be opened."""
@@ -75,7 +84,8 @@ class Services:
             the writer stayed busy the follower indexes it within a second).
         :raises StoreUnavailableError: when the store cannot be written (nothing was).
         """
-        apply_on_write(records, self.rules.current())
+        customer_ids = {record["extra"].get("customer_id") for record in records}
+        apply_on_write(records, with_key_accounts(self.rules.current(), self.store, customer_ids))
         return self.store.upsert(records, actor=actor), self.index_now()
 
     def delete(self, call_id, actor):

@@ -62,13 +62,14 @@ class _Pass:
 
 
 def _ranked(hits, boosts, products=frozenset()):
-    """Final order: score (with any outcome boost) to ``SCORE_DIGITS``, then calls about the caller's products,
-    then id, so that every server, whatever its segment layout, lists equal scores in the same order."""
+    """Final order: score (with any outcome boost) to ``SCORE_DIGITS``, then calls about the caller's products
+    (``products`` in lower case), then id, so that every server, whatever its segment layout, lists equal scores
+    in the same order."""
     boosted = [(hit, boosts.get(hit[1]["id"], 0.0)) for hit in hits]
     boosted.sort(
         key=lambda pair: (
             -round(pair[0][0] * (1.0 + pair[1]), SCORE_DIGITS),
-            bool(products) and pair[0][1]["product"] not in products,
+            bool(products) and pair[0][1]["product"].casefold() not in products,
             pair[0][1]["id"],
         )
     )
@@ -87,6 +88,7 @@ class SearchService:
         outcomes_source=None,
         result_cache_size=RESULT_CACHE_SIZE,
         posting_arrays_mb=DEFAULT_BUDGET_MB,
+        owned_products=None,
     ):
         """
         :param home: the ``index.generations.IndexHome`` to search.
@@ -97,6 +99,8 @@ class SearchService:
         :param outcomes_source: a callable returning the current ``OutcomeBoosts``, or None.
         :param result_cache_size: how many recent results to keep for repeated searches (0: none).
         :param posting_arrays_mb: how many megabytes of decoded posting lists to keep for searches.
+        :param owned_products: a callable from a customer id to the product names their record says they own
+            (ranked like the products they called about), or None.
         """
         self.results = ResultCache(result_cache_size)
         self.postings = PostingArrays(posting_arrays_mb)
@@ -104,6 +108,7 @@ class SearchService:
         self.vocabulary_cache = vocabulary_cache
         self.synonyms_source = synonyms_source
         self.outcomes_source = outcomes_source
+        self.owned_products = owned_products
         self.time_limit_s = time_limit_ms / 1000
         self._lock = threading.Lock()
         self._open = None
@@ -217,30 +222,34 @@ class SearchService:
         opened = self.opened()
         sources = self.sources(opened)
         filters = dict(zip(FILTER_FIELDS, (product, category, customer, status, priority)))
-        asked = (text, tuple(filters.items()), limit, offset, facets, caller)
+        owned = frozenset(self.owned_products(caller)) if caller and self.owned_products else frozenset()
+        asked = (text, tuple(filters.items()), limit, offset, facets, caller, owned)
         key = (self.generation_key(opened), *asked)
         cached = self.results.get(key, sources)
         if cached is not None:
             return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
-        result = self._search(opened, sources, text, filters, limit, offset, facets, caller, deadline)
+        result = self._search(opened, sources, text, filters, limit, offset, facets, (caller, owned), deadline)
         result.took_ms = round((time.perf_counter() - started) * 1000, 2)
         if not result.timed_out:
             self.results.put(key, sources, result)
         return result
 
     def _search(self, opened, sources, text, filters, limit, offset, facets, caller, deadline):
+        caller, owned = caller
         plan = self.plan(text, opened, sources=sources)
         wanted = offset + limit
         boosts = sources[2].boosts(plan.term_sources.keys()) if sources[2] else {}
         # With feedback to apply, rank a wider window so a boosted call can move up into view.
         window = max(wanted * 3, 30) if boosts else wanted + TIE_MARGIN
         found = self._passes(opened, plan, filters, window, wanted, facets, deadline)
-        products = customers.products_of(opened.searcher, caller) if caller else set()
+        # The caller's products: those they called about and those their record says they own (issue #18).
+        products = customers.products_of(opened.searcher, caller) | owned if caller else set()
+        products = {product.casefold() for product in products}
         page = _ranked(found.hits, boosts, products)[offset:wanted]
         matched = self.matched_terms(opened, [hit[2] for hit, _ in page], plan.term_sources.keys())
         hits = [format_hit(plan, stored, score, boost, matched[docnum]) for (score, stored, docnum), boost in page]
         for hit in hits:
-            if hit["product"] in products:
+            if hit["product"].casefold() in products:
                 hit["matches"].append({"query_term": caller, "matched": hit["product"], "how": "caller-product"})
         total, total_exact = reported_total(found.total, found.timed_out)
         return SearchResult(

@@ -39,6 +39,7 @@ def call_schema():
         priority=ID(stored=True),
         opened_at=STORED(),
         escalated_at=STORED(),
+        channel=STORED(),
     )
 
 
@@ -103,4 +104,5 @@ def index_document(record, digest):
         "priority": extra.get("priority") or "normal",
         "opened_at": extra.get("opened_at") or record["created_at"],
         "escalated_at": extra.get("escalated_at", ""),
+        "channel": extra.get("channel", ""),
     }

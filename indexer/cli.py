@@ -17,8 +17,10 @@ from index import whoosh_compat
 from index.build import apply_changes, check, rebuild, repair
 from index.generations import IndexBusyError
 from indexer.context import open_knowledge_base
+from indexer.customer_data import customer_group
 from indexer.importer import import_file
 from notify.delivery import DeliveryPolicy, deliver_all_due
+from rules.follow_ups import escalate_follow_ups
 from rules.logic import apply_rules
 from rules.parse import RulesFileError, parse_rules_file
 from store.base import StoreUnavailableError
@@ -104,12 +106,14 @@ def import_command(paths, skip_invalid):
     """Import call records from .jsonl, .json or .csv files (each file whole or not at all)."""
     started = time.perf_counter()
     totals = {"inserted": 0, "updated": 0, "unchanged": 0, "skipped": 0, "history": 0, "feedback": 0}
+    customers = {"inserted": 0, "updated": 0, "unchanged": 0}
     failed_files = 0
     with knowledge_base() as kb:
         rules = rules_in_force(kb)
         for path in paths:
             try:
-                outcome = import_file(kb.store, path, skip_invalid=skip_invalid, rules=rules)
+                region = kb.settings["KB_PHONE_REGION"]
+                outcome = import_file(kb.store, path, skip_invalid=skip_invalid, rules=rules, region=region)
             except StoreUnavailableError as error:
                 raise click.ClickException(f"{path}: {error}") from error
             for problem in outcome.problems:
@@ -124,9 +128,13 @@ def import_command(paths, skip_invalid):
                 continue
             for key in totals:
                 totals[key] += getattr(outcome, key)
+            for key in customers:
+                customers[key] += outcome.customers.get(key, 0)
         bring_index_in_step(kb, totals["inserted"] + totals["updated"])
     seconds = time.perf_counter() - started
     moved = "".join(f", {totals[k]} {k} rows" for k in ("history", "feedback") if totals[k])
+    if any(customers.values()):
+        moved += ", customers: " + ", ".join(f"{key} {value}" for key, value in customers.items())
     click.echo(
         f"inserted {totals['inserted']}, updated {totals['updated']}, unchanged {totals['unchanged']}, "
         f"skipped {totals['skipped']}{moved} in {seconds:.1f} s"
@@ -188,10 +196,14 @@ def check_command(fix):
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--with-history", is_flag=True, help="Also write edit history and feedback (to move between stores).")
 def export_command(path, with_history):
-    """Write every call record as JSON Lines (a backup that 'import' reads back)."""
+    """Write every customer and call record as JSON Lines (a backup that 'import' reads back)."""
     written, extra = 0, []
     temporary = path.with_name(path.name + ".partial")
     with knowledge_base() as kb, open(temporary, "w", encoding="utf-8") as handle:
+        for customer in kb.store.iter_customers():
+            handle.write(json.dumps({"kind": "customer", **customer}, ensure_ascii=False) + "\n")
+            extra.append(customer["id"])
+        extra = [f"{len(extra)} customers"] if extra else []
         for record in kb.store.iter_records():
             handle.write(json.dumps(public_record(record), ensure_ascii=False) + "\n")
             written += 1
@@ -200,7 +212,7 @@ def export_command(path, with_history):
             for kind, rows in (("_history", history), ("_feedback", feedback)):
                 for row in rows:
                     handle.write(json.dumps({kind: row}, ensure_ascii=False) + "\n")
-            extra = [f"{len(history)} history rows", f"{len(feedback)} feedback rows"]
+            extra += [f"{len(history)} history rows", f"{len(feedback)} feedback rows"]
     temporary.replace(path)
     click.echo(f"exported {written} calls{''.join(', ' + item for item in extra)} to {path}")
 
@@ -287,15 +299,20 @@ def keys_list():
 
 @cli.command("apply-rules")
 def apply_rules_command():
-    """Apply the service rules (rules.toml) to open calls: key-account priority, escalation by age."""
+    """Apply the service rules (rules.toml): key-account priority, escalation by age, overdue follow-ups."""
     with knowledge_base() as kb:
         rules = rules_in_force(kb)
         outcome = apply_rules(kb.store, rules)
         bring_index_in_step(kb, len(outcome.reprioritized) + len(outcome.escalated))
+        follow_ups = escalate_follow_ups(kb.store, rules)
         report = deliver_all_due(kb.store, DeliveryPolicy.from_settings(kb.settings))
     click.echo(
         f"reprioritized {len(outcome.reprioritized)}, escalated {len(outcome.escalated)}"
         + (": " + ", ".join(r["id"] for r in outcome.escalated) if outcome.escalated else "")
+    )
+    click.echo(
+        f"follow-ups escalated {len(follow_ups)}"
+        + (": " + ", ".join(f["id"] for f in follow_ups) if follow_ups else "")
     )
     echo_deliveries(report)
 
@@ -316,3 +333,6 @@ def deliver_command():
     echo_deliveries(report)
     if not report.delivered and not report.failed:
         click.echo("no notifications due")
+
+
+cli.add_command(customer_group)

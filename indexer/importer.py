@@ -4,8 +4,12 @@ import time
 from dataclasses import dataclass, field
 
 from indexer.readers import ImportFileError, read_rows
-from rules.logic import apply_on_write
+from rules.logic import apply_on_write, with_key_accounts
+from store.cells import typed_customer_cells
+from store.customer_models import InvalidCustomerRecordError, validate_customer
 from store.records import InvalidCallRecordError, validate_record
+
+KINDS = ("call", "customer")
 
 
 @dataclass
@@ -31,6 +35,7 @@ class FileImport:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    customers: dict = field(default_factory=dict)
     history: int = 0
     feedback: int = 0
     problems: list = field(default_factory=list)
@@ -60,14 +65,28 @@ def side_rows(path, rows):
     return found["_history"], found["_feedback"], problems
 
 
-def validate_rows(path, rows):
-    """Validate raw rows; duplicates within the file are refused after their first line.
+def _kind_and_record(row, region):
+    """``(kind, clean record)`` of one row: a customer when its ``kind`` says so, else a call."""
+    data = row.data
+    kind = data.get("kind", "call") if isinstance(data, dict) else "call"
+    if kind not in KINDS:
+        raise InvalidCallRecordError(f"field 'kind' must be one of {', '.join(KINDS)}, not {str(kind)[:40]!r}", "kind")
+    if kind == "call":
+        return kind, validate_record({k: v for k, v in data.items() if k != "kind"} if isinstance(data, dict) else data)
+    data = {key: value for key, value in data.items() if key != "kind"}
+    return kind, validate_customer(typed_customer_cells(data) if row.from_cells else data, region)
+
+
+def validate_rows(path, rows, region="GB"):
+    """Validate raw rows, calls and customers (``kind``); duplicates within the file are refused after their first
+    line.
 
     :param path: the file name used in messages.
     :param rows: the :class:`~indexer.readers.RawRow` list of one file.
-    :returns: (clean records, list of :class:`RowProblem`).
+    :param region: ``KB_PHONE_REGION``, for customers' phone numbers.
+    :returns: (clean call records, list of :class:`RowProblem`, clean customer records).
     """
-    records, problems, first_line_of = [], [], {}
+    found, problems, first_line_of = {"call": [], "customer": []}, [], {}
     for row in rows:
         if row.error:
             problems.append(RowProblem(path, row.line, row.error))
@@ -75,32 +94,37 @@ def validate_rows(path, rows):
         if isinstance(row.data, dict) and set(row.data) & set(SIDE_ROWS):
             continue  # history and feedback lines of an export (see side_rows)
         try:
-            record = validate_record(row.data)
-        except InvalidCallRecordError as error:
+            kind, record = _kind_and_record(row, region)
+        except (InvalidCallRecordError, InvalidCustomerRecordError) as error:
             problems.append(RowProblem(path, row.line, str(error)))
             continue
-        if record["id"] in first_line_of:
+        if (kind, record["id"]) in first_line_of:
+            first = first_line_of[(kind, record["id"])]
             problems.append(
                 RowProblem(
-                    path, row.line, f"duplicate id '{record['id']}' (first on line {first_line_of[record['id']]})"
+                    path,
+                    row.line,
+                    f"duplicate {'' if kind == 'call' else 'customer '}id '{record['id']}' (first on line {first})",
                 )
             )
             continue
-        first_line_of[record["id"]] = row.line
-        records.append(record)
-    return records, problems
+        first_line_of[(kind, record["id"])] = row.line
+        found[kind].append(record)
+    return found["call"], problems, found["customer"]
 
 
-def import_file(store, path, skip_invalid=False, actor="import", rules=None):
-    """Import one file in a single store transaction.
+def import_file(store, path, skip_invalid=False, actor="import", rules=None, region="GB"):
+    """Import one file: its customers in one store transaction, then its calls in one.
 
-    Without ``skip_invalid`` any bad row means nothing from the file is stored.
+    Without ``skip_invalid`` any bad row means nothing from the file is stored. Customers go first, so that a
+    key account's calls in the same file get its priority.
 
     :param store: a ``CallStore``.
     :param path: the file's Path.
     :param skip_invalid: store the valid rows even when some are bad.
     :param actor: who the changes are recorded as.
     :param rules: the service ``Rules`` to apply to each record, or None.
+    :param region: ``KB_PHONE_REGION``, for customers' phone numbers.
     :returns: a :class:`FileImport`.
     """
     started = time.perf_counter()
@@ -111,16 +135,19 @@ def import_file(store, path, skip_invalid=False, actor="import", rules=None):
         outcome.problems.append(RowProblem(str(path), error.line or 0, error.message))
         outcome.seconds = time.perf_counter() - started
         return outcome
-    records, outcome.problems = validate_rows(str(path), rows)
+    records, outcome.problems, customers = validate_rows(str(path), rows, region)
     history, feedback, side_problems = side_rows(str(path), rows)
     outcome.problems += side_problems
     outcome.skipped = len(outcome.problems)
     if outcome.problems and not skip_invalid:
         outcome.seconds = time.perf_counter() - started
         return outcome
+    if customers:
+        outcome.customers = store.upsert_customers(customers, actor=actor)
     if records:
         if rules is not None:
-            apply_on_write(records, rules)
+            customer_ids = {record["extra"].get("customer_id") for record in records}
+            apply_on_write(records, with_key_accounts(rules, store, customer_ids))
         summary = store.upsert(records, actor=actor)
         outcome.inserted, outcome.updated, outcome.unchanged = summary.inserted, summary.updated, summary.unchanged
     if history or feedback:

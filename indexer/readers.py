@@ -30,6 +30,7 @@ class RawRow:
     line: int
     data: object = None
     error: str = ""
+    from_cells: bool = False  # a CSV row: every value was text (customer rows are typed by their own rules)
 
 
 def _line_of_offset(data, offset):
@@ -121,7 +122,8 @@ def read_csv(data):
                 if len(cells) > len(header):
                     rows.append(RawRow(start_line, error=f"{len(cells)} cells but the header has {len(header)}"))
                 else:
-                    rows.append(RawRow(start_line, typed_cells({k: v for k, v in zip(header, cells) if v != ""})))
+                    typed = typed_cells({k: v for k, v in zip(header, cells) if v != ""})
+                    rows.append(RawRow(start_line, typed, from_cells=True))
             start_line = reader.line_num + 1
     except csv.Error as error:
         line = reader.line_num or 1

@@ -1,10 +1,23 @@
 """What the service rules do to calls: key-account priority on every write, escalation by age."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
 from rules.webhook import escalation_message, log_escalations
 from store.records import PRIORITIES, status_of
+
+
+def with_key_accounts(rules, store, customer_ids=None):
+    """The rules with the store's key-account customers added to the rules file's (issue #18).
+
+    :param store: a store with ``key_account_ids`` (customer records).
+    :param customer_ids: only these customers matter (the ones of the calls being written), or None for all.
+    :returns: a :class:`Rules`.
+    """
+    ids = None if customer_ids is None else [cid for cid in customer_ids if isinstance(cid, str) and cid]
+    if ids == []:
+        return rules
+    return replace(rules, key_customers=rules.key_customers | store.key_account_ids(ids))
 
 
 def apply_on_write(records, rules):
@@ -63,6 +76,7 @@ def apply_rules(store, rules, now=None):
     """
     now = now or datetime.now(timezone.utc)
     stamp = now.isoformat(timespec="seconds").replace("+00:00", "Z")
+    rules = with_key_accounts(rules, store)
     outcome, changed = RulesOutcome(), []
     for record in store.iter_records():
         if status_of(record) == "resolved":

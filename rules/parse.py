@@ -17,6 +17,9 @@ Example::
     log = true
     webhook = "https://hooks.example.com/kb"
 
+    [follow_ups]                    # a promise still open this long after its time is escalated
+    escalate_after_minutes = 30
+
 The file is read again whenever it changes; a bad file is refused with one log line naming the line at
 fault, and the last good rules (``rules.last_good``, shared by every process) stay in force, from the first
 start on.
@@ -39,6 +42,7 @@ _KNOWN = {
     "key_accounts": {"customers", "products", "priority"},
     "escalation_hours": set(PRIORITIES),
     "notify": {"log", "webhook"},
+    "follow_ups": {"escalate_after_minutes"},
 }
 _TOML_LINE = re.compile(r"line (\d+)")
 
@@ -57,6 +61,8 @@ class Rules:
     escalation_hours: dict = field(default_factory=dict)
     notify_log: bool = True
     webhook: str = ""
+    # None: overdue follow-ups are shown as overdue but not escalated (no [follow_ups] section).
+    follow_up_escalate_after_minutes: float | None = None
 
 
 def _line_of(text, table, key):
@@ -118,7 +124,11 @@ def parse_rules(text, path="rules.toml"):
             check_webhook_url(webhook)
         except WebhookUrlError as error:
             fail("notify", "webhook", f"'webhook' {error}")
+    after = data.get("follow_ups", {}).get("escalate_after_minutes")
+    if after is not None and (isinstance(after, bool) or not isinstance(after, (int, float)) or after < 0):
+        fail("follow_ups", "escalate_after_minutes", "'escalate_after_minutes' must be a number of minutes (0 or more)")
     return Rules(
+        follow_up_escalate_after_minutes=None if after is None else float(after),
         key_customers=frozenset(accounts.get("customers", [])),
         key_products=frozenset(accounts.get("products", [])),
         key_priority=priority,

@@ -75,3 +75,15 @@ class SearchAnalytics:
             "solved": row["solved"] or 0,
             "solved_share": round((row["solved"] or 0) / searches, 4) if searches else 0.0,
         }
+
+    def by_contact_channel(self, start, end):
+        """Searches, zero-result searches and solved searches by the channel of the contact being helped
+        (phone, email, web, chat, in_person; "" when the search did not say), most searches first (issue #18)."""
+        return self._rows(
+            f"SELECT COALESCE(s.contact_channel, '') AS contact_channel, COUNT(*) AS searches,"
+            f" {_count_where('s.results = 0')} AS zero_results, {_count_where('e.search_id IS NOT NULL')} AS solved"
+            " FROM search_log s LEFT JOIN (SELECT DISTINCT search_id FROM search_events WHERE kind = 'solved') e"
+            " ON e.search_id = s.search_id WHERE s.at >= ? AND s.at < ?"
+            " GROUP BY COALESCE(s.contact_channel, '') ORDER BY searches DESC, contact_channel",
+            (start, end),
+        )

@@ -8,7 +8,7 @@ text, and the model refuses it naming the field.
 
 TRUE_WORDS = ("true", "1", "yes")
 FALSE_WORDS = ("false", "0", "no")
-CHOICE_FIELDS = ("status", "priority")
+CHOICE_FIELDS = ("status", "priority", "channel")
 
 
 def split_tags(text):
@@ -48,4 +48,46 @@ def typed_cells(cells):
     for name in CHOICE_FIELDS:
         if isinstance(typed.get(name), str):
             typed[name] = typed[name].strip().lower()
+    return typed
+
+
+def split_list(text):
+    """Several values typed in one cell, separated by semicolons or commas (phone numbers, e-mail addresses).
+
+    :param text: e.g. ``"020 7946 0958; +33 1 42 68 53 00"``.
+    :returns: e.g. ``["020 7946 0958", "+33 1 42 68 53 00"]``.
+    """
+    return [part.strip() for part in text.replace(",", ";").split(";") if part.strip()]
+
+
+def read_products(text):
+    """Products typed in one cell: ``name|version|serial`` entries separated by semicolons.
+
+    :param text: e.g. ``"Poly Voyager Focus 2|2.1|SN-77; Jabra Evolve2 65"``.
+    :returns: e.g. ``[{"name": "Poly Voyager Focus 2", "version": "2.1", "serial": "SN-77"},
+        {"name": "Jabra Evolve2 65"}]``.
+    """
+    products = []
+    for entry in (part.strip() for part in text.split(";")):
+        if entry:
+            fields = [field.strip() for field in entry.split("|")]
+            products.append({name: value for name, value in zip(("name", "version", "serial"), fields) if value})
+    return products
+
+
+def typed_customer_cells(cells):
+    """A raw customer record from text cells, ready for ``store.customer_models.validate_customer``.
+
+    :param cells: a dict of field name to text (empty cells left out).
+    :returns: a new dict: ``phones`` and ``emails`` lists, ``products`` a list of objects, ``key_account`` a bool
+        when readable.
+    """
+    typed = dict(cells)
+    for name in ("phones", "emails"):
+        if isinstance(typed.get(name), str):
+            typed[name] = split_list(typed[name])
+    if isinstance(typed.get("products"), str):
+        typed["products"] = read_products(typed["products"])
+    if isinstance(typed.get("key_account"), str):
+        typed["key_account"] = read_yes_no(typed["key_account"])
     return typed

@@ -14,7 +14,7 @@ LOOP_TABLES = {
     "search_log": (
         "CREATE TABLE IF NOT EXISTS search_log (search_id TEXT PRIMARY KEY, at TEXT NOT NULL, query TEXT NOT NULL,"
         " product TEXT, category TEXT, results INTEGER NOT NULL, took_ms REAL NOT NULL, session TEXT,"
-        " channel TEXT, top_ids TEXT)"
+        " channel TEXT, top_ids TEXT, contact_channel TEXT)"
     ),
     "search_events": (
         "CREATE TABLE IF NOT EXISTS search_events (search_id TEXT NOT NULL, call_id TEXT NOT NULL,"
@@ -26,6 +26,8 @@ LOOP_TABLES = {
         " decided_by TEXT, PRIMARY KEY (from_query, to_query))"
     ),
 }
+# Columns added after the first release: (table, column, type); each store adds them where missing.
+LOOP_COLUMNS = (("search_log", "contact_channel", "TEXT"),)
 LOOP_INDEXES = (
     "CREATE INDEX IF NOT EXISTS search_log_at ON search_log (at)",
     "CREATE INDEX IF NOT EXISTS search_log_session ON search_log (session, at)",
@@ -44,13 +46,13 @@ class KnowledgeLoopStore:
         """Append searches to the log in one transaction.
 
         :param rows: dicts with search_id, at, query, product, category, results, took_ms, session,
-            channel and top_ids (a list).
+            channel, top_ids (a list) and contact_channel (phone, email, web, chat, in_person or absent).
         """
         if not rows:
             return
         sql = (
             "INSERT INTO search_log (search_id, at, query, product, category, results, took_ms, session,"
-            " channel, top_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " channel, top_ids, contact_channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         self._run(
             [
@@ -67,6 +69,7 @@ class KnowledgeLoopStore:
                         r.get("session") or "",
                         r.get("channel") or "",
                         json.dumps(r.get("top_ids") or []),
+                        r.get("contact_channel") or "",
                     ),
                 )
                 for r in rows

@@ -32,6 +32,7 @@ MAX_SHORT_CHARS = 200
 MAX_TAGS = 50
 
 STATUSES = ("open", "pending", "resolved")
+CHANNELS = ("phone", "email", "web", "chat", "in_person")
 PRIORITIES = ("low", "normal", "high", "urgent")
 
 # White space as str.strip() removes it. Spelled out so that Python's re and ECMA-262 (the regex dialect of
@@ -161,6 +162,7 @@ class CallInput(BaseModel):
     priority: Literal[PRIORITIES] = None
     opened_at: IsoDate = None
     resolved_at: IsoDate = None
+    channel: Annotated[Literal[CHANNELS], Field(description="How the customer got in touch.")] = None
     extra: Annotated[
         dict[str, Any],
         Field(description="More fields, kept as they are (merged with unknown top-level fields)."),

@@ -24,11 +24,12 @@ import psycopg
 from psycopg.rows import dict_row, tuple_row
 
 from store.base import CallNotFoundError, CallStore, StoreUnavailableError, WriteSummary, utc_now
+from store.customers import CustomerStore
 from store.keys import ADDED_KEY_COLUMNS, ApiKeyStore
 from store.loop import KnowledgeLoopStore
 from store.outbox import ENQUEUE, OutboxStore, enqueue_params
 from store.records import content_hash
-from store.rows import changed_fields, record_to_row, row_to_record
+from store.rows import SqlTransaction, changed_fields, record_to_row, row_to_record
 
 SCHEMA_VERSION = 1
 CONNECT_TIMEOUT_S = 5
@@ -90,7 +91,7 @@ def _reason(error):
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-class PostgresCallStore(KnowledgeLoopStore, ApiKeyStore, OutboxStore, CallStore):
+class PostgresCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxStore, CallStore):
     """Call records in a shared PostgreSQL database; one connection per thread and process."""
 
     def __init__(self, url):
@@ -184,7 +185,8 @@ class PostgresCallStore(KnowledgeLoopStore, ApiKeyStore, OutboxStore, CallStore)
             for column, definition in ADDED_KEY_COLUMNS.items():
                 if column not in {row["column_name"] for row in present}:  # ALTER locks the table: only when needed
                     conn.execute(f"ALTER TABLE api_keys ADD COLUMN {column} {definition}")
-            for sql, params in self._loop_schema_statements() + self._outbox_schema_statements():
+            statements = self._loop_schema_statements() + self._outbox_schema_statements()
+            for sql, params in statements + self._customer_schema_statements(postgres=True):
                 conn.execute(portable_to_psycopg(portable_ddl(sql)), params)
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', %s)"
@@ -356,6 +358,10 @@ class PostgresCallStore(KnowledgeLoopStore, ApiKeyStore, OutboxStore, CallStore)
             return [conn.execute(portable_to_psycopg(sql), params).rowcount for sql, params in statements]
 
         return self._write(work)
+
+    def _transaction(self, work, feed=False):
+        """Run ``work(SqlTransaction)`` in one transaction; ``feed`` takes the feed lock first."""
+        return self._write(lambda conn: work(SqlTransaction(conn, portable_to_psycopg)), feed=feed)
 
     def close(self):
         """Close every connection this process opened (the next call opens a new one)."""

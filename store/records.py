@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 CORE_FIELDS = ("id", "title", "problem", "resolution", "product", "category", "tags", "created_at", "resolved")
-CUSTOMER_FIELDS = ("customer_id", "customer_name", "status", "priority", "opened_at", "resolved_at")
+CUSTOMER_FIELDS = ("customer_id", "customer_name", "status", "priority", "opened_at", "resolved_at", "channel")
 
 
 class InvalidCallRecordError(ValueError):

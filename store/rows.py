@@ -56,3 +56,29 @@ def changed_fields(old, new):
         for key in sorted(flat_old.keys() | flat_new.keys())
         if flat_old.get(key) != flat_new.get(key)
     }
+
+
+class SqlTransaction:
+    """Portable SQL (``?`` placeholders) run inside one open transaction, for the store mixins.
+
+    :param conn: the store's connection (sqlite3's, or psycopg's in a transaction block).
+    :param translate: turns portable SQL into the driver's (the identity for SQLite).
+    """
+
+    def __init__(self, conn, translate):
+        self.conn = conn
+        self.translate = translate
+
+    def rows(self, sql, params=()):
+        """Run a query and fetch every row as a dict."""
+        return [dict(row) for row in self.conn.execute(self.translate(sql), params).fetchall()]
+
+    def run(self, sql, params=()):
+        """Run a statement; returns how many rows it changed."""
+        return self.conn.execute(self.translate(sql), params).rowcount
+
+    def run_many(self, sql, params_seq):
+        """Run a statement once per parameter tuple."""
+        params_seq = list(params_seq)
+        if params_seq:
+            self.conn.cursor().executemany(self.translate(sql), params_seq)

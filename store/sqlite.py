@@ -9,10 +9,12 @@ from contextlib import contextmanager
 import sqlite_utils
 
 from store.base import CallNotFoundError, CallStore, StoreUnavailableError, WriteSummary, utc_now
+from store.customers import CustomerStore
 from store.keys import ADDED_KEY_COLUMNS, ApiKeyStore
-from store.loop import KnowledgeLoopStore
+from store.loop import LOOP_COLUMNS, KnowledgeLoopStore
 from store.outbox import ENQUEUE, OutboxStore, enqueue_params
 from store.records import content_hash
+from store.rows import SqlTransaction
 from store.rows import changed_fields as _changed_fields
 from store.rows import record_to_row as _record_to_row
 from store.rows import row_to_record as _row_to_record
@@ -22,7 +24,7 @@ BUSY_TIMEOUT_MS = 30_000
 _ID_CHUNK = 500
 
 
-class SqliteCallStore(KnowledgeLoopStore, ApiKeyStore, OutboxStore, CallStore):
+class SqliteCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxStore, CallStore):
     """Call records in one SQLite file; one connection per thread."""
 
     def __init__(self, path):
@@ -105,8 +107,13 @@ class SqliteCallStore(KnowledgeLoopStore, ApiKeyStore, OutboxStore, CallStore):
         for column, definition in ADDED_KEY_COLUMNS.items():
             if column not in db["api_keys"].columns_dict:
                 db.execute(f"ALTER TABLE api_keys ADD COLUMN {column} {definition}")
-        for sql, params in self._loop_schema_statements() + self._outbox_schema_statements():
+        for sql, params in (
+            self._loop_schema_statements() + self._outbox_schema_statements() + self._customer_schema_statements()
+        ):
             db.execute(sql, params)
+        for table, column, kind in LOOP_COLUMNS:
+            if column not in db[table].columns_dict:  # a store made before the column was added
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         if "meta" not in db.table_names():
             db["meta"].create({"key": str, "value": str}, pk="key")
         db.conn.commit()
@@ -266,6 +273,11 @@ class SqliteCallStore(KnowledgeLoopStore, ApiKeyStore, OutboxStore, CallStore):
     def _run(self, statements):
         with self._write_transaction() as db:
             return [db.execute(sql, params).rowcount for sql, params in statements]
+
+    def _transaction(self, work, feed=False):
+        """Run ``work(SqlTransaction)`` in one write transaction (every SQLite write holds the feed's order)."""
+        with self._write_transaction() as db:
+            return work(SqlTransaction(db.conn, str))
 
     def backup_to(self, path):
         """Write a consistent copy of the store to ``path`` with SQLite's online backup."""

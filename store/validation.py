@@ -34,6 +34,7 @@ _HOUSE_WORDING = {
     "literal_error": "field '{field}' must be one of {choices}",
     "greater_than_equal": "field '{field}' must be {ge} or more",
     "less_than_equal": "field '{field}' must be {le} or less",
+    "extra_forbidden": "field '{field}' is not a field of this record",
     **{kind: "field '{field}' must be " + words for kind, words in _TYPE_WORDS.items()},
 }
 

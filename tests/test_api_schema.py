@@ -91,5 +91,5 @@ def test_schemathesis_run_with_all_checks_finds_no_failure_and_no_server_error(s
     report = json.loads((tmp_path / "report.json").read_text())
     server_errors = sum(count for status, count in schema_server.statuses.items() if status >= 500)
     assert (result.returncode, report["failures"], report["errors"], server_errors) == (0, [], [], 0), summary
-    assert report["operations"]["tested"] == report["operations"]["total"] == 11
+    assert report["operations"]["tested"] == report["operations"]["total"] == 19
     assert sum(schema_server.statuses.values()) > 2_000

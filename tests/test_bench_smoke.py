@@ -166,3 +166,27 @@ def test_speed_runs_without_baselines_for_big_knowledge_bases(tmp_path):
 def test_percentile_is_nearest_rank():
     assert [percentile([5, 1, 4, 2, 3], p) for p in (0, 50, 95, 100)] == [1, 3, 5, 5]
     assert percentile([], 50) is None
+
+
+def test_customers_benchmark_times_every_lookup_and_measures_recall_on_real_variants(tmp_path):
+    from bench import customers
+
+    results = customers.main(
+        [
+            "--n",
+            "400",
+            "--heads",
+            "30",
+            "--queries",
+            "20",
+            "--workdir",
+            str(tmp_path),
+            "--json",
+            str(tmp_path / "c.json"),
+        ]
+    )
+    assert sorted(results["latency"]) == ["account", "email", "name as heard", "name as written", "phone"]
+    assert [row["lookups"] for row in results["latency"].values()] == [20, 20, 20, 20, 20]
+    assert results["recall"]["surnames"] == 30
+    assert results["recall"]["exact-only"]["recall_at_10"] < results["recall"]["sounds-like"]["recall_at_10"]
+    assert "Apache License 2.0" in results["names_source"]

@@ -61,6 +61,7 @@ def test_analytics_page_shows_totals_charts_and_tables(page, kb_server, some_sea
         "Queries with no results",
         "Queries where nothing was opened or solved",
         "Calls that solve the most",
+        "By contact channel",
     ]
     assert "zzqx flurble" in page.locator(".tables section").nth(1).locator("td").all_inner_texts()
     assert page.locator(".tables section").nth(3).locator("tbody tr").count() >= 1

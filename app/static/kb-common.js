@@ -203,7 +203,129 @@ var KBCommon = (function () {
     });
   }
 
+  /* ---------- the caller panel (issue #18), shared by the page and the widget ---------- */
+
+  var CHANNEL_LABELS = {phone: "Phone", email: "E-mail", web: "Web", chat: "Chat", in_person: "In person"};
+
+  function callerCall(base, call, past) {
+    var item = el("li", "caller-call");
+    item.dataset.id = call.id;
+    var link = el("a", "caller-call-link", call.title || call.id);
+    link.href = callUrl(base, call.id, "", "");
+    if (base) { link.target = "_blank"; link.rel = "noopener"; }
+    item.appendChild(link);
+    item.appendChild(document.createTextNode(" "));
+    var when = [call.product, (call.created_at || "").slice(0, 10), CHANNEL_LABELS[call.channel]].filter(Boolean);
+    item.appendChild(el("span", "meta", when.join(" \u00b7 ")));
+    if (!past) {
+      [["status-" + call.status, call.status], ["priority-" + call.priority, call.priority],
+       ["escalated", call.escalated_at ? "escalated" : ""]].forEach(function (pill) {
+        if (!pill[1]) return;
+        item.appendChild(document.createTextNode(" "));
+        item.appendChild(el("span", "pill " + pill[0], pill[1]));
+      });
+    }
+    if (call.resolution) {
+      var text = el("p", "caller-resolution");
+      text.appendChild(el("span", "label", (past ? "Resolution" : "So far") + ": "));
+      text.appendChild(document.createTextNode(call.resolution));
+      item.appendChild(text);
+    }
+    return item;
+  }
+
+  function callerList(base, calls, className, past, none) {
+    if (!calls.length) return el("p", "caller-none", none);
+    var list = el("ul", className);
+    calls.forEach(function (call) { list.appendChild(callerCall(base, call, past)); });
+    return list;
+  }
+
+  function followUpItem(base, f) {
+    var item = el("li", "follow-up state-" + f.state);
+    item.dataset.id = f.id;
+    item.appendChild(el("span", "pill follow-up-state " + f.state, f.state));
+    if (f.escalated_at) {
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(el("span", "pill escalated", "escalated"));
+    }
+    item.appendChild(document.createTextNode(" "));
+    item.appendChild(el("span", "follow-up-what", f.what));
+    item.appendChild(document.createTextNode(" "));
+    item.appendChild(el("span", "meta", "due " + f.due_at.slice(0, 16).replace("T", " ") + " UTC \u00b7 " + f.owner));
+    return item;
+  }
+
+  /* The caller panel as a list of nodes: who, local time, key account, products, notes, open and past calls,
+   * promised follow-ups, last contact on each channel. */
+  function callerPanel(base, data) {
+    var nodes = [];
+    var record = data.customer;
+    var title = el("h2");
+    title.id = "caller-title";
+    if (data.customer_name) {
+      title.appendChild(document.createTextNode(data.customer_name + " "));
+      title.appendChild(el("span", "account", data.customer_id));
+    } else {
+      title.textContent = "Account " + data.customer_id;
+    }
+    if (record && record.key_account) {
+      title.appendChild(document.createTextNode(" "));
+      title.appendChild(el("span", "pill key-account", "key account"));
+    }
+    nodes.push(title);
+    if (record) {
+      var who = [record.name && record.organisation ? record.organisation : "", record.city, record.country];
+      if (who.filter(Boolean).length) nodes.push(el("p", "caller-org", who.filter(Boolean).join(" \u00b7 ")));
+      if (data.local_time) {
+        var time = el("p", "caller-local-time");
+        time.appendChild(el("span", "label", "Local time: "));
+        time.appendChild(el("time", "local-time", data.local_time.display));
+        time.lastChild.setAttribute("datetime", data.local_time.local_time);
+        time.appendChild(document.createTextNode(" (" + data.local_time.time_zone + ", UTC" + data.local_time.utc_offset + ")"));
+        nodes.push(time);
+      }
+      if (record.products.length) {
+        var owned = el("ul", "caller-products");
+        owned.setAttribute("aria-label", "Products owned");
+        record.products.forEach(function (p) {
+          owned.appendChild(el("li", null, [p.name, p.version, p.serial ? "SN " + p.serial : ""].filter(Boolean).join(" ")));
+        });
+        nodes.push(owned);
+      }
+      if (record.notes) nodes.push(el("p", "caller-notes", record.notes));
+    }
+    if (!data.open.length && !data.past.length) {
+      nodes.push(el("p", "caller-none", "No calls on record for account " + data.customer_id + ". Results are not reordered."));
+    } else {
+      nodes.push(el("h3", null, "Open calls (" + data.open.length + ")"));
+      nodes.push(callerList(base, data.open, "caller-open", false, "None open."));
+      nodes.push(el("h3", null, "Past calls (" + data.past.length + ")"));
+      nodes.push(callerList(base, data.past, "caller-past", true, "None yet."));
+    }
+    var promises = data.follow_ups || [];
+    if (promises.length) {
+      nodes.push(el("h3", null, "Promised follow-ups (" + promises.length + ")"));
+      var list = el("ul", "follow-ups");
+      promises.forEach(function (f) { list.appendChild(followUpItem(base, f)); });
+      nodes.push(list);
+    }
+    var channels = Object.keys(data.last_contact || {});
+    if (channels.length) {
+      nodes.push(el("h3", null, "Last contact"));
+      var last = el("ul", "last-contact");
+      channels.forEach(function (channel) {
+        var item = el("li", null, (CHANNEL_LABELS[channel] || channel) + ": " + data.last_contact[channel].slice(0, 16).replace("T", " "));
+        item.dataset.channel = channel;
+        last.appendChild(item);
+      });
+      nodes.push(last);
+    }
+    return nodes;
+  }
+
   return {
+    callerPanel: callerPanel,
     el: el, setServerHtml: setServerHtml, badgeText: badgeText, badges: badges, renderHit: renderHit,
     didYouMean: didYouMean, summaryText: summaryText, createSearcher: createSearcher,
     sendFeedback: sendFeedback, sendOpened: sendOpened, callUrl: callUrl, newSessionId: newSessionId,

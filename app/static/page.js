@@ -80,6 +80,8 @@
     var callerInput = $("caller");
     var callerTimer = null;
     var callerController = null;
+    var lookupController = null;
+    var lastTyped = state.caller;
 
     function stateFromUrl() {
       var params = new URLSearchParams(location.search);
@@ -129,6 +131,8 @@
       if (state.product) params.product = state.product;
       if (state.category) params.category = state.category;
       if (state.caller) params.caller = state.caller;
+      var contact = $("contact-channel");
+      if (contact && contact.value) params.contact_channel = contact.value;  // for the analytics
       searcher.run(params);
     }
 
@@ -244,11 +248,65 @@
 
     /* ---------- the caller's context: their open calls, then past ones with resolutions ---------- */
 
+    /* What the agent typed in the caller box is looked up (account, phone, e-mail or a name as heard): one
+     * match, or an exact one first, is taken; several names show as choices; nothing found is read as an
+     * account known only from its calls. The URL's caller= holds the account chosen. */
     function setCaller(mode) {
       clearTimeout(callerTimer);
       var value = callerInput.value.trim();
-      if (value === state.caller) return;
-      state.caller = value;
+      if (value === lastTyped) return;
+      lastTyped = value;
+      if (lookupController) lookupController.abort();
+      if (!value) {
+        chooseCaller("", mode);
+        return;
+      }
+      lookupController = new AbortController();
+      fetch("/api/v1/customers?" + new URLSearchParams({q: value, limit: "8"}).toString(), {
+        headers: Object.assign({"Accept": "application/json"}, HEADERS), signal: lookupController.signal,
+        credentials: "same-origin"
+      }).then(function (response) {
+        return response.ok ? response.json() : {results: []};
+      }).then(function (body) {
+        if (value !== lastTyped) return;
+        var found = body.results || [];
+        var exact = found.length && ["account", "phone", "email"].indexOf(found[0].how) >= 0;
+        if (!found.length) chooseCaller(value, mode);
+        else if (found.length === 1 || exact) chooseCaller(found[0].customer.id, mode);
+        else showChoices(found, mode);
+      }).catch(function (error) {
+        if (error && error.name === "AbortError") return;
+        chooseCaller(value, mode);
+      });
+    }
+
+    function showChoices(found, mode) {
+      var box = $("caller-choices");
+      box.textContent = "";
+      box.appendChild(K.el("p", "help", found.length + " customers match; pick one:"));
+      var list = K.el("ul");
+      found.forEach(function (result) {
+        var c = result.customer;
+        var button = K.el("button", "caller-choice link-button", (c.name || c.organisation) + " (" + c.id + ")");
+        button.type = "button";
+        button.dataset.id = c.id;
+        var item = K.el("li");
+        item.appendChild(button);
+        item.appendChild(K.el("span", "meta", " " + [c.organisation, c.city, K.HOW_LABELS[result.how] || result.how].filter(Boolean).join(" \u00b7 ")));
+        list.appendChild(item);
+      });
+      box.appendChild(list);
+      box.hidden = false;
+      box.onclick = function (event) {
+        var picked = event.target.closest(".caller-choice");
+        if (picked) chooseCaller(picked.dataset.id, mode);
+      };
+    }
+
+    function chooseCaller(customerId, mode) {
+      $("caller-choices").hidden = true;
+      if (customerId === state.caller) return;
+      state.caller = customerId;
       loadCaller();
       if (state.q.trim()) run(mode);
       else writeUrl(mode);
@@ -283,62 +341,10 @@
       });
     }
 
-    function customerCall(call, past) {
-      var item = K.el("li", "caller-call");
-      item.dataset.id = call.id;
-      var link = K.el("a", "caller-call-link", call.title || call.id);
-      link.href = K.callUrl("", call.id, "", "");
-      item.appendChild(link);
-      item.appendChild(document.createTextNode(" "));
-      item.appendChild(K.el("span", "meta", [call.product, (call.created_at || "").slice(0, 10)].filter(Boolean).join(" \u00b7 ")));
-      if (!past) {
-        item.appendChild(document.createTextNode(" "));
-        item.appendChild(K.el("span", "pill status-" + call.status, call.status));
-        if (call.priority) {
-          item.appendChild(document.createTextNode(" "));
-          item.appendChild(K.el("span", "pill priority-" + call.priority, call.priority));
-        }
-        if (call.escalated_at) {
-          item.appendChild(document.createTextNode(" "));
-          item.appendChild(K.el("span", "pill escalated", "escalated"));
-        }
-      }
-      if (call.resolution) {
-        var text = K.el("p", "caller-resolution");
-        text.appendChild(K.el("span", "label", (past ? "Resolution" : "So far") + ": "));
-        text.appendChild(document.createTextNode(call.resolution));
-        item.appendChild(text);
-      }
-      return item;
-    }
-
-    function callList(calls, className, past, none) {
-      if (!calls.length) return K.el("p", "caller-none", none);
-      var list = K.el("ul", className);
-      calls.forEach(function (call) { list.appendChild(customerCall(call, past)); });
-      return list;
-    }
-
     function renderCaller(data) {
       var box = $("caller-context");
       box.textContent = "";
-      var title = K.el("h2");
-      title.id = "caller-title";
-      if (data.customer_name) {
-        title.appendChild(document.createTextNode(data.customer_name + " "));
-        title.appendChild(K.el("span", "account", data.customer_id));
-      } else {
-        title.textContent = "Account " + data.customer_id;
-      }
-      box.appendChild(title);
-      if (!data.open.length && !data.past.length) {
-        box.appendChild(K.el("p", "caller-none", "No calls on record for account " + data.customer_id + ". Results are not reordered."));
-      } else {
-        box.appendChild(K.el("h3", null, "Open calls (" + data.open.length + ")"));
-        box.appendChild(callList(data.open, "caller-open", false, "None open."));
-        box.appendChild(K.el("h3", null, "Past calls (" + data.past.length + ")"));
-        box.appendChild(callList(data.past, "caller-past", true, "None yet."));
-      }
+      K.callerPanel("", data).forEach(function (node) { box.appendChild(node); });
       var actions = K.el("p", "caller-actions");
       var add = K.el("a", null, "New call for this caller");
       add.href = "/calls/new?customer_id=" + encodeURIComponent(data.customer_id);
@@ -474,11 +480,7 @@
     $("search-form").addEventListener("submit", function (event) {
       event.preventDefault();
       state.q = input.value;
-      if (callerInput.value.trim() !== state.caller) {  // typed, but its pause has not passed yet
-        clearTimeout(callerTimer);
-        state.caller = callerInput.value.trim();
-        loadCaller();
-      }
+      if (callerInput.value.trim() !== lastTyped) setCaller("push");  // typed, but its pause has not passed yet
       recentSave(state.q);
       run("push");
     });
@@ -498,6 +500,7 @@
       state = stateFromUrl();
       input.value = state.q;
       callerInput.value = state.caller;
+      lastTyped = state.caller;
       if (state.caller !== before) loadCaller();
       run("none");
     });
@@ -579,6 +582,8 @@
       }
     });
     if (query) recentSave(query);
+    var offset = $("tz_offset");
+    if (offset) offset.value = String(new Date().getTimezoneOffset());  // the promise's due time is the agent's
   }
 
   /* ---------- the capture form: Ctrl+Enter saves from any field ---------- */

@@ -1,7 +1,9 @@
 /* The embeddable widget (served inside /widget.js, after kb-common.js and WIDGET_CSS, in one closure).
  * <script src="https://KB/widget.js" data-kb-key="KEY" data-kb-target="#kb-search" async></script>
- * data-kb-caller="ACC-1001" names the customer on the line: their products rank first among equal matches.
- * The host may change that attribute at any time (script.dataset.kbCaller = "ACC-1002"); the widget follows. */
+ * data-kb-caller="ACC-1001" names the customer on the line: the caller panel shows who they are (local time, key
+ * account, products, notes, open calls, promises, last contact) and their products rank first among equal matches.
+ * data-kb-channel="email" says how they got in touch (phone, email, web, chat, in_person), for the analytics.
+ * The host may change either attribute at any time (script.dataset.kbCaller = "ACC-1002"); the widget follows. */
 var K = KBCommon;
 var script = document.currentScript || document.querySelector("script[src$='/widget.js'][data-kb-target]");
 var scriptUrl = new URL(script.src, location.href);
@@ -43,8 +45,12 @@ function skeleton(root) {
   var parts = {
     box: box, form: form, input: input,
     status: K.el("p", "kb-status"), slow: K.el("p", "kb-slow", "Still searching\u2026"),
-    message: K.el("div", "kb-message"), dym: K.el("div", "kb-dym"), results: K.el("ol", "results")
+    message: K.el("div", "kb-message"), dym: K.el("div", "kb-dym"), results: K.el("ol", "results"),
+    caller: K.el("section", "kb-caller caller-context")
   };
+  parts.caller.hidden = true;
+  parts.caller.setAttribute("aria-label", "The caller");
+  box.insertBefore(parts.caller, form);
   parts.status.setAttribute("role", "status");
   parts.status.setAttribute("aria-live", "polite");
   parts.slow.hidden = true;
@@ -87,7 +93,35 @@ function mount(host) {
     var params = {q: query, limit: LIMIT};
     var caller = (script.getAttribute("data-kb-caller") || "").trim();
     if (caller) params.caller = caller;
+    var channel = (script.getAttribute("data-kb-channel") || "").trim();
+    if (channel) params.contact_channel = channel;
     searcher.run(params);
+  }
+
+  var shownCaller = null;
+  var callerController = null;
+
+  function loadCaller() {
+    var caller = (script.getAttribute("data-kb-caller") || "").trim();
+    if (caller === shownCaller) return;
+    shownCaller = caller;
+    if (callerController) callerController.abort();
+    ui.caller.textContent = "";
+    ui.caller.hidden = !caller;
+    if (!caller) return;
+    callerController = new AbortController();
+    fetch(BASE + "/api/v1/customers/" + encodeURIComponent(caller) + "/calls", {
+      headers: Object.assign({"Accept": "application/json"}, HEADERS), signal: callerController.signal, credentials: "omit"
+    }).then(function (response) {
+      return response.json().then(function (body) {
+        if (caller !== shownCaller) return;
+        if (!response.ok) throw new Error(body && body.error ? body.error : "the server answered " + response.status);
+        K.callerPanel(BASE, body).forEach(function (node) { ui.caller.appendChild(node); });
+      });
+    }).catch(function (error) {
+      if (error && error.name === "AbortError") return;
+      ui.caller.appendChild(K.el("p", "kb-error", "Could not load the caller: " + error.message));
+    });
   }
 
   function onSlow() {
@@ -176,8 +210,10 @@ function mount(host) {
   ui.input.addEventListener("input", run);
   // A new caller on the host (its ticket changed) reruns the search for them; no global names needed.
   if (typeof MutationObserver === "function") {
-    new MutationObserver(run).observe(script, {attributes: true, attributeFilter: ["data-kb-caller"]});
+    new MutationObserver(function () { loadCaller(); run(); }).observe(
+      script, {attributes: true, attributeFilter: ["data-kb-caller", "data-kb-channel"]});
   }
+  loadCaller();
   ui.form.addEventListener("submit", function (event) {
     event.preventDefault();
     run();

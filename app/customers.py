@@ -1,0 +1,224 @@
+"""The customers and follow-ups API (issue #18): find the caller, read and write customer records, promises.
+
+Lookups are never written to the search log: what a caller gives (a number, an address, a name) is personal.
+"""
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import MethodNotAllowed
+
+from app.auth import require_role, search_key_required
+from app.customer_schemas import CustomerLookupParams, FollowUpParams
+from app.errors import ApiError
+from app.schemas import MAX_RECORDS_PER_REQUEST, validated
+from engine.callers import find_callers
+from index.generations import IndexMissingError
+from store.base import StoreUnavailableError
+from store.customer_models import InvalidCustomerRecordError, local_time, validate_customer
+from store.follow_ups import FollowUpBody, utc_stamp
+
+bp = Blueprint("customers", __name__, url_prefix="/api/v1")
+SHOWN_DONE = 3  # kept promises shown in the caller panel after the open ones
+
+
+def services():
+    """The process's shared services."""
+    return current_app.extensions["kb"]
+
+
+def _store(operation):
+    try:
+        return operation(services().store)
+    except StoreUnavailableError as error:
+        raise ApiError(f"the store is unavailable, nothing was written: {error}", 503) from None
+
+
+def _reader():
+    if search_key_required():
+        require_role("search")
+
+
+def _actor():
+    return request.headers.get("X-KB-Agent", "api")[:100]
+
+
+def _json_body():
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ApiError("the request body must be JSON (Content-Type: application/json)", 400)
+    return body
+
+
+def caller_context(customer_id, now=None):
+    """What the caller panel shows: the record and local time, calls of every channel, promises.
+
+    :param customer_id: the account.
+    :returns: the answer of ``GET /api/v1/customers/<id>/calls`` (``app.customer_schemas.CallerContext``).
+    :raises IndexMissingError: when no index exists yet.
+    """
+    context = services().search.customer_context(customer_id)
+    try:
+        record = services().store.get_customer(customer_id)
+        follow_ups = services().store.follow_ups(customer_id=customer_id)
+    except StoreUnavailableError:
+        record, follow_ups = None, []  # the calls come from this server's index; the rest is a nicety
+    open_ones = [f for f in follow_ups if f["state"] != "done"]
+    open_ones.sort(key=lambda f: (f["state"] != "overdue", f["due_at"]))
+    done = sorted((f for f in follow_ups if f["state"] == "done"), key=lambda f: f["done_at"], reverse=True)
+    if record:
+        context["customer_name"] = record["name"] or record["organisation"]
+    return {
+        **context,
+        "customer": record,
+        "local_time": local_time(record["time_zone"], now) if record else None,
+        "follow_ups": open_ones + done[:SHOWN_DONE],
+    }
+
+
+@bp.get("/customers")
+def lookup():
+    """Customers for an account number, phone number, e-mail address or name as heard, exact matches first."""
+    _reader()
+    params = validated(CustomerLookupParams, dict(request.args.items()), "query")
+    region = current_app.config["KB_PHONE_REGION"]
+    try:
+        results = find_callers(services().store, params.q, region, params.limit)
+    except StoreUnavailableError as error:
+        raise ApiError(f"the store is unavailable: {error}", 503) from None
+    return jsonify({"query": params.q, "results": results})
+
+
+def _validated(items):
+    records, errors, seen = [], [], set()
+    region = current_app.config["KB_PHONE_REGION"]
+    for position, item in enumerate(items):
+        prefix = f"record {position}: " if len(items) > 1 else ""
+        try:
+            record = validate_customer(item, region)
+        except InvalidCustomerRecordError as error:
+            field = {"field": error.field} if error.field else {}
+            errors.append({"index": position, "message": prefix + str(error), **field})
+            continue
+        if record["id"] in seen:
+            errors.append({"index": position, "field": "id", "message": f"{prefix}duplicate id '{record['id']}'"})
+            continue
+        seen.add(record["id"])
+        records.append(record)
+    if errors:
+        raise ApiError(errors[0]["message"], 422, field=errors[0].get("field"), errors=errors)
+    return records
+
+
+@bp.post("/customers")
+def create_customers():
+    """Insert or update one customer record or an array of them (all or nothing)."""
+    require_role("write")
+    body = _json_body()
+    items = body if isinstance(body, list) else [body]
+    if not items:
+        raise ApiError("the array of customer records is empty", 400)
+    if len(items) > MAX_RECORDS_PER_REQUEST:
+        raise ApiError(f"at most {MAX_RECORDS_PER_REQUEST:,} records per request; use the importer for more", 400)
+    records = _validated(items)
+    summary = _store(lambda store: store.upsert_customers(records, actor=_actor()))
+    return jsonify({"ok": True, **summary, "ids": [record["id"] for record in records]}), (
+        201 if summary["inserted"] else 200
+    )
+
+
+@bp.get("/customers/<path:customer_id>")
+def get_customer(customer_id):
+    """One customer record, with the time where they are."""
+    _reader()
+    record = _store(lambda store: store.get_customer(customer_id))
+    if record is None:
+        raise ApiError(f"customer {customer_id} not found", 404)
+    return jsonify({"customer": record, "local_time": local_time(record["time_zone"])})
+
+
+@bp.put("/customers/<path:customer_id>")
+def put_customer(customer_id):
+    """Create or replace the customer with this id."""
+    if customer_id.endswith("/calls"):  # PUT .../<id>/calls: the caller panel, which is read only
+        raise MethodNotAllowed(["GET", "HEAD", "OPTIONS"])
+    require_role("write")
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise ApiError("the request body must be one customer record (a JSON object)", 400)
+    if "id" in body and not isinstance(body["id"], str):
+        raise ApiError("field 'id' must be a string", 422, field="id")
+    if "id" in body and body["id"] != customer_id:
+        raise ApiError(f"the body's id '{body['id']}' differs from the URL's '{customer_id}'", 400, field="id")
+    records = _validated([{**body, "id": customer_id}])
+    summary = _store(lambda store: store.upsert_customers(records, actor=_actor()))
+    record = services().store.get_customer(records[0]["id"])
+    return jsonify({"ok": True, "customer": record}), 201 if summary["inserted"] else 200
+
+
+def _allow(*methods):
+    """An OPTIONS answer naming exactly these methods.
+
+    Werkzeug's own would also name the methods of the wider rule whose ``<path:...>`` id swallows the rest of
+    the path (``PUT /customers/<id>`` for ``/customers/<id>/calls``), which this path does not have.
+    """
+    response = current_app.response_class(status=200)
+    response.headers["Allow"] = ", ".join(methods)
+    return response
+
+
+@bp.route("/customers/<path:customer_id>/calls", methods=["GET", "OPTIONS"], provide_automatic_options=False)
+def customer_calls(customer_id):
+    """The caller panel: the record, open calls first, then past ones, every channel, promised follow-ups."""
+    if request.method == "OPTIONS":
+        return _allow("GET", "HEAD", "OPTIONS")
+    _reader()
+    try:
+        return jsonify(caller_context(customer_id))
+    except IndexMissingError as error:
+        raise ApiError(str(error), 503) from None
+
+
+@bp.route("/calls/<path:call_id>/follow-ups", methods=["POST", "OPTIONS"], provide_automatic_options=False)
+def add_follow_up(call_id):
+    """Record a promise made to the customer on a call."""
+    if request.method == "OPTIONS":
+        return _allow("GET", "HEAD", "POST", "OPTIONS")
+    require_role("write")
+    promise = validated(FollowUpBody, _json_body(), "body")
+    call = _store(lambda store: store.get(call_id))
+    if call is None:
+        raise ApiError(f"call {call_id} not found", 404)
+    customer_id = call["extra"].get("customer_id") or ""
+    follow_up = _store(lambda store: store.add_follow_up(call["id"], customer_id, promise, _actor()))
+    return jsonify({"ok": True, "follow_up": follow_up}), 201
+
+
+@bp.get("/calls/<path:call_id>/follow-ups")
+def call_follow_ups(call_id):
+    """The promises made on one call."""
+    _reader()
+    if _store(lambda store: store.get(call_id)) is None:
+        raise ApiError(f"call {call_id} not found", 404)
+    now = utc_stamp()
+    return jsonify({"now": now, "follow_ups": _store(lambda store: store.follow_ups(call_id=call_id, now=now))})
+
+
+@bp.get("/follow-ups")
+def follow_ups():
+    """Promises by state (due, overdue, done), for one owner or customer if given."""
+    _reader()
+    params = validated(FollowUpParams, dict(request.args.items()), "query")
+    now = utc_stamp(datetime.now(timezone.utc))
+    found = _store(lambda store: store.follow_ups(params.state, params.owner, params.customer_id, now=now))
+    return jsonify({"now": now, "follow_ups": found})
+
+
+@bp.post("/follow-ups/<follow_up_id>/done")
+def follow_up_done(follow_up_id):
+    """Mark a promise kept (marking it again changes nothing)."""
+    require_role("write")
+    follow_up = _store(lambda store: store.mark_follow_up_done(follow_up_id, _actor()))
+    if follow_up is None:
+        raise ApiError(f"follow-up {follow_up_id} not found", 404)
+    return jsonify({"ok": True, "follow_up": follow_up})
