@@ -119,6 +119,7 @@ def get_call(call_id):
     """One call record."""
     if search_key_required():
         require_role("search")
+    call_id = call_id.strip()  # ids are stored trimmed (store.models.CallId)
     record = _store_call(lambda store: store.get(call_id))
     if record is None:
         raise ApiError(f"call {call_id} not found", 404)
@@ -228,6 +229,7 @@ def put_call(call_id):
 def delete_call(call_id):
     """Delete the call with this id."""
     require_role("write")
+    call_id = call_id.strip()  # ids are stored trimmed (store.models.CallId)
     try:
         summary, indexed = _store_call(lambda store: services().delete(call_id, actor=_actor()))
     except CallNotFoundError:
