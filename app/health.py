@@ -25,10 +25,11 @@ def healthz():
     except Exception as error:  # searches go on from the local index; health says the store is away
         body["store"] = {"ok": False, "error": str(error)}
     try:
-        searcher = kb.search.searcher()
+        with kb.search.lease() as opened:
+            calls = opened.searcher.doc_count()
         folder = kb.home.current_dir()
         applied = kb.home.read_applied_seq(folder)
-        body["index"].update(calls=searcher.doc_count(), applied_seq=applied, generation=folder.name)
+        body["index"].update(calls=calls, applied_seq=applied, generation=folder.name)
         latest = body["store"].get("latest_seq")
         if latest is not None:
             lag = max(0, latest - applied)
