@@ -1,4 +1,4 @@
-"""GET /healthz: store and index reachable, record count, how far the index lags the store."""
+"""GET /healthz: store and index reachable, record count, how far the index lags the store, the follower."""
 
 from datetime import datetime, timezone
 
@@ -17,7 +17,8 @@ def _seconds_since(stamp):
 
 @bp.get("/healthz")
 def healthz():
-    """Report the state of the store and the index; 503 when the index cannot serve searches."""
+    """Report the state of the store, the index and the follower; 503 when the index cannot serve searches
+    or the follower is stuck (``app.follower``)."""
     kb = current_app.extensions["kb"]
     body = {"ok": True, "store": {"ok": True}, "index": {"ok": True}}
     try:
@@ -37,6 +38,7 @@ def healthz():
             body["index"]["lag_seconds"] = 0.0 if lag == 0 else _seconds_since(kb.store.change_time(applied + 1))
     except Exception as error:
         body["index"] = {"ok": False, "error": str(error)}
-    body["ok"] = body["store"]["ok"] and body["index"]["ok"]
+    body["follower"] = {**kb.follower.status(), "search_log": kb.search_log.status()}
+    body["ok"] = body["store"]["ok"] and body["index"]["ok"] and body["follower"]["ok"]
     body["calls"] = body["store"].get("calls", body["index"].get("calls"))
-    return jsonify(body), (200 if body["index"]["ok"] else 503)
+    return jsonify(body), (200 if body["index"]["ok"] and body["follower"]["ok"] else 503)

@@ -1,6 +1,7 @@
 """The parts one server process shares between requests: store, index, search, follower."""
 
 import logging
+import time
 
 from app.follower import Follower
 from app.search_log import SearchLogBuffer
@@ -8,13 +9,15 @@ from engine.service import SearchService
 from engine.sources import OutcomesFromFeedback, SynonymsFile
 from engine.vocabulary import VocabularyCache
 from index.build import apply_changes, rebuild
-from index.generations import IndexBusyError, IndexHome, IndexMissingError
+from index.generations import IndexHome, IndexMissingError
 from index.schema import matches_call_schema
 from rules.logic import apply_on_write
 from rules.parse import RulesFile
 from store.base import open_store
 
 log = logging.getLogger(__name__)
+# How often a write looks whether the follower has indexed it.
+INDEX_POLL_S = 0.005
 
 
 class Services:
@@ -38,7 +41,7 @@ class Services:
             posting_arrays_mb=settings["KB_POSTING_ARRAYS_MB"],
             outcomes_source=OutcomesFromFeedback(self.store),
         )
-        self.follower = Follower(self, settings["KB_FOLLOW_INTERVAL_S"])
+        self.follower = Follower(self, settings["KB_FOLLOW_INTERVAL_S"], settings["KB_FOLLOWER_STUCK_S"])
 
     def ensure_index(self):
         """Build the index from the store when it is missing or cannot be opened."""
@@ -66,32 +69,49 @@ class Services:
             return
         self.search.close()
 
-    def write(self, records, actor):
-        """The one write path of the web service: service rules, store (commits first), then index.
+    def write(self, records, actor, expected=None):
+        """The one write path of the web service: service rules, then the store, whose commit acknowledges it.
+
+        Indexing follows in the follower; the write waits for it at most ``KB_WRITE_INDEX_WAIT_MS``, never
+        for the index writer held by an import (see :meth:`indexed_within`).
 
         :param records: clean records.
         :param actor: who made the change, for the edit history.
-        :returns: (the store's ``WriteSummary``, True when the index has the change already; when
-            the writer stayed busy the follower indexes it within a second).
+        :param expected: compare-and-set versions by id (``CallStore.upsert``), or None.
+        :returns: (the store's ``WriteSummary``, True when the index has the change already; when False
+            the follower indexes it as soon as the index writer is free, within a second when it is).
         :raises StoreUnavailableError: when the store cannot be written (nothing was).
         """
         apply_on_write(records, self.rules.current())
-        return self.store.upsert(records, actor=actor), self.index_now()
+        summary = self.store.upsert(records, actor=actor, expected=expected)
+        return summary, self.indexed_within(summary.latest_seq)
 
-    def delete(self, call_id, actor):
+    def delete(self, call_id, actor, expected=None):
         """Delete a call from the store, then from the index (see :meth:`write`).
 
         :raises CallNotFoundError: when the id is unknown.
         """
-        return self.store.delete(call_id, actor=actor), self.index_now()
+        summary = self.store.delete(call_id, actor=actor, expected=expected)
+        return summary, self.indexed_within(summary.latest_seq)
 
-    def index_now(self):
-        """Bring the index in step with the store; False when another writer held it too long."""
-        try:
-            self.catch_up(timeout=self.settings["KB_INDEX_LOCK_TIMEOUT_S"])
-        except IndexBusyError:
-            return False
+    def indexed_within(self, seq):
+        """Wake the follower and wait, at most ``KB_WRITE_INDEX_WAIT_MS``, until the index holds change ``seq``.
+
+        :returns: True when it does (the write is searchable now), False when the wait ran out.
+        """
+        deadline = time.monotonic() + self.settings["KB_WRITE_INDEX_WAIT_MS"] / 1000
+        self.follower.ensure_running()
+        while not self.index_holds(seq):
+            if time.monotonic() >= deadline:
+                return False
+            self.follower.wake()
+            time.sleep(INDEX_POLL_S)
         return True
+
+    def index_holds(self, seq):
+        """Whether the index in use has applied every store change up to ``seq``."""
+        folder = self.home.current_dir()
+        return folder is not None and self.home.read_applied_seq(folder) >= seq
 
     def catch_up(self, timeout):
         """Apply pending store changes to the index; returns the applied sequence number."""
