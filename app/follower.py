@@ -42,6 +42,7 @@ class Follower:
         self.last_error = ""
         self.failing_since = None
         self.last_pass = None
+        self._flushed = 0.0
         self._wake = threading.Event()
         self._thread = None
         self._pid = None
@@ -69,7 +70,7 @@ class Follower:
             self.run_once()
 
     def run_once(self):
-        """One pass: apply the store's changes to the index, then write the settled search log rows."""
+        """One pass: apply the store's changes to the index, then (once an interval) write the settled search log."""
         try:
             self.services.catch_up(timeout=0)
         except IndexBusyError:
@@ -80,7 +81,10 @@ class Follower:
             self._failed(error)
         else:
             self._passed(FOLLOWING)
-        self.services.search_log.flush_quietly(self.services.store)
+        # Writes wake the follower many times a second; the log needs writing only once an interval.
+        if time.monotonic() - self._flushed >= self.interval:
+            self._flushed = time.monotonic()
+            self.services.search_log.flush_quietly(self.services.store)
 
     def _passed(self, state, error=""):
         self.state, self.last_error, self.failing_since = state, error, None
