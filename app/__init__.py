@@ -10,6 +10,7 @@ from flask import Flask, request
 from app.errors import ApiError, register_error_handlers
 from app.limits import init_limiter
 from index import whoosh_compat
+from index.generations import IndexBusyError
 from settings import SETTINGS, data_dir, layered_settings
 
 SAMPLE_CALLS = Path(__file__).resolve().parent.parent / "sample" / "calls.jsonl"
@@ -78,7 +79,10 @@ def create_app(test_config=None):
         _load_sample_if_empty(services)
     services.rules.current()  # validated at start: a bad file is logged with its line
     services.ensure_index()
-    services.catch_up(timeout=60)
+    try:
+        services.catch_up(timeout=60)
+    except IndexBusyError as error:  # an import holds the index: the follower catches up once it is done
+        logging.getLogger(__name__).info("starting with the index as it is: %s", error)
     services.warm_up()
     app.extensions["kb"] = services
 

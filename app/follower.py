@@ -2,7 +2,8 @@
 
 Each pass first applies the store's changes to the index, then, apart, writes the queued search log: nothing
 the log holds can keep changes from being indexed. A write in a request wakes the follower rather than
-indexing itself (``Services.write``), so no request ever waits on the index writer for long.
+indexing itself (``Services.write``), so no request ever waits on the index writer for long. A large backlog
+(an import's) is applied ``PASS_CHANGES`` at a time, letting go of the writer in between.
 
 The follower is *stuck* when its passes have failed for longer than ``stuck_after`` seconds, or its thread
 has died; ``/healthz`` then answers 503. Waiting for the index writer held by another process (an import)
@@ -20,8 +21,14 @@ from store.base import StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
+# A pass applies at most this many changes and then lets go of the index writer, so that an import's
+# rebuild, finishing, never waits behind a whole backlog (it holds those changes already).
+PASS_CHANGES = 2_000
+# The breath between two passes of a backlog, in which another process may take the writer.
+BACKLOG_PAUSE_S = 0.05
+
 FOLLOWING = "following"
-WAITING = "waiting for the index writer (another process holds it)"
+WAITING = "waiting for another process indexing (an import or a rebuild)"
 STORE_AWAY = "the store is unreachable"
 FAILING = "failing"
 
@@ -71,8 +78,10 @@ class Follower:
 
     def run_once(self):
         """One pass: apply the store's changes to the index, then (once an interval) write the settled search log."""
+        backlog = False
         try:
-            self.services.catch_up(timeout=0)
+            applied, latest = self.services.catch_up(timeout=0, most=PASS_CHANGES)
+            backlog = applied < latest
         except IndexBusyError:
             self._passed(WAITING)
         except StoreUnavailableError as error:
@@ -85,6 +94,9 @@ class Follower:
         if time.monotonic() - self._flushed >= self.interval:
             self._flushed = time.monotonic()
             self.services.search_log.flush_quietly(self.services.store)
+        if backlog:
+            time.sleep(BACKLOG_PAUSE_S)
+            self.wake()
 
     def _passed(self, state, error=""):
         self.state, self.last_error, self.failing_since = state, error, None

@@ -9,7 +9,7 @@ from engine.service import SearchService
 from engine.sources import OutcomesFromFeedback, SynonymsFile
 from engine.vocabulary import VocabularyCache
 from index.build import apply_changes, rebuild
-from index.generations import IndexHome, IndexMissingError
+from index.generations import IndexBusyError, IndexHome, IndexMissingError
 from index.schema import matches_call_schema
 from rules.logic import apply_on_write
 from rules.parse import RulesFile
@@ -82,27 +82,32 @@ class Services:
             the follower indexes it as soon as the index writer is free, within a second when it is).
         :raises StoreUnavailableError: when the store cannot be written (nothing was).
         """
+        started = time.monotonic()
         apply_on_write(records, self.rules.current())
         summary = self.store.upsert(records, actor=actor, expected=expected)
-        return summary, self.indexed_within(summary.latest_seq)
+        return summary, self.indexed_within(summary.latest_seq, started)
 
     def delete(self, call_id, actor, expected=None):
         """Delete a call from the store, then from the index (see :meth:`write`).
 
         :raises CallNotFoundError: when the id is unknown.
         """
+        started = time.monotonic()
         summary = self.store.delete(call_id, actor=actor, expected=expected)
-        return summary, self.indexed_within(summary.latest_seq)
+        return summary, self.indexed_within(summary.latest_seq, started)
 
-    def indexed_within(self, seq):
-        """Wake the follower and wait, at most ``KB_WRITE_INDEX_WAIT_MS``, until the index holds change ``seq``.
+    def indexed_within(self, seq, started):
+        """Wake the follower and wait until the index holds change ``seq``, at most until ``KB_WRITE_INDEX_WAIT_MS``
+        after the write ``started`` (a write that already waited for the store, behind an import's
+        transaction, does not wait again), and not at all while a rebuild runs (its swap brings the change).
 
+        :param started: when the write began (``time.monotonic()``).
         :returns: True when it does (the write is searchable now), False when the wait ran out.
         """
-        deadline = time.monotonic() + self.settings["KB_WRITE_INDEX_WAIT_MS"] / 1000
+        deadline = started + self.settings["KB_WRITE_INDEX_WAIT_MS"] / 1000
         self.follower.ensure_running()
         while not self.index_holds(seq):
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or self.home.rebuild_in_progress() is not None:
                 return False
             self.follower.wake()
             time.sleep(INDEX_POLL_S)
@@ -113,9 +118,18 @@ class Services:
         folder = self.home.current_dir()
         return folder is not None and self.home.read_applied_seq(folder) >= seq
 
-    def catch_up(self, timeout):
-        """Apply pending store changes to the index; returns the applied sequence number."""
+    def catch_up(self, timeout, most=None):
+        """Apply pending store changes to the index (the next ``most`` of them, when given).
+
+        :returns: ``(applied, latest)``: the sequence number the index reflects, and the store's.
+        """
         folder = self.home.current_dir()
-        if folder is not None and self.home.read_applied_seq(folder) >= self.store.latest_seq():
-            return self.home.read_applied_seq(folder)
-        return apply_changes(self.store, self.home, timeout=timeout)
+        latest = self.store.latest_seq()
+        applied = None if folder is None else self.home.read_applied_seq(folder)
+        if applied is not None and applied >= latest:
+            return applied, latest
+        rebuilt_from = self.home.rebuild_in_progress()
+        if applied is not None and rebuilt_from is not None and applied < rebuilt_from:
+            # An import rebuilds the index from those changes: its new generation will hold them.
+            raise IndexBusyError(f"a rebuild from change {rebuilt_from} is under way")
+        return apply_changes(self.store, self.home, timeout=timeout, most=most), latest

@@ -6,6 +6,7 @@ throwaway PostgreSQL server; the app's own follower thread does the work.
 """
 
 import logging
+import subprocess
 import time
 
 import psycopg
@@ -15,6 +16,7 @@ from postgres import postgres_server, postgres_store, postgres_url  # noqa: F401
 
 from app import create_app
 from app.search_log import SETTLE_SECONDS, SearchLogBuffer
+from index.generations import IndexHome
 from store.postgres import PostgresCallStore
 from store.records import validate_record
 
@@ -118,3 +120,19 @@ def test_healthz_answers_503_while_the_follower_is_stuck_and_200_once_it_recover
     assert wait_for(lambda: client.get("/healthz").status_code == 200)
     assert found(client, "zqvbnm") == ["F-1"]
     assert client.get("/healthz").get_json()["follower"]["failing_for_s"] == 0.0
+
+
+def test_a_rebuild_says_it_runs_and_the_mark_of_a_dead_one_is_ignored(data_folder):
+    home = IndexHome(data_folder)
+    with home.rebuilding(42):
+        assert home.rebuild_in_progress() == 42
+    assert home.rebuild_in_progress() is None
+    (home.root / "REBUILDING").write_text(f"{_ended_pid()} 7\n")
+    assert home.rebuild_in_progress() is None
+
+
+def _ended_pid():
+    """The process id of a process that has just ended (and been reaped)."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
