@@ -195,7 +195,7 @@ def put_call(call_id):
     records = _validated([{**body, "id": call_id}])
     # The stored id is the validated one (surrounding spaces stripped), not the raw URL segment.
     stored_id = records[0]["id"]
-    expected = expected_version(stored_id, _store_call(lambda store: store.get_versioned(stored_id)))
+    expected = expected_version(stored_id, lambda: _store_call(lambda store: store.get_versioned(stored_id)))
     summary, indexed = _write(records, None if expected is None else {stored_id: expected})
     if stored_id in summary.conflicts:
         raise stale(stored_id, summary.conflicts[stored_id] or None, request.headers["If-Match"])
@@ -213,7 +213,7 @@ def delete_call(call_id):
     current = _store_call(lambda store: store.get_versioned(call_id))
     if current is None:
         raise ApiError(f"call {call_id} not found", 404)
-    expected = expected_version(call_id, current)
+    expected = expected_version(call_id, lambda: current)
     try:
         summary, indexed = _store_call(lambda store: services().delete(call_id, actor=_actor(), expected=expected))
     except CallNotFoundError:

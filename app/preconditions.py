@@ -19,11 +19,12 @@ def etag(version):
     return f'"{version}"'
 
 
-def expected_version(call_id, current):
+def expected_version(call_id, read_current):
     """The version a write must find, from the request's ``If-Match``; None when it sent none.
 
     :param call_id: the call written (for the message).
-    :param current: ``(record, version)`` as stored now, or None when the call does not exist.
+    :param read_current: gives ``(record, version)`` as stored now, or None when the call does not exist
+        (called only when the request has an ``If-Match``).
     :returns: the current version when ``If-Match`` names it (or is ``*`` and the call exists), else None
         when the request has no ``If-Match``.
     :raises ApiError: 412 when ``If-Match`` names no version the call has now.
@@ -31,6 +32,7 @@ def expected_version(call_id, current):
     if "If-Match" not in request.headers:
         return None
     wanted = request.if_match
+    current = read_current()
     version = None if current is None else current[1]
     if version is not None and (wanted.star_tag or wanted.contains(str(version))):
         return version
