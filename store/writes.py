@@ -20,11 +20,19 @@ ABSENT = 0
 
 @dataclass
 class Current:
-    """A call as the store holds it now: its content digest, version and record (None when absent)."""
+    """A call as the store holds it now: its content digest, version and row (None when absent)."""
 
     digest: str = ""
     version: int = ABSENT
-    record: dict = None
+    row: object = None
+    _record: dict = None
+
+    @property
+    def record(self):
+        """The clean record, decoded from the row when first asked (only an update's diff needs it)."""
+        if self._record is None and self.row is not None:
+            self._record = row_to_record(self.row)
+        return self._record
 
 
 @dataclass
@@ -75,21 +83,22 @@ class WritePlan:
             if only is not None and call_id not in only:
                 continue
             now_there = state.get(call_id) or Current()
+            exists = now_there.version != ABSENT
             wanted = self.expected.get(call_id)
             if wanted is not None and wanted != now_there.version:
                 self.outcomes[position] = Planned("conflict", now_there.version)
                 continue
-            if now_there.record is not None and now_there.digest == digest:
+            if exists and now_there.digest == digest:
                 self.outcomes[position] = Planned("unchanged", now_there.version)
                 continue
             version = now_there.version + 1
             history = None
-            if now_there.record is not None:
+            if exists:
                 diff = changed_fields(now_there.record, record)
                 history = (call_id, now, actor, "update", json.dumps(diff, ensure_ascii=False))
-            kind = "insert" if now_there.record is None else "update"
+            kind = "update" if exists else "insert"
             self.outcomes[position] = Planned(kind, version, record_to_row(record, digest, 0, now, version), history)
-            state[call_id] = Current(digest, version, record)
+            state[call_id] = Current(digest, version, _record=record)
 
     def count(self):
         """How many rows the plan writes."""
@@ -132,4 +141,4 @@ class WritePlan:
 
 def current_calls(rows):
     """:class:`Current` by id, from ``calls`` rows."""
-    return {row["id"]: Current(row["content_hash"], row_version(row), row_to_record(row)) for row in rows}
+    return {row["id"]: Current(row["content_hash"], row_version(row), row) for row in rows}
