@@ -58,7 +58,7 @@ SCHEMA = (
     "CREATE UNIQUE INDEX IF NOT EXISTS api_keys_key_hash ON api_keys (key_hash)",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
 )
-UPSERT_CALL = upsert_call_sql("%({})s")
+UPSERT_CALL = upsert_call_sql("%s")
 INSERT_HISTORY = "INSERT INTO call_history (call_id, at, actor, op, changes) VALUES (%s, %s, %s, %s, %s)"
 
 
@@ -222,19 +222,19 @@ class PostgresCallStore(KnowledgeLoopStore, CallStore):
                 moved = set(self.changed_ids_in(conn, read_at, latest)) & set(ids)
                 if moved:
                     plan.decide(current_calls(self._existing_rows(conn, sorted(moved))), now, actor, moved)
-            rows, history = plan.writes(self._next_seqs(conn, plan.count()) if plan.count() else ())
+            rows, changes, history = plan.writes(self._next_seqs(conn, plan.count()) if plan.count() else ())
             with conn.cursor() as cursor:
                 if rows:
                     cursor.executemany(
                         "INSERT INTO changes (seq, call_id, op, at) VALUES (%s, %s, 'upsert', %s)",
-                        [(row["seq"], row["id"], now) for row in rows],
+                        [(seq, call_id, now) for seq, call_id in changes],
                     )
                     cursor.executemany(UPSERT_CALL, rows)
                 if history:
                     cursor.executemany(INSERT_HISTORY, history)
-            return plan.summary(self._latest_seq(conn))
+            return changes[-1][0] if changes else latest
 
-        return self._write(work, feed=True)
+        return plan.summary(self._write(work, feed=True))
 
     def _rows_by_id(self, call_ids):
         found = []

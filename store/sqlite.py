@@ -21,7 +21,7 @@ from store.writes import WritePlan, current_calls
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
 _ID_CHUNK = 500
-UPSERT_CALL = upsert_call_sql(":{}")
+UPSERT_CALL = upsert_call_sql("?")
 INSERT_HISTORY = "INSERT INTO call_history (call_id, at, actor, op, changes) VALUES (?, ?, ?, ?, ?)"
 
 
@@ -151,16 +151,16 @@ class SqliteCallStore(KnowledgeLoopStore, CallStore):
                 moved = set(self.changed_ids(read_at, latest)) & set(ids)
                 if moved:
                     plan.decide(current_calls(self._existing_rows(db, sorted(moved)).values()), now, actor, moved)
-            rows, history = plan.writes(itertools.count(latest + 1))
+            rows, changes, history = plan.writes(itertools.count(latest + 1))
             if rows:
                 db.conn.executemany(
                     "INSERT INTO changes (seq, call_id, op, at) VALUES (?, ?, 'upsert', ?)",
-                    [(row["seq"], row["id"], now) for row in rows],
+                    [(seq, call_id, now) for seq, call_id in changes],
                 )
                 db.conn.executemany(UPSERT_CALL, rows)
             if history:
                 db.conn.executemany(INSERT_HISTORY, history)
-            return plan.summary(self._latest_seq(db))
+        return plan.summary(changes[-1][0] if changes else latest)
 
     def delete(self, call_id, actor="system", expected=None):
         """Delete one call; the deletion enters the feed and the history.

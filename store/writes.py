@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from store.base import WriteSummary
 from store.records import content_hash
-from store.rows import changed_fields, record_to_row, row_to_record, row_version
+from store.rows import SEQ_COLUMN, changed_fields, record_to_row, row_to_record, row_values, row_version
 
 # What ``expected`` holds for a call that must not exist yet.
 ABSENT = 0
@@ -41,7 +41,7 @@ class Planned:
 
     kind: str  # "insert", "update", "unchanged" or "conflict"
     version: int
-    row: dict = None
+    values: list = None  # the row's values in the order of store.rows.CALL_COLUMNS, its change number to come
     history: tuple = None
 
 
@@ -97,28 +97,31 @@ class WritePlan:
                 diff = changed_fields(now_there.record, record)
                 history = (call_id, now, actor, "update", json.dumps(diff, ensure_ascii=False))
             kind = "update" if exists else "insert"
-            self.outcomes[position] = Planned(kind, version, record_to_row(record, digest, 0, now, version), history)
+            values = row_values(record_to_row(record, digest, 0, now, version))
+            self.outcomes[position] = Planned(kind, version, values, history)
             state[call_id] = Current(digest, version, _record=record)
 
     def count(self):
         """How many rows the plan writes."""
-        return sum(1 for planned in self.outcomes if planned.row is not None)
+        return sum(1 for planned in self.outcomes if planned.values is not None)
 
     def writes(self, seqs):
-        """The rows to write, each given the next change number of ``seqs``, and the history rows.
+        """The rows to write, each given the next change number of ``seqs``; the feed's entries; the history.
 
         :param seqs: an iterable of ascending change numbers, at least one per row.
-        :returns: ``(rows, history)``.
+        :returns: ``(rows, changes, history)``: value lists for ``store.rows.upsert_call_sql``, ``(seq, id)``
+            pairs, and ``(call_id, at, actor, op, changes)`` tuples.
         """
-        rows, history, numbers = [], [], iter(seqs)
-        for planned in self.outcomes:
-            if planned.row is None:
+        rows, changes, history, numbers = [], [], [], iter(seqs)
+        for record, planned in zip(self.records, self.outcomes):
+            if planned.values is None:
                 continue
-            planned.row["seq"] = next(numbers)
-            rows.append(planned.row)
+            planned.values[SEQ_COLUMN] = next(numbers)
+            rows.append(planned.values)
+            changes.append((planned.values[SEQ_COLUMN], record["id"]))
             if planned.history is not None:
                 history.append(planned.history)
-        return rows, history
+        return rows, changes, history
 
     def summary(self, latest_seq):
         """The :class:`WriteSummary` of the planned outcomes."""
