@@ -93,7 +93,10 @@ class Follower:
         # Writes wake the follower many times a second; the log needs writing only once an interval.
         if time.monotonic() - self._flushed >= self.interval:
             self._flushed = time.monotonic()
-            self.services.search_log.flush_quietly(self.services.store)
+            try:
+                self.services.search_log.flush_quietly(self.services.store)
+            except Exception as error:  # the log never takes the follower down with it
+                log.warning("search log: %s", error)
         if backlog:
             time.sleep(BACKLOG_PAUSE_S)
             self.wake()
