@@ -15,6 +15,7 @@ alone. Results go to ``bench/results/write_during_import.json``.
 """
 
 import argparse
+import os
 import sys
 import tempfile
 import threading
@@ -30,7 +31,8 @@ from index import whoosh_compat
 AUTH = {"Authorization": f"Bearer {WRITE_KEY}"}
 BEFORE_SECONDS = 10.0
 AFTER_SECONDS = 5.0
-FOUND_WITHIN_S = 120.0
+# After the last write, how long the watcher keeps searching for writes not found yet.
+FOUND_WITHIN_S = 180.0
 # Consonant-only made-up words: the analyzers keep them whole, so each names the one call written with it.
 _LETTERS = "bcdfghjklmnpqrstvwxz"
 
@@ -100,6 +102,10 @@ class Agent:
         self._thread.join(60)
         self._watcher.join(FOUND_WITHIN_S + 60)
 
+    def done(self):
+        """Whether every write was found, or given up on ``FOUND_WITHIN_S`` after the agent stopped."""
+        return self._stop.is_set() and all("found_after" in write for write in self.writes)
+
     def _run(self):
         connection, number = self.server.connection(), 0
         while not self._stop.is_set():
@@ -116,16 +122,28 @@ class Agent:
 
     def _watch(self):
         """Search for each write's word until found (the write's ``found_after``, seconds after its answer)."""
-        connection = self.server.connection()
-        while not (self._stop.is_set() and all("found_after" in write for write in self.writes)):
+        connection, stopped = self.server.connection(), None
+        while not self.done():
+            if stopped is None and self._stop.is_set():
+                stopped = time.perf_counter()
             for write in [w for w in self.writes if "found_after" not in w]:
                 answered = write["started"] + write["seconds"]
                 _, body = request(connection, "GET", search_path(made_up_word(write["number"]), 5))
                 if any(hit["id"] == f"AGENT-{write['number']:05d}" for hit in (body or {}).get("results", [])):
                     write["found_after"] = time.perf_counter() - answered
-                elif time.perf_counter() - answered > FOUND_WITHIN_S:
+                elif stopped is not None and time.perf_counter() - stopped > FOUND_WITHIN_S:
                     write["found_after"] = None
             time.sleep(0.05)
+
+
+def watch_store(server, calls, started, seen):
+    """Note in ``seen["stored_at_s"]`` when the store first holds ``calls`` calls (the import's commit)."""
+    connection = server.connection()
+    while "stored_at_s" not in seen and not seen.get("stop"):
+        _, body = request(connection, "GET", "/healthz")
+        if (body or {}).get("store", {}).get("calls", 0) >= calls:
+            seen["stored_at_s"] = round(time.perf_counter() - started, 2)
+        time.sleep(0.1)
 
 
 def search_figures(answers):
@@ -138,9 +156,11 @@ def search_figures(answers):
     }
 
 
-def write_figures(writes):
-    """Latency of the writes, how many answered indexed: true, and how long the others took to be found."""
+def write_figures(writes, import_started):
+    """Latency of the writes, how many answered indexed: true, how long the others took to be found, and the
+    slowest writes with when they were sent (seconds into the import)."""
     late = [w["found_after"] for w in writes if not w["indexed"]]
+    slowest = sorted(writes, key=lambda w: -w["seconds"])[:5]
     return {
         **latency_summary([w["seconds"] for w in writes]),
         "max_ms": round(max((w["seconds"] for w in writes), default=0) * 1000, 1),
@@ -149,6 +169,9 @@ def write_figures(writes):
         "indexed_false": len(late),
         "never_found": sum(1 for after in late if after is None),
         "found_after_max_s": round(max((after for after in late if after is not None), default=0.0), 2),
+        "slowest": [
+            {"sent_at_s": round(w["started"] - import_started, 2), "ms": round(w["seconds"] * 1000, 1)} for w in slowest
+        ],
     }
 
 
@@ -171,9 +194,12 @@ def run(n, base, searchers, write_every, workdir, data, seed):
         time.sleep(BEFORE_SECONDS)
         agent = Agent(server, write_every).start()
         log(f"importing {n:,} calls while an agent writes every {write_every:g} s and {searchers} clients search")
-        started = time.perf_counter()
+        started, seen = time.perf_counter(), {}
+        watcher = threading.Thread(target=watch_store, args=(server, base + n, started, seen), daemon=True)
+        watcher.start()
         outcome = import_with_cli(workdir / "import.jsonl", folder)
         ended = time.perf_counter()
+        seen["stop"] = True
         log(f"import: {outcome['output']}")
         time.sleep(AFTER_SECONDS)
         agent.stop()
@@ -182,31 +208,41 @@ def run(n, base, searchers, write_every, workdir, data, seed):
         server.stop()
     during = [w for w in agent.writes if started <= w["started"] < ended]
     return {
-        "environment": environment(),
+        "environment": {**environment(), "load_average_1min_at_end": round(os.getloadavg()[0], 2)},
         "n": n,
         "base": base,
-        "import": {"seconds": round(ended - started, 1), "output": outcome["output"]},
-        "writes_during_import": write_figures(during),
+        "import": {
+            "seconds": round(ended - started, 1),
+            "store_committed_at_s": seen.get("stored_at_s"),
+            "output": outcome["output"],
+        },
+        "writes_during_import": write_figures(during, started),
         "searches_before_import": search_figures(searching.between(started - BEFORE_SECONDS, started)),
         "searches_during_import": search_figures(searching.between(started, ended)),
     }
 
 
 def table(results):
-    """The results as one table and two lines."""
-    w = results["writes_during_import"]
+    """The results as one table and the lines that explain it."""
+    w, run = results["writes_during_import"], results["import"]
     rows = [
         {"what": "writes during the import", **w},
         {"what": "searches before the import", **results["searches_before_import"]},
         {"what": "searches during the import", **results["searches_during_import"]},
     ]
     columns = [("what", ""), ("n", "n"), ("p50_ms", "p50 ms"), ("p95_ms", "p95 ms"), ("max_ms", "max ms")]
-    text = format_table([*columns, ("errors", "errors")], rows)
-    return (
-        f"{text}\nimport of {results['n']:,} calls into {results['base']:,}: {results['import']['seconds']} s "
-        f"({results['import']['output']})\nwrites answered indexed: true {w['indexed_true']}, false "
-        f"{w['indexed_false']} (found by a search at most {w['found_after_max_s']} s after their answer; "
-        f"never found: {w['never_found']})"
+    slowest = ", ".join(f"{slow['ms']} ms at {slow['sent_at_s']} s" for slow in w["slowest"])
+    return "\n".join(
+        [
+            format_table([*columns, ("errors", "errors")], rows),
+            f"import of {results['n']:,} calls into {results['base']:,}: {run['seconds']} s ({run['output']}); "
+            f"its store transaction committed {run['store_committed_at_s']} s into it",
+            f"writes answered indexed: true {w['indexed_true']}, false {w['indexed_false']} (found by a search "
+            f"at most {w['found_after_max_s']} s after their answer; never found: {w['never_found']})",
+            f"slowest writes (sent that many seconds into the import): {slowest}",
+            f"load average at the end: {results['environment']['load_average_1min_at_end']} "
+            f"({results['environment']['cpus']} CPUs)",
+        ]
     )
 
 
