@@ -191,7 +191,7 @@ def _submit(existing, stored_version):
         shown = conflict_view(values["id"], values, conflict.stored)
         return _render(values, existing, agent, None, 409, conflict.version, shown)
     session["agent_name"] = agent
-    flash(("Saved: searchable now." if indexed else "Saved: searchable within a second."), "ok")
+    flash(("Saved: searchable now." if indexed else "Saved: searchable once the index catches up (soon)."), "ok")
     return redirect(url_for("pages.call", call_id=call_id))
 
 
