@@ -172,7 +172,7 @@ def open_engines(data_folder, baseline_folder, with_plain):
 
     def close():
         for service in services.values():
-            service.searcher().close()
+            service.close()
         baseline.close()
         kb.close()
 
