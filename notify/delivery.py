@@ -5,12 +5,14 @@ idempotency key) and knows nothing of escalations. Each message is POSTed with i
 body and in an ``Idempotency-Key`` header; a 2xx answer delivers it. Anything else (a 3xx: redirects are
 never followed, whatever they point at; a 4xx or 5xx; a refused connection; a timeout) is a failed attempt,
 recorded with its reason, and the next one waits ``retry_s`` × 2^(attempts − 1), at most an hour, until
-``max_attempts`` have failed. The server's delivery thread, ``python -m indexer deliver`` and ``apply-rules``
-all call :func:`deliver_due`; a claim with a lease keeps two of them from sending one message at once.
+``max_attempts`` have failed. Every attempt is logged in the store (``outbox_attempts``: when, the HTTP status or
+the reason there was none, how long it took). The server's delivery thread, ``python -m indexer deliver`` and
+``apply-rules`` all call :func:`deliver_due`; a claim with a lease keeps two of them from sending one message at once.
 """
 
 import http.client
 import logging
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -54,7 +56,15 @@ class DeliveryReport:
 
 
 class DeliveryError(Exception):
-    """One attempt failed; the message says why, without the URL's path."""
+    """One attempt failed; the message says why, without the URL's path; ``status`` is the HTTP answer, if any."""
+
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        self.status = status
+
+
+def _clock():
+    return datetime.now(timezone.utc)
 
 
 def _iso(moment):
@@ -74,7 +84,7 @@ for _handler in (
 
 
 def post(url, body, idempotency_key, timeout_s):
-    """POST one JSON body; return when the receiver answered 2xx.
+    """POST one JSON body; return the HTTP status when the receiver answered 2xx.
 
     :raises DeliveryError: for any other answer, a redirect included, or no answer.
     """
@@ -91,10 +101,11 @@ def post(url, body, idempotency_key, timeout_s):
     try:
         with _OPENER.open(request, timeout=timeout_s) as response:
             response.read(65536)
+            return response.status
     except urllib.error.HTTPError as error:
         error.close()
         moved = " (redirects are not followed)" if 300 <= error.code < 400 else ""
-        raise DeliveryError(f"{origin_of(url)} answered {error.code} {error.reason}{moved}") from None
+        raise DeliveryError(f"{origin_of(url)} answered {error.code} {error.reason}{moved}", error.code) from None
     except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as error:
         reason = getattr(error, "reason", error)
         raise DeliveryError(f"{origin_of(url)} could not be reached: {reason}") from None
@@ -114,12 +125,14 @@ def deliver_due(store, policy, now=None, limit=20):
     lease = now + timedelta(seconds=limit * policy.timeout_s + 30)
     report = DeliveryReport()
     for row in store.claim_due(_iso(now), _iso(lease), policy.max_attempts, limit):
+        started = time.monotonic()
         try:
-            post(row["url"], row["payload"], row["id"], policy.timeout_s)
+            status = post(row["url"], row["payload"], row["id"], policy.timeout_s)
         except DeliveryError as error:
+            took_ms = round((time.monotonic() - started) * 1000, 1)
             attempts = row["attempts"] + 1
             retry_at = now + timedelta(seconds=policy.delay_after(attempts))
-            store.mark_failed(row["id"], str(error), _iso(retry_at))
+            store.mark_failed(row["id"], str(error), _iso(retry_at), _iso(_clock()), error.status, took_ms)
             final = attempts >= policy.max_attempts
             log.warning(
                 "%s notification %s: attempt %d failed: %s%s",
@@ -131,7 +144,8 @@ def deliver_due(store, policy, now=None, limit=20):
             )
             report.failed.append((row["id"], str(error)))
             continue
-        store.mark_delivered(row["id"], _iso(datetime.now(timezone.utc)))
+        took_ms = round((time.monotonic() - started) * 1000, 1)
+        store.mark_delivered(row["id"], _iso(_clock()), status, took_ms)
         report.delivered.append(row["id"])
     return report
 

@@ -6,6 +6,11 @@ every attempt, so a receiver can drop repeats: delivery is at least once). A sto
 messages and inserts them with :data:`ENQUEUE` inside its own transaction; a worker (``notify.delivery``)
 claims the due ones, POSTs them and records each outcome here, with the next attempt's time after a failure.
 
+A message may name the call and the customer it is about (``call_id``, ``customer_id``): a call's page lists what
+its customer was told, and erasing a customer removes what was queued for them. Every attempt at delivering a
+message is logged in ``outbox_attempts`` (its number, time, HTTP status or error, and how long it took), in the
+transaction that records its outcome.
+
 A mixin for every store, as ``store.loop``: portable SQL through ``_rows`` and ``_run``; times are ISO 8601
 text in UTC, which sorts as time.
 """
@@ -18,28 +23,51 @@ OUTBOX_TABLE = (
     "CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, kind TEXT NOT NULL, url TEXT NOT NULL,"
     " payload TEXT NOT NULL, created_at TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
     " next_attempt_at TEXT NOT NULL, delivered_at TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL DEFAULT '',"
-    " claim TEXT NOT NULL DEFAULT '', claimed_until TEXT NOT NULL DEFAULT '')"
+    " claim TEXT NOT NULL DEFAULT '', claimed_until TEXT NOT NULL DEFAULT '',"
+    " call_id TEXT NOT NULL DEFAULT '', customer_id TEXT NOT NULL DEFAULT '')"
+)
+# Columns added since the outbox first shipped: a store made before gets them from ``migrate``.
+ADDED_OUTBOX_COLUMNS = {"call_id": "TEXT NOT NULL DEFAULT ''", "customer_id": "TEXT NOT NULL DEFAULT ''"}
+ATTEMPTS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS outbox_attempts (message_id TEXT NOT NULL, attempt INTEGER NOT NULL,"
+    " at TEXT NOT NULL, http_status INTEGER, error TEXT NOT NULL DEFAULT '', took_ms REAL)"
 )
 OUTBOX_INDEXES = (
     "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (delivered_at, next_attempt_at)",
     "CREATE INDEX IF NOT EXISTS outbox_created ON outbox (created_at)",
+    "CREATE INDEX IF NOT EXISTS outbox_attempts_message ON outbox_attempts (message_id, attempt)",
+)
+# Run after the columns are added (a store made before has no ``call_id`` until then).
+OUTBOX_SUBJECT_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS outbox_call ON outbox (call_id, created_at)",
+    "CREATE INDEX IF NOT EXISTS outbox_customer ON outbox (customer_id)",
 )
 # A message already in the outbox (the same idempotency key) is not added twice.
 ENQUEUE = (
-    "INSERT INTO outbox (id, kind, url, payload, created_at, attempts, next_attempt_at)"
-    " VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT (id) DO NOTHING"
+    "INSERT INTO outbox (id, kind, url, payload, created_at, attempts, next_attempt_at, call_id, customer_id)"
+    " VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
 )
-_COLUMNS = "id, kind, url, payload, created_at, attempts, next_attempt_at, delivered_at, last_error"
+_COLUMNS = (
+    "id, kind, url, payload, created_at, attempts, next_attempt_at, delivered_at, last_error, call_id, customer_id"
+)
+# The attempt's number is the message's count of attempts before it, read in the transaction that raises it.
+_LOG_ATTEMPT = (
+    "INSERT INTO outbox_attempts (message_id, attempt, at, http_status, error, took_ms)"
+    " SELECT id, attempts + 1, ?, ?, ?, ? FROM outbox WHERE id = ?"
+)
 
 
 @dataclass(frozen=True)
 class OutboxMessage:
-    """One notification to send: its idempotency key, kind, destination and JSON payload (a dict)."""
+    """One notification to send: its idempotency key, kind, destination and JSON payload (a dict), and the call
+    and customer it is about, when it is about one."""
 
     id: str
     kind: str
     url: str
     payload: dict
+    call_id: str = ""
+    customer_id: str = ""
 
     def body(self):
         """The payload as the JSON text sent on every attempt, carrying the idempotency key and kind."""
@@ -52,7 +80,7 @@ def enqueue_params(message, now):
     :param message: an :class:`OutboxMessage`.
     :param now: the time of the transaction (ISO 8601 text).
     """
-    return (message.id, message.kind, message.url, message.body(), now, now)
+    return (message.id, message.kind, message.url, message.body(), now, now, message.call_id, message.customer_id)
 
 
 def messages_for(messages, summary):
@@ -69,7 +97,7 @@ class OutboxStore:
     """Claiming due messages, recording outcomes, listing them for team leads (see module docstring)."""
 
     def _outbox_schema_statements(self):
-        return [(sql, ()) for sql in (OUTBOX_TABLE, *OUTBOX_INDEXES)]
+        return [(sql, ()) for sql in (OUTBOX_TABLE, ATTEMPTS_TABLE, *OUTBOX_INDEXES)]
 
     def enqueue(self, messages, now):
         """Add messages on their own (a change that causes them passes them to its write method instead)."""
@@ -95,27 +123,35 @@ class OutboxStore:
         )
         return self._rows(f"SELECT {_COLUMNS} FROM outbox WHERE claim = ? ORDER BY created_at, id", (claim,))
 
-    def mark_delivered(self, message_id, at):
-        """Record a delivery (the attempt counts)."""
+    def mark_delivered(self, message_id, at, http_status=None, took_ms=None):
+        """Record a delivery (the attempt counts, and is logged).
+
+        :param http_status: the receiver's answer; ``took_ms``: how long the attempt took.
+        """
         self._run(
             [
+                (_LOG_ATTEMPT, (at, http_status, "", took_ms, message_id)),
                 (
                     "UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_error = '', claim = '',"
                     " claimed_until = '' WHERE id = ?",
                     (at, message_id),
-                )
+                ),
             ]
         )
 
-    def mark_failed(self, message_id, error, next_attempt_at):
-        """Record a failed attempt and when to try again."""
+    def mark_failed(self, message_id, error, next_attempt_at, at="", http_status=None, took_ms=None):
+        """Record a failed attempt (logged with its reason) and when to try again.
+
+        :param at: when the attempt was made; ``http_status``: the receiver's answer, None when there was none.
+        """
         self._run(
             [
+                (_LOG_ATTEMPT, (at or next_attempt_at, http_status, error[:500], took_ms, message_id)),
                 (
                     "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, claim = '',"
                     " claimed_until = '' WHERE id = ?",
                     (error[:500], next_attempt_at, message_id),
-                )
+                ),
             ]
         )
 
@@ -125,3 +161,37 @@ class OutboxStore:
         return self._rows(
             f"SELECT {_COLUMNS} FROM outbox {where} ORDER BY created_at DESC, id LIMIT ?", (*params, limit)
         )
+
+    def messages_about_call(self, call_id, limit=100):
+        """The messages about one call, oldest first, each with its ``attempts_log`` (every attempt, in order).
+
+        :returns: a list of dicts with the outbox columns (payload as JSON text) and ``attempts_log``.
+        """
+        rows = self._rows(
+            f"SELECT {_COLUMNS} FROM outbox WHERE call_id = ? ORDER BY created_at, id LIMIT ?", (call_id, limit)
+        )
+        for row in rows:
+            row["attempts_log"] = self.delivery_attempts(row["id"])
+        return rows
+
+    def delivery_attempts(self, message_id):
+        """Every attempt at delivering one message, in order: attempt, at, http_status, error, took_ms."""
+        return self._rows(
+            "SELECT attempt, at, http_status, error, took_ms FROM outbox_attempts WHERE message_id = ?"
+            " ORDER BY attempt, at",
+            (message_id,),
+        )
+
+
+def forget_customer_statements(customer_id):
+    """The statements that remove every message about one customer and its delivery log (for erasing them).
+
+    :returns: ``(sql, params)`` pairs, portable, to run in the erasing transaction.
+    """
+    return [
+        (
+            "DELETE FROM outbox_attempts WHERE message_id IN (SELECT id FROM outbox WHERE customer_id = ?)",
+            (customer_id,),
+        ),
+        ("DELETE FROM outbox WHERE customer_id = ?", (customer_id,)),
+    ]

@@ -27,7 +27,14 @@ from store.base import CallNotFoundError, CallStore, StoreUnavailableError, Writ
 from store.customers import CustomerStore
 from store.keys import ADDED_KEY_COLUMNS, ApiKeyStore
 from store.loop import KnowledgeLoopStore
-from store.outbox import ENQUEUE, OutboxStore, enqueue_params, messages_for
+from store.outbox import (
+    ADDED_OUTBOX_COLUMNS,
+    ENQUEUE,
+    OUTBOX_SUBJECT_INDEXES,
+    OutboxStore,
+    enqueue_params,
+    messages_for,
+)
 from store.rows import (
     SqlTransaction,
     row_to_record,
@@ -186,6 +193,10 @@ class PostgresCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxSt
             statements = self._loop_schema_statements() + self._outbox_schema_statements()
             for sql, params in statements + self._customer_schema_statements(postgres=True):
                 conn.execute(portable_to_psycopg(portable_ddl(sql)), params)
+            for column, definition in ADDED_OUTBOX_COLUMNS.items():
+                conn.execute(f"ALTER TABLE outbox ADD COLUMN IF NOT EXISTS {column} {definition}")
+            for sql in OUTBOX_SUBJECT_INDEXES:
+                conn.execute(sql)
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', %s)"
                 " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",

@@ -13,7 +13,14 @@ from store.base import CallNotFoundError, CallStore, StoreUnavailableError, Writ
 from store.customers import CustomerStore
 from store.keys import ADDED_KEY_COLUMNS, ApiKeyStore
 from store.loop import LOOP_COLUMNS, KnowledgeLoopStore
-from store.outbox import ENQUEUE, OutboxStore, enqueue_params, messages_for
+from store.outbox import (
+    ADDED_OUTBOX_COLUMNS,
+    ENQUEUE,
+    OUTBOX_SUBJECT_INDEXES,
+    OutboxStore,
+    enqueue_params,
+    messages_for,
+)
 from store.rows import SqlTransaction, row_version, upsert_call_sql
 from store.rows import row_to_record as _row_to_record
 from store.writes import WritePlan, current_calls
@@ -118,9 +125,13 @@ class SqliteCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxStor
             self._loop_schema_statements() + self._outbox_schema_statements() + self._customer_schema_statements()
         ):
             db.execute(sql, params)
-        for table, column, kind in LOOP_COLUMNS:
+        added = [(table, column, kind) for table, column, kind in LOOP_COLUMNS]
+        added += [("outbox", column, kind) for column, kind in ADDED_OUTBOX_COLUMNS.items()]
+        for table, column, kind in added:
             if column not in db[table].columns_dict:  # a store made before the column was added
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        for sql in OUTBOX_SUBJECT_INDEXES:
+            db.execute(sql)
         if "meta" not in db.table_names():
             db["meta"].create({"key": str, "value": str}, pk="key")
         db.conn.commit()
