@@ -11,6 +11,8 @@ from engine.vocabulary import VocabularyCache
 from index.build import apply_changes, rebuild
 from index.generations import IndexBusyError, IndexHome, IndexMissingError
 from index.schema import matches_call_schema
+from rules.customer_messages import CustomerMessagesFile
+from rules.customer_notices import customer_notices, customers_of
 from rules.logic import apply_on_write, with_key_accounts
 from rules.parse import RulesFile
 from store.base import StoreUnavailableError, open_store
@@ -31,6 +33,7 @@ class Services:
         self.vocabulary = VocabularyCache()
         self.synonyms = SynonymsFile(settings.get("KB_SYNONYMS_FILE") or None, self.store)
         self.rules = RulesFile(data_folder)
+        self.customer_messages = CustomerMessagesFile(data_folder)
         self.search_log = SearchLogBuffer()
         self.search = SearchService(
             self.home,
@@ -79,7 +82,8 @@ class Services:
         self.search.close()
 
     def write(self, records, actor, expected=None):
-        """The one write path of the web service: service rules, then the store, whose commit acknowledges it.
+        """The one write path of the web service: service rules, then the store, whose commit acknowledges it
+        with the customers' notices of the changes of status it made (``rules.customer_notices``).
 
         Indexing follows in the follower; the write waits for it at most ``KB_WRITE_INDEX_WAIT_MS``, never
         for the index writer held by an import (see :meth:`indexed_within`).
@@ -93,8 +97,12 @@ class Services:
         """
         started = time.monotonic()
         customer_ids = {record["extra"].get("customer_id") for record in records}
-        apply_on_write(records, with_key_accounts(self.rules.current(), self.store, customer_ids))
-        summary = self.store.upsert(records, actor=actor, expected=expected)
+        rules = self.rules.current()
+        apply_on_write(records, with_key_accounts(rules, self.store, customer_ids))
+        webhook = rules.customer_webhook
+        customers = customers_of(self.store, records, webhook)
+        notices = customer_notices(records, customers, webhook, self.customer_messages.current())
+        summary = self.store.upsert(records, actor=actor, expected=expected, messages=notices)
         return summary, self.indexed_within(summary.latest_seq, started)
 
     def delete(self, call_id, actor, expected=None):

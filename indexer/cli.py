@@ -20,6 +20,7 @@ from indexer.context import open_knowledge_base
 from indexer.customer_data import customer_group
 from indexer.importer import import_file
 from notify.delivery import DeliveryPolicy, deliver_all_due
+from rules.customer_messages import CustomerMessagesError, parse_customer_messages_file
 from rules.follow_ups import escalate_follow_ups
 from rules.logic import apply_rules
 from rules.parse import RulesFileError, parse_rules_file
@@ -88,6 +89,14 @@ def rules_in_force(kb):
         return parse_rules_file(kb.home.root.parent)
     except RulesFileError as error:
         raise click.ClickException(f"{error} (fix the rules file; nothing was changed)") from error
+
+
+def customer_messages_in_force(kb):
+    """The data folder's customer messages, or a CLI error naming the line of a bad messages file."""
+    try:
+        return parse_customer_messages_file(kb.home.root.parent)
+    except CustomerMessagesError as error:
+        raise click.ClickException(f"{error} (fix the messages file; nothing was changed)") from error
 
 
 @click.group()
@@ -302,7 +311,7 @@ def apply_rules_command():
     """Apply the service rules (rules.toml): key-account priority, escalation by age, overdue follow-ups."""
     with knowledge_base() as kb:
         rules = rules_in_force(kb)
-        outcome = apply_rules(kb.store, rules)
+        outcome = apply_rules(kb.store, rules, messages=customer_messages_in_force(kb))
         bring_index_in_step(kb, len(outcome.reprioritized) + len(outcome.escalated))
         follow_ups = escalate_follow_ups(kb.store, rules)
         report = deliver_all_due(kb.store, DeliveryPolicy.from_settings(kb.settings))

@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
+from rules.customer_messages import DEFAULT_MESSAGES
+from rules.customer_notices import customer_notice, customers_of
 from rules.webhook import escalation_message, log_escalations
 from store.records import PRIORITIES, status_of
 from store.rewrite import rewrite_fields
@@ -94,17 +96,37 @@ def rules_changes(record, rules, now, stamp):
     return changes
 
 
-def apply_rules(store, rules, now=None):
+def escalation_notices(written, rules, customers, messages):
+    """The outbox messages about escalated calls: the ``[notify]`` webhook's, and each customer's.
+
+    :param written: ``(record as written, fields set)`` pairs of one write.
+    :param customers: customer records by id; ``messages``: the customer message templates by change.
+    :returns: a list of ``OutboxMessage`` (None where there is no webhook).
+    """
+    escalated = [record for record, changes in written if "escalated_at" in changes]
+    notices = [escalation_message(escalated, rules)]
+    if rules.customer_webhook:
+        for record in escalated:
+            if record["extra"].get("customer_id"):
+                customer = customers.get(record["extra"]["customer_id"])
+                stamp = record["extra"]["escalated_at"]
+                notices.append(customer_notice(record, "escalated", customer, rules.customer_webhook, messages, stamp))
+    return notices
+
+
+def apply_rules(store, rules, now=None, messages=None):
     """Apply the rules to every open or pending call: key-account priority, then ageing.
 
     Safe to run any number of times and while agents edit calls: a call is escalated once, unchanged
     calls are not written, and only the two fields the rules own are set, by compare-and-set against
     the version read (``store.rewrite``): a call edited meanwhile is read and decided again. The
-    webhook's notification of the escalations is written to the outbox in the same transaction as they are.
+    webhook's notification of the escalations, and each escalated call's customer's
+    (``[notify_customer]``), are written to the outbox in the same transaction as they are.
 
     :param store: the ``CallStore``.
     :param rules: the :class:`Rules` in force.
     :param now: the time ageing is measured at (default: now, UTC).
+    :param messages: what customers are told, by change (``rules.customer_messages``; default: the shipped ones).
     :returns: a :class:`RulesOutcome`.
     """
     now = now or datetime.now(timezone.utc)
@@ -114,11 +136,13 @@ def apply_rules(store, rules, now=None):
     def decide(record):
         return rules_changes(record, rules, now, stamp)
 
-    def announce(written):
-        return escalation_message([record for record, changes in written if "escalated_at" in changes], rules)
-
     outcome = RulesOutcome()
     candidates = [(record, version) for record, version in store.iter_versioned() if decide(record)]
+    customers = customers_of(store, [record for record, _ in candidates], rules.customer_webhook)
+
+    def announce(written):
+        return escalation_notices(written, rules, customers, messages or DEFAULT_MESSAGES)
+
     written, outcome.left = rewrite_fields(store, candidates, decide, actor="rules", announce=announce)
     for record, changes in written:
         if "priority" in changes:

@@ -20,6 +20,9 @@ Example::
     [follow_ups]                    # a promise still open this long after its time is escalated
     escalate_after_minutes = 30
 
+    [notify_customer]               # where each change of a call's status is sent for its customer
+    webhook = "https://hooks.example.com/customers"
+
 The file is read again whenever it changes; a bad file is refused with one log line naming the line at
 fault, and the last good rules (``rules.last_good``, shared by every process) stay in force, from the first
 start on.
@@ -43,6 +46,7 @@ _KNOWN = {
     "escalation_hours": set(PRIORITIES),
     "notify": {"log", "webhook"},
     "follow_ups": {"escalate_after_minutes"},
+    "notify_customer": {"webhook"},
 }
 _TOML_LINE = re.compile(r"line (\d+)")
 
@@ -63,10 +67,12 @@ class Rules:
     webhook: str = ""
     # None: overdue follow-ups are shown as overdue but not escalated (no [follow_ups] section).
     follow_up_escalate_after_minutes: float | None = None
+    # Where a call's changes of status are sent for its customer ("": nowhere).
+    customer_webhook: str = ""
 
 
-def _line_of(text, table, key):
-    """The line of ``key =`` in ``[table]`` (or of ``[key]`` itself when table is empty)."""
+def line_of(text, table, key):
+    """The line of ``key =`` in ``[table]`` (a top-level key when table is empty), or of ``[key]`` itself."""
     current = ""
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
@@ -95,7 +101,7 @@ def parse_rules(text, path="rules.toml"):
         raise RulesFileError(f"{path}:1: arrays or tables nested too deeply to read") from None
 
     def fail(table, key, message):
-        raise RulesFileError(f"{path}:{_line_of(text, table, key)}: {message}")
+        raise RulesFileError(f"{path}:{line_of(text, table, key)}: {message}")
 
     for table, value in data.items():
         if table not in _KNOWN or not isinstance(value, dict):
@@ -118,12 +124,13 @@ def parse_rules(text, path="rules.toml"):
     notify = data.get("notify", {})
     if not isinstance(notify.get("log", True), bool):
         fail("notify", "log", "'log' must be true or false")
-    webhook = notify.get("webhook", "")
-    if webhook != "":
-        try:
-            check_webhook_url(webhook)
-        except WebhookUrlError as error:
-            fail("notify", "webhook", f"'webhook' {error}")
+    webhook, customer_webhook = notify.get("webhook", ""), data.get("notify_customer", {}).get("webhook", "")
+    for table, url in (("notify", webhook), ("notify_customer", customer_webhook)):
+        if url != "":
+            try:
+                check_webhook_url(url)
+            except WebhookUrlError as error:
+                fail(table, "webhook", f"'webhook' {error}")
     after = data.get("follow_ups", {}).get("escalate_after_minutes")
     if after is not None and (isinstance(after, bool) or not isinstance(after, (int, float)) or after < 0):
         fail("follow_ups", "escalate_after_minutes", "'escalate_after_minutes' must be a number of minutes (0 or more)")
@@ -135,6 +142,7 @@ def parse_rules(text, path="rules.toml"):
         escalation_hours={name: float(value) for name, value in hours.items()},
         notify_log=notify.get("log", True),
         webhook=webhook,
+        customer_webhook=customer_webhook,
     )
 
 

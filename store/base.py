@@ -39,6 +39,8 @@ class WriteSummary:
     versions: dict = field(default_factory=dict)
     # Calls not written because their version was not the one expected: id to the version they have (0: absent).
     conflicts: dict = field(default_factory=dict)
+    # Each written call as it was stored before the write (None: new), by id, e.g. to tell a change of status.
+    previous: dict = field(default_factory=dict)
 
 
 class CallStore:

@@ -36,8 +36,8 @@ def rewrite_fields(store, candidates, decide, actor, announce=None, attempts=ATT
     :param candidates: ``(record, version)`` pairs as read (``CallStore.iter_versioned``).
     :param decide: ``decide(record)`` gives the fields to set on a call as it is now (empty: none).
     :param actor: who makes the change, for the edit history.
-    :param announce: ``announce(written)`` gives the outbox message about ``(record, fields set)`` pairs
-        written (or None); it is committed with each write, so a change is never kept unannounced.
+    :param announce: ``announce(written)`` gives the outbox messages (a list) about ``(record, fields set)``
+        pairs written; they are committed with each write, so a change is never kept unannounced.
     :param attempts: how many times a call changed meanwhile is read and decided again.
     :returns: ``(written, left)``: ``(record as written, fields set)`` pairs, and the ids still changing
         under the job after every attempt (the next run decides them).
@@ -55,7 +55,7 @@ def rewrite_fields(store, candidates, decide, actor, announce=None, attempts=ATT
         def messages(summary, decided=decided):
             if announce is None:
                 return []
-            return [announce([decided[call_id][:2] for call_id in summary.written_ids])]
+            return announce([decided[call_id][:2] for call_id in summary.written_ids])
 
         summary = store.upsert(
             [changed for changed, _, _ in decided.values()],

@@ -43,6 +43,7 @@ class Planned:
     version: int
     values: list = None  # the row's values in the order of store.rows.CALL_COLUMNS, its change number to come
     history: tuple = None
+    previous: dict = None  # the clean record as stored before (None: a new call)
 
 
 @dataclass
@@ -98,7 +99,7 @@ class WritePlan:
                 history = (call_id, now, actor, "update", json.dumps(diff, ensure_ascii=False))
             kind = "update" if exists else "insert"
             values = row_values(record_to_row(record, digest, 0, now, version))
-            self.outcomes[position] = Planned(kind, version, values, history)
+            self.outcomes[position] = Planned(kind, version, values, history, now_there.record)
             state[call_id] = Current(digest, version, _record=record)
 
     def count(self):
@@ -135,6 +136,7 @@ class WritePlan:
                 summary.unchanged += 1
             else:
                 summary.written_ids.append(record["id"])
+                summary.previous.setdefault(record["id"], planned.previous)
                 if planned.kind == "insert":
                     summary.inserted += 1
                 else:
