@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, render_template, request, sessi
 from markupsafe import Markup
 
 from app import customers
+from app.deliveries import customer_told
 from engine.results import InvalidSearchError
 from index.generations import IndexMissingError
 from store.base import StoreUnavailableError
@@ -125,6 +126,7 @@ def call(call_id):
         search_url=search_url,
         history=_history(call_id),
         follow_ups=_follow_ups(call_id),
+        told=_told(call_id),
         csrf=session.get("csrf", ""),
         agent=session.get("agent_name", ""),
     )
@@ -133,6 +135,13 @@ def call(call_id):
 def _follow_ups(call_id):
     try:
         return services().store.follow_ups(call_id=call_id)
+    except StoreUnavailableError:
+        return []
+
+
+def _told(call_id):
+    try:
+        return customer_told(services().store, call_id, current_app.config["KB_OUTBOX_MAX_ATTEMPTS"])
     except StoreUnavailableError:
         return []
 

@@ -2,7 +2,8 @@
 
 Export gives the customer record with its edit history, every call whose ``customer_id`` is theirs (with each
 call's history) and every promised follow-up. Erase removes the record, its history and lookup keys and the
-follow-ups, and rewrites their calls anonymised in one store transaction: the customer's id and name leave the
+follow-ups, the notifications sent or queued for them (``rules.customer_notices``, with their delivery log), and
+rewrites their calls anonymised in one store transaction: the customer's id and name leave the
 call, e-mail addresses and phone numbers in its text are masked and their name's words become ``[customer]``;
 the problem and its resolution stay, searchable. Each call's edit history (which held the old values) is
 replaced by one ``anonymise`` entry, and the change feed brings every index in step.

@@ -15,6 +15,7 @@ from store.base import utc_now
 from store.customer_models import customer_hash
 from store.follow_ups import FOLLOW_UP_TABLES, FollowUpStore
 from store.loop import LOOP_COLUMNS
+from store.outbox import forget_customer_statements
 from store.records import content_hash
 from store.rows import changed_fields, record_to_row
 
@@ -221,7 +222,8 @@ class CustomerStore(FollowUpStore):
         return found
 
     def erase_customer(self, customer_id, anonymised_calls, actor="erase"):
-        """Remove a customer (record, keys, history, follow-ups) and rewrite their calls anonymised, in one
+        """Remove a customer (record, keys, history, follow-ups, the messages sent or queued for them and their
+        delivery log) and rewrite their calls anonymised, in one
         transaction; each call's change enters the feed (so every index follows) and its history is replaced
         by one entry saying it was anonymised.
 
@@ -255,6 +257,8 @@ class CustomerStore(FollowUpStore):
                 ("follow_ups", "customer_id"),
             ):
                 tx.run(f"DELETE FROM {table} WHERE {column} = ?", (customer_id,))
+            for sql, params in forget_customer_statements(customer_id):
+                tx.run(sql, params)
             return tx.rows("SELECT COALESCE(MAX(seq), 0) AS seq FROM changes", ())[0]["seq"]
 
         return self._transaction(work, feed=True)
