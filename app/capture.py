@@ -23,7 +23,18 @@ from store.writes import ABSENT
 bp = Blueprint("capture", __name__)
 
 # The form's fields in order; ``tags`` is typed comma-separated.
-FORM_FIELDS = ("id", "title", "problem", "resolution", "product", "category", "tags", "customer_id", "status")
+FORM_FIELDS = (
+    "id",
+    "title",
+    "problem",
+    "resolution",
+    "product",
+    "category",
+    "tags",
+    "customer_id",
+    "status",
+    "pending_reason",
+)
 MAX_AGENT_CHARS = 100
 
 
