@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CHECKED = ["app", "indexer", "analyzers", "bench", "tests", "tools", "wsgi.py", "gunicorn.conf.py"]
+CHECKED = ["app", "engine", "indexer", "analyzers", "bench", "tests", "tools", "wsgi.py", "gunicorn.conf.py"]
 
 
 def ruff(*args):

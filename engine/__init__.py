@@ -1,0 +1,1 @@
+"""Ranking by meaning: text embeddings behind one small interface (see :mod:`engine.embedding`)."""
