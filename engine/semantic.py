@@ -90,6 +90,11 @@ class SemanticStage:
         self._store = None
         self._queries = OrderedDict()
 
+    def use(self, embedder):
+        """Use a model loaded elsewhere (the benchmarks share one between engines) instead of loading it."""
+        with self._lock:
+            self._embedder, self._loaded, self._store = embedder, True, None
+
     def embedder(self):
         """The model, loaded on first use; None (said once in the log) when it cannot be loaded."""
         if not self._loaded:
