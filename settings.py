@@ -68,9 +68,14 @@ SETTINGS = (
     Setting("KB_QUERY_VECTOR_CACHE_SIZE", 1024, "Recent query vectors each worker keeps for repeated searches."),
     Setting("KB_FOLLOW_INTERVAL_S", 0.25, "How often each server checks the store for changes to index."),
     Setting(
-        "KB_INDEX_LOCK_TIMEOUT_S",
+        "KB_WRITE_INDEX_WAIT_MS",
+        500,
+        "How long a write waits for its change to be indexed before answering indexed: false.",
+    ),
+    Setting(
+        "KB_FOLLOWER_STUCK_S",
         30.0,
-        "How long a write waits for the index writer before leaving it to the follower.",
+        "Seconds of failing index passes after which /healthz calls the follower stuck and answers 503.",
     ),
     Setting("KB_SYNONYMS_FILE", "", "Synonyms file read at query time (empty: the one shipped in analyzers/data)."),
     Setting("KB_SECRET_KEY", "", "Signs the analytics sign-in cookie; empty: a new random one each start."),

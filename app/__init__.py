@@ -14,6 +14,7 @@ from app.outbox_worker import OutboxWorker
 from app.sessions import init_sessions
 from app.signin_guard import SignInGuard
 from index import whoosh_compat
+from index.generations import IndexBusyError
 from notify.delivery import DeliveryPolicy
 from settings import SETTINGS, data_dir, layered_settings
 
@@ -109,7 +110,10 @@ def create_app(test_config=None):
         _load_sample_if_empty(services)
     services.rules.current()  # validated at start: a bad file is logged with its line
     services.ensure_index()
-    services.catch_up(timeout=60)
+    try:
+        services.catch_up(timeout=60)
+    except IndexBusyError as error:  # an import holds the index: the follower catches up once it is done
+        logging.getLogger(__name__).info("starting with the index as it is: %s", error)
     services.warm_up()
     app.extensions["kb"] = services
 

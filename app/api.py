@@ -9,6 +9,7 @@ from app.auth import require_role, search_key_required
 from app.errors import ApiError
 from app.json_body import read_json_body
 from app.openapi import openapi_document
+from app.preconditions import etag, expected_version, stale
 from app.schemas import (
     MAX_RECORDS_PER_REQUEST,
     EventBody,
@@ -119,10 +120,13 @@ def get_call(call_id):
     """One call record."""
     if search_key_required():
         require_role("search")
-    record = _store_call(lambda store: store.get(call_id))
-    if record is None:
+    call_id = call_id.strip()  # ids are stored trimmed (store.models.CallId)
+    found = _store_call(lambda store: store.get_versioned(call_id))
+    if found is None:
         raise ApiError(f"call {call_id} not found", 404)
-    return jsonify(public_record(record))
+    response = jsonify(public_record(found[0]))
+    response.headers["ETag"] = etag(found[1])
+    return response
 
 
 def _store_call(operation):
@@ -160,8 +164,8 @@ def _json_body():
     return read_json_body()
 
 
-def _write(records):
-    return _store_call(lambda store: services().write(records, actor=_actor()))
+def _write(records, expected=None):
+    return _store_call(lambda store: services().write(records, actor=_actor(), expected=expected))
 
 
 def _actor():
@@ -198,13 +202,14 @@ def create_calls():
             "ids": [record["id"] for record in records],
             "indexed": indexed,
             "seq": summary.latest_seq,
+            "versions": summary.versions,
         }
     ), status
 
 
 @bp.put("/calls/<path:call_id>")
 def put_call(call_id):
-    """Create or replace the call with this id."""
+    """Create or replace the call with this id; with ``If-Match``, only if it is still that version."""
     if call_id.endswith("/follow-ups"):  # PUT .../<id>/follow-ups: promises are added with POST
         raise MethodNotAllowed(["GET", "HEAD", "OPTIONS", "POST"])
     require_role("write")
@@ -216,22 +221,34 @@ def put_call(call_id):
     if "id" in body and body["id"] != call_id:
         raise ApiError(f"the body's id '{body['id']}' differs from the URL's '{call_id}'", 400, field="id")
     records = _validated([{**body, "id": call_id}])
-    summary, indexed = _write(records)
     # The stored id is the validated one (surrounding spaces stripped), not the raw URL segment.
-    record = services().store.get(records[0]["id"])
-    return jsonify({"ok": True, "call": public_record(record), "indexed": indexed, "seq": summary.latest_seq}), (
-        201 if summary.inserted else 200
-    )
+    stored_id = records[0]["id"]
+    expected = expected_version(stored_id, lambda: _store_call(lambda store: store.get_versioned(stored_id)))
+    summary, indexed = _write(records, None if expected is None else {stored_id: expected})
+    if stored_id in summary.conflicts:
+        raise stale(stored_id, summary.conflicts[stored_id] or None, request.headers["If-Match"])
+    version = summary.versions[stored_id]
+    call = public_record(records[0])
+    response = jsonify({"ok": True, "call": call, "version": version, "indexed": indexed, "seq": summary.latest_seq})
+    response.headers["ETag"] = etag(version)
+    return response, (201 if summary.inserted else 200)
 
 
 @bp.delete("/calls/<path:call_id>")
 def delete_call(call_id):
-    """Delete the call with this id."""
+    """Delete the call with this id; with ``If-Match``, only if it is still that version."""
     require_role("write")
+    call_id = call_id.strip()  # ids are stored trimmed (store.models.CallId)
+    current = _store_call(lambda store: store.get_versioned(call_id))
+    if current is None:
+        raise ApiError(f"call {call_id} not found", 404)
+    expected = expected_version(call_id, lambda: current)
     try:
-        summary, indexed = _store_call(lambda store: services().delete(call_id, actor=_actor()))
+        summary, indexed = _store_call(lambda store: services().delete(call_id, actor=_actor(), expected=expected))
     except CallNotFoundError:
         raise ApiError(f"call {call_id} not found", 404) from None
+    if call_id in summary.conflicts:
+        raise stale(call_id, summary.conflicts[call_id], request.headers["If-Match"])
     return jsonify({"ok": True, "deleted": call_id, "indexed": indexed, "seq": summary.latest_seq})
 
 

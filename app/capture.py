@@ -3,6 +3,10 @@
 Writing needs the write role in the signed session (``/lead/login`` with a write key) and the session's form
 token. The form goes through the same path as ``POST /api/v1/calls``: validation, the service rules, the store
 (which keeps each edit's who/when/what) and an index catch-up.
+
+The edit form carries the version of the call it showed. When another agent (or the service rules) saved the
+call in between, saving does not overwrite their edit: the form comes back (409) with this agent's text kept,
+the other edit shown beside each field it changed, and the new version, so saving again is a decision.
 """
 
 import secrets
@@ -14,6 +18,7 @@ from app.team_lead import check_form_token
 from store.base import StoreUnavailableError
 from store.cells import typed_cells
 from store.records import CORE_FIELDS, STATUSES, InvalidCallRecordError, public_record, validate_record
+from store.writes import ABSENT
 
 bp = Blueprint("capture", __name__)
 
@@ -28,6 +33,15 @@ class FormError(Exception):
     def __init__(self, message, field=None):
         super().__init__(message)
         self.field = field
+
+
+class EditConflict(Exception):
+    """The call was saved by someone else since the form showed it; ``stored`` is it now, with its version."""
+
+    def __init__(self, stored, version):
+        super().__init__(f"saved meanwhile, now version {version}")
+        self.stored = stored
+        self.version = version
 
 
 def services():
@@ -97,30 +111,39 @@ def _now_iso():
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def save(values, existing, actor):
+def save(values, existing, actor, version):
     """Validate, apply the service rules, store and index one call from the form.
 
+    :param existing: the stored record being edited, or None for a new call.
+    :param version: the version the form showed (``ABSENT`` for a new call), or None to write unconditionally.
     :returns: (the stored id, whether the index has it already).
     :raises FormError: naming the field whose value breaks a rule, or the store's trouble.
+    :raises EditConflict: when the call is no longer at ``version``.
     """
     try:
         record = validate_record(raw_record(values, existing))
     except InvalidCallRecordError as error:
         raise FormError(str(error), error.field if error.field in FORM_FIELDS else None) from None
+    expected = None if version is None else {record["id"]: version}
     try:
-        _, indexed = services().write([record], actor=actor)
+        summary, indexed = services().write([record], actor=actor, expected=expected)
     except StoreUnavailableError as error:
         raise FormError(f"the store is unavailable, nothing was saved: {error}") from None
+    if record["id"] in summary.conflicts:
+        if version == ABSENT:
+            raise FormError(f"a call with id '{record['id']}' exists already: edit that call instead", "id")
+        raise EditConflict(*(services().store.get_versioned(record["id"]) or (None, None)))
     return record["id"], indexed
 
 
 def _typed():
     values = {name: request.form.get(name, "") for name in FORM_FIELDS}
     agent = request.form.get("agent", "").strip()[:MAX_AGENT_CHARS]
-    return values, agent
+    version = request.form.get("version", "")
+    return values, agent, int(version) if version.isdigit() else None
 
 
-def _render(values, existing, agent, error=None, status=200):
+def _render(values, existing, agent, error=None, status=200, version=None, conflict=None):
     return render_template(
         "capture/form.html",
         values=values,
@@ -129,26 +152,46 @@ def _render(values, existing, agent, error=None, status=200):
         statuses=STATUSES,
         error=error,
         csrf=session.get("csrf", ""),
+        version="" if version is None else version,
+        conflict=conflict,
     ), status
 
 
-def _submit(existing):
+def conflict_view(call_id, values, stored):
+    """What the form shows of an edit saved meanwhile: who saved it, when, and its value of each field
+    where it differs from what this agent typed.
+
+    :returns: a dict with ``actor``, ``at`` and ``fields`` (field name to the stored value, as text).
+    """
+    theirs = form_values(stored)
+    history = services().store.history(call_id)
+    last = history[-1] if history else {"actor": "someone", "at": ""}
+    fields = {name: theirs[name] for name in FORM_FIELDS if name != "id" and theirs[name] != values[name]}
+    return {"actor": last["actor"], "at": last["at"], "fields": fields}
+
+
+def _submit(existing, stored_version):
     check_form_token()
-    values, agent = _typed()
+    values, agent, version = _typed()
     if existing is not None:
         values["id"] = existing["id"]  # the id names the call; editing never renames it
     try:
         if not agent:
             raise FormError("your name is required: it is kept in the call's history", "agent")
-        if existing is None and values["id"].strip() and services().store.get(values["id"].strip()) is not None:
-            raise FormError(f"a call with id '{values['id'].strip()}' exists already: edit that call instead", "id")
         if existing is None and not values["id"].strip():
             values["id"] = new_call_id()
-        call_id, indexed = save(values, existing, agent)
+        if existing is not None and version is not None and version != stored_version:
+            raise EditConflict(existing, stored_version)
+        call_id, indexed = save(values, existing, agent, ABSENT if existing is None else version)
     except FormError as error:
-        return _render(values, existing, agent, error, 422)
+        return _render(values, existing, agent, error, 422, version)
+    except EditConflict as conflict:
+        if conflict.stored is None:
+            abort(404, f"call {values['id']} not found (deleted while you were editing)")
+        shown = conflict_view(values["id"], values, conflict.stored)
+        return _render(values, existing, agent, None, 409, conflict.version, shown)
     session["agent_name"] = agent
-    flash(("Saved: searchable now." if indexed else "Saved: searchable within a second."), "ok")
+    flash(("Saved: searchable now." if indexed else "Saved: searchable once the index catches up (soon)."), "ok")
     return redirect(url_for("pages.call", call_id=call_id))
 
 
@@ -156,17 +199,18 @@ def _submit(existing):
 def new_call():
     """The form for a new call (``?customer_id=`` fills in the caller's account)."""
     if request.method == "POST":
-        return _submit(None)
+        return _submit(None, ABSENT)
     defaults = {"status": "resolved", "customer_id": request.args.get("customer_id", "")[:200]}
     return _render(form_values(None, defaults), None, session.get("agent_name", ""))
 
 
 @bp.route("/calls/<path:call_id>/edit", methods=["GET", "POST"])
 def edit_call(call_id):
-    """The form for an existing call, filled in with what is stored."""
-    existing = services().store.get(call_id)
-    if existing is None:
+    """The form for an existing call, filled in with what is stored, and the version it shows."""
+    found = services().store.get_versioned(call_id)
+    if found is None:
         abort(404, f"call {call_id} not found")
+    existing, version = found
     if request.method == "POST":
-        return _submit(existing)
-    return _render(form_values(existing), existing, session.get("agent_name", ""))
+        return _submit(existing, version)
+    return _render(form_values(existing), existing, session.get("agent_name", ""), version=version)

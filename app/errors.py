@@ -11,12 +11,13 @@ log = logging.getLogger(__name__)
 class ApiError(Exception):
     """An error to show the caller: a message, an HTTP status and the field at fault."""
 
-    def __init__(self, message, status=400, field=None, errors=None):
+    def __init__(self, message, status=400, field=None, errors=None, headers=None):
         super().__init__(message)
         self.message = message
         self.status = status
         self.field = field
         self.errors = errors
+        self.headers = headers
 
 
 def error_body(message, status, errors=None):
@@ -50,7 +51,7 @@ def handle_api_error(error):
     errors = error.errors or [
         {"field": error.field, "message": error.message} if error.field else {"message": error.message}
     ]
-    return _respond(error.message, error.status, errors)
+    return _respond(error.message, error.status, errors, error.headers)
 
 
 def handle_http_exception(error):

@@ -27,12 +27,12 @@ def escalated_calls(services, now=None):
     :returns: a list of dicts with the call's fields, ``age_hours`` and ``history``.
     """
     now = now or datetime.now(timezone.utc)
-    searcher = services.search.searcher()
     calls = []
-    for status in ("open", "pending"):
-        for fields in searcher.documents(status=status):
-            if fields.get("escalated_at"):
-                calls.append({**fields, "age_hours": _hours_since(fields.get("opened_at"), now)})
+    with services.search.lease() as opened:
+        for status in ("open", "pending"):
+            for fields in opened.searcher.documents(status=status):
+                if fields.get("escalated_at"):
+                    calls.append({**fields, "age_hours": _hours_since(fields.get("opened_at"), now)})
     calls.sort(key=lambda call: (-PRIORITIES.index(call.get("priority") or "normal"), -(call["age_hours"] or 0)))
     for call in calls:
         try:

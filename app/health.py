@@ -1,4 +1,4 @@
-"""GET /healthz: store and index reachable, record count, how far the index lags the store.
+"""GET /healthz: store and index reachable, record count, how far the index lags the store, the follower.
 
 It answers anyone, so a failure is named by what failed, never by the exception's text (which may hold
 paths, host names or SQL); the log has the details.
@@ -63,7 +63,8 @@ def semantic_state(kb):
 
 @bp.get("/healthz")
 def healthz():
-    """Report the state of the store and the index; 503 when the index cannot serve searches."""
+    """Report the state of the store, the index and the follower; 503 when the index cannot serve searches
+    or the follower is stuck (``app.follower``)."""
     kb = current_app.extensions["kb"]
     body = {"ok": True, "store": {"ok": True}, "index": {"ok": True}}
     try:
@@ -71,10 +72,11 @@ def healthz():
     except Exception as error:  # searches go on from the local index; health says the store is away
         body["store"] = {"ok": False, "error": public_reason("store", error)}
     try:
-        searcher = kb.search.searcher()
+        with kb.search.lease() as opened:
+            calls = opened.searcher.doc_count()
         folder = kb.home.current_dir()
         applied = kb.home.read_applied_seq(folder)
-        body["index"].update(calls=searcher.doc_count(), applied_seq=applied, generation=folder.name)
+        body["index"].update(calls=calls, applied_seq=applied, generation=folder.name)
         latest = body["store"].get("latest_seq")
         if latest is not None:
             lag = max(0, latest - applied)
@@ -82,7 +84,8 @@ def healthz():
             body["index"]["lag_seconds"] = 0.0 if lag == 0 else _seconds_since(kb.store.change_time(applied + 1))
     except Exception as error:
         body["index"] = {"ok": False, "error": public_reason("index", error)}
+    body["follower"] = {**kb.follower.status(), "search_log": kb.search_log.status()}
     body["semantic"] = semantic_state(kb)
-    body["ok"] = body["store"]["ok"] and body["index"]["ok"]
+    body["ok"] = body["store"]["ok"] and body["index"]["ok"] and body["follower"]["ok"]
     body["calls"] = body["store"].get("calls", body["index"].get("calls"))
-    return jsonify(body), (200 if body["index"]["ok"] else 503)
+    return jsonify(body), (200 if body["index"]["ok"] and body["follower"]["ok"] else 503)

@@ -50,6 +50,8 @@ ERROR_WHEN = {
     403: "A search key used to write.",
     404: "Unknown call or route.",
     413: "A body over KB_MAX_BODY_BYTES (refused before it is read).",
+    412: "If-Match names a version the call no longer has (or the call does not exist): nothing was written; "
+    "the ETag header gives the current version.",
     422: "A field breaks a rule (errors[].field names it).",
     429: "Too many requests (Retry-After says when to try again).",
     503: "The store is unreachable (nothing was written) or no index exists yet.",
@@ -124,6 +126,12 @@ def _json(schema, description="OK"):
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _tagged(response):
+    """A response that carries the call's version as its ETag header."""
+    etag = {"description": 'The call\'s version, e.g. "3" (send it back in If-Match).', "schema": {"type": "string"}}
+    return {**response, "headers": {"ETag": {**etag, "required": True}}}
+
+
 def _errors(*statuses, **descriptions):
     return {str(status): _json("Error", descriptions.get(f"e{status}", ERROR_WHEN[status])) for status in statuses}
 
@@ -141,7 +149,13 @@ def _paths():
     ]
     batch = {"type": "array", "items": "CallInput", "minItems": 1, "maxItems": MAX_RECORDS_PER_REQUEST}
     written = {"200": _json("CallsWritten"), "201": _json("CallsWritten", "Created (something was inserted)")}
-    put = {"200": _json("CallPut"), "201": _json("CallPut", "Created")}
+    put = {"200": _tagged(_json("CallPut")), "201": _tagged(_json("CallPut", "Created"))}
+    if_match = {
+        "name": "If-Match",
+        "in": "header",
+        "schema": {"type": "string"},
+        "description": 'Write only if the call is still this version (its ETag, e.g. "3"); 412 otherwise.',
+    }
     return [
         (
             "/api/v1/search",
@@ -176,17 +190,22 @@ def _paths():
             "/api/v1/calls/{call_id}",
             [call_id],
             {
-                "get": {"summary": "One call record", "responses": {"200": _json("Call"), **_errors(401, 404, 429)}},
+                "get": {
+                    "summary": "One call record",
+                    "responses": {"200": _tagged(_json("Call")), **_errors(401, 404, 429)},
+                },
                 "put": {
                     "summary": "Create or replace the call with this id",
                     "security": WRITE,
+                    "parameters": [if_match],
                     "requestBody": _body("CallBody"),
-                    "responses": {**put, **_errors(400, 401, 403, 404, 413, 422, 429, 503, e404=UNROUTABLE_404)},
+                    "responses": {**put, **_errors(400, 401, 403, 404, 412, 413, 422, 429, 503, e404=UNROUTABLE_404)},
                 },
                 "delete": {
                     "summary": "Delete the call with this id",
                     "security": WRITE,
-                    "responses": {"200": _json("CallDeleted"), **_errors(401, 403, 404, 429, 503)},
+                    "parameters": [if_match],
+                    "responses": {"200": _json("CallDeleted"), **_errors(401, 403, 404, 412, 429, 503)},
                 },
             },
         ),

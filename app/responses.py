@@ -104,8 +104,13 @@ class CallsWritten(BaseModel):
     updated: int
     unchanged: int
     ids: list[str] = Field(description="The ids as stored (trimmed), in the order sent.")
-    indexed: bool = Field(description="True: searchable now; false: the follower indexes it within a second.")
+    indexed: bool = Field(
+        description="True: searchable now. False: stored, and indexed by the follower as soon as the index "
+        "writer is free (within a second unless an import holds it); the write did not wait longer than "
+        "KB_WRITE_INDEX_WAIT_MS."
+    )
     seq: int
+    versions: dict[str, int] = Field(description="Each call's version now (its ETag, for If-Match), by id.")
 
 
 class CallPut(BaseModel):
@@ -113,6 +118,7 @@ class CallPut(BaseModel):
 
     ok: Literal[True]
     call: Call
+    version: int = Field(description="The call's version now, also sent as the ETag header.")
     indexed: bool
     seq: int
 

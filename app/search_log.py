@@ -3,15 +3,23 @@
 Search as you type sends a search per keystroke; logging each would fill the analytics with
 "blu", "blue", "blue s". A row waits ``SETTLE_SECONDS`` and is dropped when the same browser
 session searches again for a longer or shorter form of the same text in that time.
+
+The log refuses nothing the search accepted: its text is made storable (``store.rows.storable_text``:
+no NUL, no lone surrogate) when queued, and a row the store still refuses is dropped with one warning,
+so it can never block the rows behind it or the follower that writes them.
 """
 
+import logging
 import re
 import threading
 import time
 import uuid
 
-from store.base import utc_now
+from store.base import StoreUnavailableError, utc_now
 from store.contacts import mask_contacts
+from store.rows import storable_text
+
+log = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 3.0
 MAX_PENDING = 10_000
@@ -43,10 +51,13 @@ class SearchLogBuffer:
     def __init__(self):
         self._pending = []
         self._lock = threading.Lock()
+        self.dropped = 0
+        self.last_error = ""
 
     def add(self, row):
         """Queue one logged search (a dict for ``store.log_searches``), collapsing typing prefixes."""
-        row = {**row, "query": redact(row["query"]), "at": row.get("at") or utc_now(), "queued": time.monotonic()}
+        row = {key: storable_text(value) for key, value in row.items()}
+        row.update(query=redact(row["query"]), at=row.get("at") or utc_now(), queued=time.monotonic())
         for name in ("product", "category"):  # free text too: an address typed as a filter stays out of the log
             row[name] = redact(row[name]) if row.get(name) else row.get(name)
         with self._lock:
@@ -64,16 +75,56 @@ class SearchLogBuffer:
             del self._pending[:-MAX_PENDING]
 
     def flush(self, store, settle=SETTLE_SECONDS):
-        """Write the rows that have settled; returns how many were written."""
+        """Write the rows that have settled; returns how many were written.
+
+        :raises StoreUnavailableError: when the store is away (the rows wait for the next flush).
+        """
         now = time.monotonic()
         with self._lock:
             ready = [row for row in self._pending if now - row["queued"] >= settle]
             self._pending = [row for row in self._pending if now - row["queued"] < settle]
-        if ready:
+        if not ready:
+            return 0
+        try:
+            store.log_searches(ready)
+            return len(ready)
+        except StoreUnavailableError:
+            self._requeue(ready)
+            raise
+        except Exception:  # one row the store refuses: write the others one by one, drop it
+            return self._one_by_one(store, ready)
+
+    def _one_by_one(self, store, rows):
+        written, refused = 0, []
+        for position, row in enumerate(rows):
             try:
-                store.log_searches(ready)
-            except Exception:
-                with self._lock:
-                    self._pending = ready + self._pending
+                store.log_searches([row])
+                written += 1
+            except StoreUnavailableError:
+                self._requeue(rows[position:])
                 raise
-        return len(ready)
+            except Exception as error:  # dropped: a search log row is never worth a stuck log
+                refused.append(error)
+        if refused:
+            self.dropped += len(refused)
+            self.last_error = type(refused[0]).__name__  # /healthz shows it to anyone: the text goes to the log
+            log.warning("search log: dropped %d row(s) the store refused (%r)", len(refused), refused[0])
+        return written
+
+    def _requeue(self, rows):
+        with self._lock:
+            self._pending = rows + self._pending
+            del self._pending[:-MAX_PENDING]
+
+    def flush_quietly(self, store):
+        """Flush as the follower does: a store away is remembered (``last_error``), never raised."""
+        try:
+            self.flush(store)
+        except StoreUnavailableError:
+            self.last_error = "the store is unreachable"
+
+    def status(self):
+        """Rows waiting, rows dropped since the start, and the last error, for ``/healthz``."""
+        with self._lock:
+            pending = len(self._pending)
+        return {"pending": pending, "dropped": self.dropped, "last_error": self.last_error}

@@ -1,6 +1,7 @@
 """The parts one server process shares between requests: store, index, search, follower."""
 
 import logging
+import time
 
 from app.embed_worker import EmbedWorker
 from app.follower import Follower
@@ -17,6 +18,8 @@ from rules.parse import RulesFile
 from store.base import StoreUnavailableError, open_store
 
 log = logging.getLogger(__name__)
+# How often a write looks whether the follower has indexed it.
+INDEX_POLL_S = 0.005
 
 
 class Services:
@@ -42,7 +45,7 @@ class Services:
             owned_products=self.owned_products,
             semantic=self.semantic_stage(settings, self.home),
         )
-        self.follower = Follower(self, settings["KB_FOLLOW_INTERVAL_S"])
+        self.follower = Follower(self, settings["KB_FOLLOW_INTERVAL_S"], settings["KB_FOLLOWER_STUCK_S"])
         interval = settings["KB_EMBED_INTERVAL_S"] if settings["KB_EMBED_IN_SERVER"] else 0
         self.embedder = EmbedWorker(self.search, interval) if interval > 0 else None
 
@@ -88,37 +91,68 @@ class Services:
             return
         self.search.close()
 
-    def write(self, records, actor):
-        """The one write path of the web service: service rules, store (commits first), then index.
+    def write(self, records, actor, expected=None):
+        """The one write path of the web service: service rules, then the store, whose commit acknowledges it.
+
+        Indexing follows in the follower; the write waits for it at most ``KB_WRITE_INDEX_WAIT_MS``, never
+        for the index writer held by an import (see :meth:`indexed_within`).
 
         :param records: clean records.
         :param actor: who made the change, for the edit history.
-        :returns: (the store's ``WriteSummary``, True when the index has the change already; when
-            the writer stayed busy the follower indexes it within a second).
+        :param expected: compare-and-set versions by id (``CallStore.upsert``), or None.
+        :returns: (the store's ``WriteSummary``, True when the index has the change already; when False
+            the follower indexes it as soon as the index writer is free, within a second when it is).
         :raises StoreUnavailableError: when the store cannot be written (nothing was).
         """
+        started = time.monotonic()
         customer_ids = {record["extra"].get("customer_id") for record in records}
         apply_on_write(records, with_key_accounts(self.rules.current(), self.store, customer_ids))
-        return self.store.upsert(records, actor=actor), self.index_now()
+        summary = self.store.upsert(records, actor=actor, expected=expected)
+        return summary, self.indexed_within(summary.latest_seq, started)
 
-    def delete(self, call_id, actor):
+    def delete(self, call_id, actor, expected=None):
         """Delete a call from the store, then from the index (see :meth:`write`).
 
         :raises CallNotFoundError: when the id is unknown.
         """
-        return self.store.delete(call_id, actor=actor), self.index_now()
+        started = time.monotonic()
+        summary = self.store.delete(call_id, actor=actor, expected=expected)
+        return summary, self.indexed_within(summary.latest_seq, started)
 
-    def index_now(self):
-        """Bring the index in step with the store; False when another writer held it too long."""
-        try:
-            self.catch_up(timeout=self.settings["KB_INDEX_LOCK_TIMEOUT_S"])
-        except IndexBusyError:
-            return False
+    def indexed_within(self, seq, started):
+        """Wake the follower and wait until the index holds change ``seq``, at most until ``KB_WRITE_INDEX_WAIT_MS``
+        after the write ``started`` (a write that already waited for the store, behind an import's
+        transaction, does not wait again), and not at all while a rebuild runs (its swap brings the change).
+
+        :param started: when the write began (``time.monotonic()``).
+        :returns: True when it does (the write is searchable now), False when the wait ran out.
+        """
+        deadline = started + self.settings["KB_WRITE_INDEX_WAIT_MS"] / 1000
+        self.follower.ensure_running()
+        while not self.index_holds(seq):
+            if time.monotonic() >= deadline or self.home.rebuild_in_progress() is not None:
+                return False
+            self.follower.wake()
+            time.sleep(INDEX_POLL_S)
         return True
 
-    def catch_up(self, timeout):
-        """Apply pending store changes to the index; returns the applied sequence number."""
+    def index_holds(self, seq):
+        """Whether the index in use has applied every store change up to ``seq``."""
         folder = self.home.current_dir()
-        if folder is not None and self.home.read_applied_seq(folder) >= self.store.latest_seq():
-            return self.home.read_applied_seq(folder)
-        return apply_changes(self.store, self.home, timeout=timeout)
+        return folder is not None and self.home.read_applied_seq(folder) >= seq
+
+    def catch_up(self, timeout, most=None):
+        """Apply pending store changes to the index (the next ``most`` of them, when given).
+
+        :returns: ``(applied, latest)``: the sequence number the index reflects, and the store's.
+        """
+        folder = self.home.current_dir()
+        latest = self.store.latest_seq()
+        applied = None if folder is None else self.home.read_applied_seq(folder)
+        if applied is not None and applied >= latest:
+            return applied, latest
+        rebuilt_from = self.home.rebuild_in_progress()
+        if applied is not None and rebuilt_from is not None and applied < rebuilt_from:
+            # An import rebuilds the index from those changes: its new generation will hold them.
+            raise IndexBusyError(f"a rebuild from change {rebuilt_from} is under way")
+        return apply_changes(self.store, self.home, timeout=timeout, most=most), latest

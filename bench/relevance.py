@@ -215,7 +215,7 @@ def open_engines(data_folder, anchor_folder, with_plain, vectors=None):
 
     def close():
         for service in services.values():
-            service.searcher().close()
+            service.close()
         close_anchors()
         kb.close()
 

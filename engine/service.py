@@ -5,9 +5,13 @@ benchmarks all call :meth:`SearchService.search`. A search plans the query
 (:mod:`engine.plan`), shapes it (:mod:`engine.shape`), evaluates one or two passes over the
 posting arrays (:mod:`engine.evaluate`), re-ranks by outcome and caller, and formats the page of
 hits (:mod:`engine.explain`).
+
+One service is shared by every thread of a process: each search leases the searcher it runs on
+(:mod:`engine.leases`), so a searcher replaced after a write is closed only when its last search ends;
+posting lists, stored fields and Whoosh's own matchers read segment files without a shared cursor
+(``index.whoosh_compat``, ``index.mapped_files``); the caches take their own locks.
 """
 
-import threading
 import time
 from dataclasses import dataclass, replace
 
@@ -15,6 +19,7 @@ from engine import customers, suggest
 from engine.cache import ResultCache
 from engine.evaluate import evaluate, terms_on_documents
 from engine.explain import did_you_mean, format_hit
+from engine.leases import SearcherLeases
 from engine.plan import MAX_QUERY_WORDS, is_blank, plan_query
 from engine.postings import DEFAULT_BUDGET_MB, PostingArrays
 from engine.query import Term
@@ -78,7 +83,7 @@ def _ranked(hits, boosts, products=frozenset()):
 
 
 class SearchService:
-    """Searches the index in use; one per process."""
+    """Searches the index in use; one per process, shared by its threads."""
 
     def __init__(
         self,
@@ -114,52 +119,34 @@ class SearchService:
         self.owned_products = owned_products
         self.semantic = semantic
         self.time_limit_s = time_limit_ms / 1000
-        self._lock = threading.Lock()
-        self._open = None
-        self._retired = None
+        self.leases = SearcherLeases(home, self._new_searcher)
 
     # The index generation in use
 
+    def lease(self):
+        """Hold the index in use while a ``with`` block searches it (see :mod:`engine.leases`).
+
+        :returns: a context manager yielding the :class:`OpenIndex`.
+        :raises IndexMissingError: when no index was built.
+        """
+        return self.leases.lease()
+
     def opened(self):
-        """The index in use, reopened when it moved to a new generation or commit.
+        """The index in use, reopened when it moved on, without a lease: for callers searching from one
+        thread only (tools, tests); a server's threads use :meth:`lease`.
 
         :raises IndexMissingError: when no index was built.
         """
-        with self._lock:
-            name = self.home.current_name()
-            current = self._open
-            if current is None or name != current.name:
-                self._retire()
-                index = self.home.open_index()
-                self._open = self._new_searcher(name, index)
-            elif not current.searcher.up_to_date():
-                # A new reader rather than Whoosh's refresh(): when a merge deletes a segment file
-                # while refresh() opens the new reader, its retry reuses readers it already closed.
-                self._retire()
-                self._open = self._new_searcher(name, current.index)
-            return self._open
+        return self.leases.current()
 
     @staticmethod
     def _new_searcher(name, index):
         searcher = index.searcher()
         return OpenIndex(name, index, searcher, IndexStatistics(searcher))
 
-    def searcher(self):
-        """The Whoosh searcher of the index in use (see :meth:`opened`)."""
-        return self.opened().searcher
-
-    def _retire(self):
-        """Close the searcher before last and keep the last one open a while longer, so a search
-        still running on it in another thread finishes."""
-        if self._retired is not None:
-            self._retired.searcher.close()
-        self._retired, self._open = self._open, None
-
     def close(self):
-        """Close the searcher (it is reopened by the next search, e.g. in a forked worker)."""
-        with self._lock:
-            self._retire()
-            self._retire()
+        """Stop using the searcher (closed when its last search ends; reopened by the next, e.g. after a fork)."""
+        self.leases.retire()
 
     def generation_key(self, opened):
         """A value that changes whenever the searched index changes (or, ranking by meaning, its vectors)."""
@@ -228,16 +215,16 @@ class SearchService:
             raise InvalidSearchError(f"'limit' must be between 1 and {MAX_LIMIT}", "limit")
         if offset < 0:
             raise InvalidSearchError("'offset' must be 0 or more", "offset")
-        opened = self.opened()
-        sources = self.sources(opened)
-        filters = dict(zip(FILTER_FIELDS, (product, category, customer, status, priority)))
-        owned = frozenset(self.owned_products(caller)) if caller and self.owned_products else frozenset()
-        asked = (text, tuple(filters.items()), limit, offset, facets, caller, owned)
-        key = (self.generation_key(opened), *asked)
-        cached = self.results.get(key, sources)
-        if cached is not None:
-            return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
-        result = self._search(opened, sources, text, filters, limit, offset, facets, (caller, owned), deadline)
+        with self.lease() as opened:
+            sources = self.sources(opened)
+            filters = dict(zip(FILTER_FIELDS, (product, category, customer, status, priority)))
+            owned = frozenset(self.owned_products(caller)) if caller and self.owned_products else frozenset()
+            asked = (text, tuple(filters.items()), limit, offset, facets, caller, owned)
+            key = (self.generation_key(opened), *asked)
+            cached = self.results.get(key, sources)
+            if cached is not None:
+                return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
+            result = self._search(opened, sources, text, filters, limit, offset, facets, (caller, owned), deadline)
         result.took_ms = round((time.perf_counter() - started) * 1000, 2)
         if not result.timed_out:
             self.results.put(key, sources, result)
@@ -347,11 +334,13 @@ class SearchService:
 
     def customer_calls(self, customer_id):
         """A customer's calls, open first (see :func:`engine.customers.customer_calls`)."""
-        return customers.customer_calls(self.searcher(), customer_id)
+        with self.lease() as opened:
+            return customers.customer_calls(opened.searcher, customer_id)
 
     def customer_context(self, customer_id):
         """A customer's calls as the page and API show them (see :func:`engine.customers.customer_context`)."""
-        return customers.customer_context(self.searcher(), customer_id)
+        with self.lease() as opened:
+            return customers.customer_context(opened.searcher, customer_id)
 
     def suggest_from_text(self, text, limit=5):
         """The calls most like a free-text description (see :func:`engine.suggest.suggest_from_text`)."""

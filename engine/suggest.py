@@ -34,7 +34,11 @@ def suggest_from_text(service, text, limit=5):
     :returns: a :class:`engine.results.SearchResult` whose query lists the key terms used.
     """
     started = time.perf_counter()
-    opened = service.opened()
+    with service.lease() as opened:
+        return _suggest(service, opened, text, limit, started)
+
+
+def _suggest(service, opened, text, limit, started):
     plan = service.plan(text, opened, max_words=SUGGEST_MAX_WORDS)
     terms = key_terms(opened.searcher, plan.corrected_text() or plan.text)
     if not terms:

@@ -46,7 +46,7 @@ def rebuild(store, home, progress=_no_progress, procs=1):
     snapshot_seq = store.latest_seq()
     total = store.count()
     folder = home.new_generation()
-    with home.building(folder):
+    with home.building(folder), home.rebuilding(snapshot_seq):
         ix = _open_folder(folder)
         options = {"limitmb": WRITER_MEMORY_MB}
         if procs > 1:
@@ -77,14 +77,15 @@ def _open_folder(folder):
     return whoosh_index.open_dir(str(folder))
 
 
-def _apply_feed(store, home, folder, ix, progress=_no_progress):
+def _apply_feed(store, home, folder, ix, progress=_no_progress, most=None):
     applied = home.read_applied_seq(folder)
     latest = store.latest_seq()
     if latest <= applied:
         return applied
-    _reindex(ix, store, store.changed_ids(applied, latest), progress)
-    home.write_applied_seq(folder, latest)
-    return latest
+    upto = latest if most is None else min(latest, applied + most)
+    _reindex(ix, store, store.changed_ids(applied, upto), progress)
+    home.write_applied_seq(folder, upto)
+    return upto
 
 
 def _reindex(ix, store, call_ids, progress=_no_progress):
@@ -107,8 +108,8 @@ def _reindex(ix, store, call_ids, progress=_no_progress):
         raise
 
 
-def apply_changes(store, home, timeout=30.0, progress=_no_progress):
-    """Apply every store change the index in use has not seen yet.
+def apply_changes(store, home, timeout=30.0, progress=_no_progress, most=None):
+    """Apply every store change the index in use has not seen yet (or the next ``most`` of them).
 
     Builds the index from the store first when none exists.
 
@@ -116,6 +117,8 @@ def apply_changes(store, home, timeout=30.0, progress=_no_progress):
     :param home: the :class:`IndexHome`.
     :param timeout: seconds to wait for another process holding the writer.
     :param progress: called as ``progress(done, total)`` over the changed calls.
+    :param most: apply the changes of at most this many sequence numbers, in order, and release the writer
+        (the follower does, so an import's rebuild is never kept waiting behind a whole backlog).
     :returns: the store sequence number the index now reflects.
     :raises IndexBusyError: when the writer stayed busy past ``timeout``.
     """
@@ -123,7 +126,7 @@ def apply_changes(store, home, timeout=30.0, progress=_no_progress):
         return rebuild(store, home, progress).applied_seq
     with home.writer_lock(timeout):
         folder = home.current_dir()
-        return _apply_feed(store, home, folder, home.open_index(), progress)
+        return _apply_feed(store, home, folder, home.open_index(), progress, most)
 
 
 @dataclass

@@ -5,6 +5,7 @@ Layout under the data folder::
     index/CURRENT      name of the generation folder in use (replaced atomically)
     index/gen-*/       one Whoosh index each, with ``applied_seq`` beside its files
     index/writer.lock  held by whoever applies store changes to the current generation
+    index/REBUILDING   while a rebuild runs: its process id and the store change it started from
 
 A rebuild fills a new generation folder and swaps ``CURRENT`` to it in one rename,
 so a reader sees either the old index or the new one, never half of one.
@@ -24,6 +25,7 @@ from whoosh import index as whoosh_index
 from index.schema import call_schema
 
 CURRENT_FILE = "CURRENT"
+REBUILDING_FILE = "REBUILDING"
 APPLIED_SEQ_FILE = "applied_seq"
 BUILDING_LOCK_FILE = ".building"
 GENERATION_PREFIX = "gen-"
@@ -152,6 +154,35 @@ class IndexHome:
     def write_applied_seq(folder, seq):
         """Record, atomically, that store changes up to ``seq`` are in the index in ``folder``."""
         _write_atomically(Path(folder) / APPLIED_SEQ_FILE, f"{seq}\n")
+
+    @contextmanager
+    def rebuilding(self, snapshot_seq):
+        """Say, for the length of a ``with`` block, that this process rebuilds the index from change ``snapshot_seq``.
+
+        A server's follower then leaves the changes up to it to the rebuild instead of indexing them twice.
+        """
+        marker = self.root / REBUILDING_FILE
+        mine = f"{os.getpid()} {snapshot_seq}\n"
+        _write_atomically(marker, mine)
+        try:
+            yield
+        finally:
+            try:
+                if marker.read_text(encoding="utf-8") == mine:
+                    marker.unlink()
+            except FileNotFoundError:
+                pass
+
+    def rebuild_in_progress(self):
+        """The store change a running rebuild started from, or None when none runs (or its process died)."""
+        try:
+            pid, snapshot_seq = (self.root / REBUILDING_FILE).read_text(encoding="utf-8").split()
+            os.kill(int(pid), 0)
+        except (FileNotFoundError, ValueError, ProcessLookupError):
+            return None
+        except PermissionError:  # a process of another user: alive
+            pass
+        return int(snapshot_seq)
 
     @contextmanager
     def writer_lock(self, timeout):

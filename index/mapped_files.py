@@ -11,11 +11,18 @@ it as Whoosh already did, and sequential reads (``read``, ``seek``, ``read_pickl
 through a small cursor of its own. The pages stay the operating system's file cache,
 shared by every worker, reader and searcher.
 
+Each thread has its own cursor over a file (Whoosh's own, a ``BytesIO`` per file, is shared),
+so Whoosh's matchers, which seek to a posting block and then read its header, may run in
+several threads on one reader at once (``SearchService`` is shared by a process's threads).
+Where the operating system refused the memory map, the file is read into memory once, under
+a lock, and served the same way: no thread ever moves a file position another thread reads.
+
 ``index.whoosh_compat.install`` makes Whoosh's compound storage open files this way.
 """
 
 import pickle
 import struct
+import threading
 from io import BytesIO
 
 from whoosh.filedb.compound import CompoundStorage
@@ -27,6 +34,8 @@ _SHIPPED_OPEN_FILE = CompoundStorage.open_file
 _FIRST_PICKLE_WINDOW = 512
 _INT = struct.Struct("!i")
 _LINE_CHUNK = 4096
+# Reading a segment that could not be mapped moves the segment file's one position: one thread at a time.
+_UNMAPPED_READ = threading.Lock()
 
 
 class _Cursor:
@@ -76,15 +85,24 @@ class _Cursor:
 
 
 class MappedFile(BufferFile):
-    """A file inside a compound segment, read from the segment's memory map without copying it."""
+    """A file inside a compound segment, read from the segment's memory map without copying it;
+    each thread reads through a cursor of its own."""
 
     def __init__(self, view, name=None, onclose=None):
         self._buf = view
         self._name = name
-        self.file = _Cursor(view)
+        self._cursors = threading.local()
         self.onclose = onclose
         self.is_real = False
         self.is_closed = False
+
+    @property
+    def file(self):
+        """This thread's cursor over the file (Whoosh reads and seeks through ``self.file``)."""
+        cursor = getattr(self._cursors, "cursor", None)
+        if cursor is None:
+            cursor = self._cursors.cursor = _Cursor(self._buf)
+        return cursor
 
     def seek(self, offset, whence=0):
         """Move the read position, as ``file.seek`` does."""
@@ -96,13 +114,15 @@ class MappedFile(BufferFile):
 
     def read_int(self):
         """Read a big-endian signed 32-bit integer at the read position and move past it."""
-        position = self.file._position
-        self.file._position = position + _INT.size
+        cursor = self.file
+        position = cursor._position
+        cursor._position = position + _INT.size
         return _INT.unpack_from(self._buf, position)[0]
 
     def read_pickle(self):
         """Unpickle the object at the read position and move past it."""
-        start = self.file._position
+        cursor = self.file
+        start = cursor._position
         window = _FIRST_PICKLE_WINDOW
         while True:
             chunk = BytesIO(self._buf[start : start + window])
@@ -113,15 +133,17 @@ class MappedFile(BufferFile):
                     raise
                 window *= 8
                 continue
-            self.file._position = start + chunk.tell()
+            cursor._position = start + chunk.tell()
             return value
 
 
 def open_file(self, name, *args, **kwargs):
-    """``CompoundStorage.open_file`` giving a :class:`MappedFile` when the segment is memory-mapped."""
+    """``CompoundStorage.open_file`` giving a :class:`MappedFile` over the segment's memory map, or over
+    the file's bytes read once when the segment could not be mapped."""
     if self.is_closed:
         raise StorageError("Storage was closed")
-    if not self._source:
-        return _SHIPPED_OPEN_FILE(self, name, *args, **kwargs)
     offset, length = self.range(name)
+    if not self._source:
+        with _UNMAPPED_READ:
+            return MappedFile(memoryview(_SHIPPED_OPEN_FILE(self, name, *args, **kwargs).read(length)), name=name)
     return MappedFile(memoryview(self._source)[offset : offset + length], name=name)

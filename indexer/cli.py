@@ -312,6 +312,7 @@ def apply_rules_command():
     click.echo(
         f"reprioritized {len(outcome.reprioritized)}, escalated {len(outcome.escalated)}"
         + (": " + ", ".join(r["id"] for r in outcome.escalated) if outcome.escalated else "")
+        + (f"; left for the next run (edited while the rules ran): {', '.join(outcome.left)}" if outcome.left else "")
     )
     click.echo(
         f"follow-ups escalated {len(follow_ups)}"

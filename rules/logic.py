@@ -5,6 +5,20 @@ from datetime import datetime, timedelta, timezone
 
 from rules.webhook import escalation_message, log_escalations
 from store.records import PRIORITIES, status_of
+from store.rewrite import rewrite_fields
+
+
+def raised_priority(record, rules):
+    """The key-account priority a key account's call must be raised to, or None (never lowered).
+
+    :param record: a clean record.
+    :param rules: the :class:`Rules` in force.
+    """
+    extra = record["extra"]
+    if extra.get("customer_id") in rules.key_customers or record["product"] in rules.key_products:
+        if PRIORITIES.index(extra.get("priority") or "normal") < PRIORITIES.index(rules.key_priority):
+            return rules.key_priority
+    return None
 
 
 def with_key_accounts(rules, store, customer_ids=None):
@@ -27,13 +41,10 @@ def apply_on_write(records, rules):
     :param rules: the :class:`Rules` in force.
     :returns: the records.
     """
-    floor = PRIORITIES.index(rules.key_priority)
     for record in records:
-        extra = record["extra"]
-        if extra.get("customer_id") in rules.key_customers or record["product"] in rules.key_products:
-            current = extra.get("priority") or "normal"
-            if PRIORITIES.index(current) < floor:
-                extra["priority"] = rules.key_priority
+        raised = raised_priority(record, rules)
+        if raised:
+            record["extra"]["priority"] = raised
     return records
 
 
@@ -61,13 +72,35 @@ class RulesOutcome:
 
     reprioritized: list = field(default_factory=list)
     escalated: list = field(default_factory=list)
+    # Calls edited again and again while the rules ran: left for the next run.
+    left: list = field(default_factory=list)
+
+
+def rules_changes(record, rules, now, stamp):
+    """The fields the rules own that they change on a stored call: ``priority`` and ``escalated_at``.
+
+    :param record: a clean record as stored now.
+    :param now: the time ageing is measured at; ``stamp`` is it as ISO 8601 text.
+    :returns: a dict of the fields to set (empty when the rules leave the call alone).
+    """
+    if status_of(record) == "resolved":
+        return {}
+    changes = {}
+    raised = raised_priority(record, rules)
+    if raised:
+        changes["priority"] = raised
+    if overdue({**record, "extra": {**record["extra"], **changes}}, rules, now):
+        changes["escalated_at"] = stamp
+    return changes
 
 
 def apply_rules(store, rules, now=None):
     """Apply the rules to every open or pending call: key-account priority, then ageing.
 
-    Safe to run any number of times: a call is escalated once, and unchanged calls are not written. The
-    webhook's notification of the escalations is written to the outbox in the same transaction.
+    Safe to run any number of times and while agents edit calls: a call is escalated once, unchanged
+    calls are not written, and only the two fields the rules own are set, by compare-and-set against
+    the version read (``store.rewrite``): a call edited meanwhile is read and decided again. The
+    webhook's notification of the escalations is written to the outbox in the same transaction as they are.
 
     :param store: the ``CallStore``.
     :param rules: the :class:`Rules` in force.
@@ -77,23 +110,20 @@ def apply_rules(store, rules, now=None):
     now = now or datetime.now(timezone.utc)
     stamp = now.isoformat(timespec="seconds").replace("+00:00", "Z")
     rules = with_key_accounts(rules, store)
-    outcome, changed = RulesOutcome(), []
-    for record in store.iter_records():
-        if status_of(record) == "resolved":
-            continue
-        before = record["extra"].get("priority")
-        apply_on_write([record], rules)
-        touched = record["extra"].get("priority") != before
-        if touched:
+
+    def decide(record):
+        return rules_changes(record, rules, now, stamp)
+
+    def announce(written):
+        return escalation_message([record for record, changes in written if "escalated_at" in changes], rules)
+
+    outcome = RulesOutcome()
+    candidates = [(record, version) for record, version in store.iter_versioned() if decide(record)]
+    written, outcome.left = rewrite_fields(store, candidates, decide, actor="rules", announce=announce)
+    for record, changes in written:
+        if "priority" in changes:
             outcome.reprioritized.append(record["id"])
-        if overdue(record, rules, now):
-            record["extra"]["escalated_at"] = stamp
+        if "escalated_at" in changes:
             outcome.escalated.append(record)
-            touched = True
-        if touched:
-            changed.append(record)
-    message = escalation_message(outcome.escalated, rules)
-    if changed:
-        store.upsert(changed, actor="rules", messages=[message] if message else [])
     log_escalations(outcome.escalated, rules)
     return outcome

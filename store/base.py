@@ -35,6 +35,10 @@ class WriteSummary:
     deleted: int = 0
     latest_seq: int = 0
     written_ids: list = field(default_factory=list)
+    # The version of each call written or left unchanged, by id.
+    versions: dict = field(default_factory=dict)
+    # Calls not written because their version was not the one expected: id to the version they have (0: absent).
+    conflicts: dict = field(default_factory=dict)
 
 
 class CallStore:
@@ -44,18 +48,26 @@ class CallStore:
         """Create or upgrade the schema; safe to run any number of times."""
         raise NotImplementedError
 
-    def upsert(self, records, actor="system"):
+    def upsert(self, records, actor="system", expected=None, messages=()):
         """Insert or update clean records in one transaction; unchanged ones are left alone.
+
+        Every write of a call raises its version by one (a new call has version 1).
 
         :param records: records returned by ``records.validate_record``.
         :param actor: who made the change, kept in the edit history.
+        :param expected: compare-and-set: a dict from id to the version the caller read (0: the call must
+            not exist). A record whose call has another version is not written; ``conflicts`` names it.
+        :param messages: outbox messages committed with the write, or a function of its ``WriteSummary``
+            giving them (``store.outbox.messages_for``).
         :returns: a :class:`WriteSummary`.
         """
         raise NotImplementedError
 
-    def delete(self, call_id, actor="system"):
+    def delete(self, call_id, actor="system", expected=None):
         """Delete one call by id.
 
+        :param expected: the version the caller read, or None; another version leaves the call in
+            place and the summary's ``conflicts`` names it.
         :returns: a :class:`WriteSummary`.
         :raises CallNotFoundError: when the id is unknown.
         """
@@ -63,6 +75,14 @@ class CallStore:
 
     def get(self, call_id):
         """One clean record by id, or None."""
+        raise NotImplementedError
+
+    def get_versioned(self, call_id):
+        """One clean record by id with its version, as ``(record, version)``, or None."""
+        raise NotImplementedError
+
+    def iter_versioned(self, batch_size=1000):
+        """Every clean record with its version, as ``(record, version)``, in id order."""
         raise NotImplementedError
 
     def get_many(self, call_ids):

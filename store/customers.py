@@ -236,9 +236,10 @@ class CustomerStore(FollowUpStore):
                     "INSERT INTO changes (call_id, op, at) VALUES (?, 'upsert', ?) RETURNING seq", (record["id"], now)
                 )[0]["seq"]
                 row = record_to_row(record, content_hash(record), seq, now)
-                columns = [name for name in row if name != "id"]
+                columns = [name for name in row if name not in ("id", "version")]
+                assignments = ", ".join([*(f"{name} = ?" for name in columns), "version = version + 1"])
                 tx.run(
-                    f"UPDATE calls SET {', '.join(f'{name} = ?' for name in columns)} WHERE id = ?",
+                    f"UPDATE calls SET {assignments} WHERE id = ?",
                     (*(row[name] for name in columns), record["id"]),
                 )
                 tx.run("DELETE FROM call_history WHERE call_id = ?", (record["id"],))

@@ -55,6 +55,16 @@ def enqueue_params(message, now):
     return (message.id, message.kind, message.url, message.body(), now, now)
 
 
+def messages_for(messages, summary):
+    """The messages a write enqueues: ``messages`` itself, or, when it is a function, what it gives for the write.
+
+    :param messages: a sequence of :class:`OutboxMessage`, or a function of the write's ``WriteSummary`` (known
+        only inside the write's transaction: which calls were written and which met a newer version).
+    :param summary: that ``WriteSummary``.
+    """
+    return [message for message in (messages(summary) if callable(messages) else messages) if message is not None]
+
+
 class OutboxStore:
     """Claiming due messages, recording outcomes, listing them for team leads (see module docstring)."""
 

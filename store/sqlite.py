@@ -1,5 +1,6 @@
 """The embedded store: one SQLite file in WAL mode, written through sqlite-utils."""
 
+import itertools
 import json
 import os
 import sqlite3
@@ -12,16 +13,17 @@ from store.base import CallNotFoundError, CallStore, StoreUnavailableError, Writ
 from store.customers import CustomerStore
 from store.keys import ADDED_KEY_COLUMNS, ApiKeyStore
 from store.loop import LOOP_COLUMNS, KnowledgeLoopStore
-from store.outbox import ENQUEUE, OutboxStore, enqueue_params
-from store.records import content_hash
-from store.rows import SqlTransaction
-from store.rows import changed_fields as _changed_fields
-from store.rows import record_to_row as _record_to_row
+from store.outbox import ENQUEUE, OutboxStore, enqueue_params, messages_for
+from store.rows import SqlTransaction, row_version, upsert_call_sql
 from store.rows import row_to_record as _row_to_record
+from store.writes import WritePlan, current_calls
 
-SCHEMA_VERSION = 1
+# 2: calls carry a version (added to the calls of a store made before).
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
 _ID_CHUNK = 500
+UPSERT_CALL = upsert_call_sql("?")
+INSERT_HISTORY = "INSERT INTO call_history (call_id, at, actor, op, changes) VALUES (?, ?, ?, ?, ?)"
 
 
 class SqliteCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxStore, CallStore):
@@ -81,10 +83,15 @@ class SqliteCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxStor
                     "content_hash": str,
                     "seq": int,
                     "updated_at": str,
+                    "version": int,
                 },
                 pk="id",
+                not_null={"version"},
+                defaults={"version": 1},
             )
             db["calls"].create_index(["seq"])
+        elif "version" not in db["calls"].columns_dict:
+            db.execute("ALTER TABLE calls ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
         if "changes" not in db.table_names():
             db.execute(
                 "CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -129,58 +136,50 @@ class SqliteCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxStor
                 found[row["id"]] = row
         return found
 
-    def upsert(self, records, actor="system", messages=()):
+    def upsert(self, records, actor="system", expected=None, messages=()):
         """Insert or update records in one transaction, each change logged in the feed.
+
+        The records are digested and compared with the stored calls before the write lock is taken, so a
+        large import holds it only to re-check the calls written meanwhile and to write its rows.
 
         :param records: clean records (``records.validate_record``).
         :param actor: who made the change, kept in the edit history of updated calls.
-        :param messages: ``OutboxMessage`` notifications the change causes, committed with it.
+        :param expected: compare-and-set versions by id (see ``CallStore.upsert``).
+        :param messages: ``OutboxMessage`` notifications the change causes, committed with it; or a function
+            of the write's ``WriteSummary`` giving them (for messages about what was written, not conflicts).
         :returns: a :class:`WriteSummary`.
         :raises StoreUnavailableError: when the store stays locked past the busy timeout.
         """
-        summary = WriteSummary()
         now = utc_now()
+        plan = WritePlan.prepare(records, expected)
+        ids = plan.ids()
+        read_at = self._latest_seq(self._db())
+        plan.decide(current_calls(self._existing_rows(self._db(), ids).values()), now, actor)
         with self._write_transaction() as db:
-            existing = self._existing_rows(db, list({record["id"] for record in records}))
-            rows, history = [], []
-            for record in records:
-                digest = content_hash(record)
-                old_row = existing.get(record["id"])
-                if old_row is not None and old_row["content_hash"] == digest:
-                    summary.unchanged += 1
-                    continue
-                seq = db.execute(
-                    "INSERT INTO changes (call_id, op, at) VALUES (?, 'upsert', ?)", (record["id"], now)
-                ).lastrowid
-                rows.append(_record_to_row(record, digest, seq, now))
-                if old_row is None:
-                    summary.inserted += 1
-                else:
-                    summary.updated += 1
-                    diff = _changed_fields(_row_to_record(old_row), record)
-                    history.append(
-                        {
-                            "call_id": record["id"],
-                            "at": now,
-                            "actor": actor,
-                            "op": "update",
-                            "changes": json.dumps(diff, ensure_ascii=False),
-                        }
-                    )
-                existing[record["id"]] = {"content_hash": digest, **rows[-1]}
-                summary.written_ids.append(record["id"])
+            latest = self._latest_seq(db)
+            if latest != read_at:
+                # Calls written since the first reading: plan those records again, now under the lock.
+                moved = set(self.changed_ids(read_at, latest)) & set(ids)
+                if moved:
+                    plan.decide(current_calls(self._existing_rows(db, sorted(moved)).values()), now, actor, moved)
+            rows, changes, history = plan.writes(itertools.count(latest + 1))
             if rows:
-                db["calls"].upsert_all(rows, pk="id", batch_size=500)
+                db.conn.executemany(
+                    "INSERT INTO changes (seq, call_id, op, at) VALUES (?, ?, 'upsert', ?)",
+                    [(seq, call_id, now) for seq, call_id in changes],
+                )
+                db.conn.executemany(UPSERT_CALL, rows)
             if history:
-                db["call_history"].insert_all(history)
-            for message in messages:
+                db.conn.executemany(INSERT_HISTORY, history)
+            summary = plan.summary(changes[-1][0] if changes else latest)
+            for message in messages_for(messages, summary):
                 db.execute(ENQUEUE, enqueue_params(message, now))
-            summary.latest_seq = self._latest_seq(db)
         return summary
 
-    def delete(self, call_id, actor="system"):
+    def delete(self, call_id, actor="system", expected=None):
         """Delete one call; the deletion enters the feed and the history.
 
+        :param expected: the version the caller read, or None (see ``CallStore.delete``).
         :raises CallNotFoundError: when no call has that id.
         """
         now = utc_now()
@@ -188,16 +187,13 @@ class SqliteCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxStor
             row = db.execute("SELECT * FROM calls WHERE id = ?", (call_id,)).fetchone()
             if row is None:
                 raise CallNotFoundError(call_id)
+            if expected is not None and expected != row_version(row):
+                return WriteSummary(latest_seq=self._latest_seq(db), conflicts={call_id: row_version(row)})
             db.execute("DELETE FROM calls WHERE id = ?", (call_id,))
             db.execute("INSERT INTO changes (call_id, op, at) VALUES (?, 'delete', ?)", (call_id, now))
-            db["call_history"].insert(
-                {
-                    "call_id": call_id,
-                    "at": now,
-                    "actor": actor,
-                    "op": "delete",
-                    "changes": json.dumps(_row_to_record(row), ensure_ascii=False),
-                }
+            db.execute(
+                INSERT_HISTORY,
+                (call_id, now, actor, "delete", json.dumps(_row_to_record(row), ensure_ascii=False)),
             )
             latest = self._latest_seq(db)
         return WriteSummary(deleted=1, latest_seq=latest, written_ids=[call_id])
@@ -206,6 +202,11 @@ class SqliteCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxStor
         """One clean record by id, or None."""
         row = self._db().execute("SELECT * FROM calls WHERE id = ?", (call_id,)).fetchone()
         return None if row is None else _row_to_record(row)
+
+    def get_versioned(self, call_id):
+        """One clean record by id with its version, or None."""
+        row = self._db().execute("SELECT * FROM calls WHERE id = ?", (call_id,)).fetchone()
+        return None if row is None else (_row_to_record(row), row_version(row))
 
     def get_many(self, call_ids):
         """Clean records by id; unknown ids are left out."""
@@ -244,6 +245,11 @@ class SqliteCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxStor
 
     def iter_records(self, batch_size=1000):
         """Every record in id order, read in batches so memory stays flat."""
+        for record, _version in self.iter_versioned(batch_size):
+            yield record
+
+    def iter_versioned(self, batch_size=1000):
+        """Every record with its version, as ``(record, version)``, in id order, read in batches."""
         last_id = ""
         db = self._db()
         while True:
@@ -251,7 +257,7 @@ class SqliteCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxStor
             if not rows:
                 return
             for row in rows:
-                yield _row_to_record(row)
+                yield _row_to_record(row), row_version(row)
             last_id = rows[-1]["id"]
 
     def content_hashes(self):

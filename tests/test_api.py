@@ -358,3 +358,15 @@ def test_openapi_document_lists_every_api_route(indexed_app):
             path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
             routes |= {(path, method.lower()) for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert routes == documented
+
+
+def test_a_call_written_with_spaces_around_its_id_is_found_and_deleted_by_that_id(indexed_client):
+    spaced = "\u00c0P\t\u2005 "
+    assert (
+        indexed_client.post("/api/v1/calls", json={"id": spaced, "title": "Dock flickers"}, headers=auth()).status_code
+        == 201
+    )
+    quoted = "/api/v1/calls/" + "%C3%80P%09%E2%80%85%20"
+    assert (indexed_client.get(quoted).status_code, indexed_client.get(quoted).get_json()["id"]) == (200, "\u00c0P")
+    deleted = indexed_client.delete(quoted, headers=auth())
+    assert (deleted.status_code, deleted.get_json()["deleted"]) == (200, "\u00c0P")

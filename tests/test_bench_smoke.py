@@ -8,7 +8,7 @@ import pytest
 from bench_data import write_mini_data
 from conftest import REAL_DATA, needs_real_data
 
-from bench import against_whoosh, corpora, relevance, speed
+from bench import against_whoosh, corpora, relevance, speed, write_during_import
 from bench.baselines import Fts5Baseline, WhooshBaseline
 from bench.corpora import BenchQuery
 from bench.report import format_table, percentile
@@ -167,6 +167,17 @@ def test_speed_runs_without_baselines_for_big_knowledge_bases(tmp_path):
     assert results["baselines"] == {}
     table = format_table(speed.TABLE_COLUMNS, speed.table_rows(results))
     assert "search, product in-process" in table and "baseline" not in table
+
+
+def test_write_during_import_runs_on_2000_calls(tmp_path, monkeypatch):
+    monkeypatch.setattr(write_during_import, "BEFORE_SECONDS", 1.0)
+    monkeypatch.setattr(write_during_import, "AFTER_SECONDS", 1.0)
+    results = write_during_import.run(2_000, 200, searchers=1, write_every=0.2, workdir=tmp_path, data=None, seed=1)
+    writes, searches = results["writes_during_import"], results["searches_during_import"]
+    assert (writes["n"] > 0, writes["errors"], writes["never_found"]) == (True, 0, 0)
+    assert writes["indexed_true"] + writes["indexed_false"] == writes["n"]
+    assert (searches["n"] > 0, searches["errors"]) == (True, 0)
+    assert "writes during the import" in write_during_import.table(results)
 
 
 def test_percentile_is_nearest_rank():

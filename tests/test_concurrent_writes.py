@@ -1,7 +1,9 @@
 """Writes from many processes through a real gunicorn never collide and are never lost (issue #6).
 
-Each write is searchable when its response returns; a backup taken while writes go on
-is a consistent copy that ``restore`` brings back with its index.
+Each write is searchable when its response returns ``indexed: true``; under this load (four writers,
+two workers, searches running, on two cores) a few wait longer than ``KB_WRITE_INDEX_WAIT_MS`` for the
+follower and answer ``indexed: false``, and are searchable within a second after (issue #17). A backup
+taken while writes go on is a consistent copy that ``restore`` brings back with its index.
 """
 
 import multiprocessing
@@ -18,6 +20,9 @@ from indexer.context import open_knowledge_base
 
 WRITERS = 4
 WRITES_PER_WRITER = 500
+# At most this share of the writes may answer indexed: false (each then searchable within LATE_WITHIN_S).
+LATE_SHARE = 0.02
+LATE_WITHIN_S = 1.0
 # Consonants only: Porter stemming leaves these tokens whole, so each names exactly one call.
 _LETTERS = "bcdfghjklmnpqrtvwxz"
 _SEARCHES = ("printer offline", "outlok pasword", "vpn wont conect", "colour printer", "zzzz", "AND OR NOT *")
@@ -54,36 +59,39 @@ def _search_ids(server, connection, query):
 def write_and_search(server, writer, count):
     """Write ``count`` calls one per request; after each, search for it at once.
 
-    :returns: a dict of write seconds, seconds until searchable, and every unexpected answer.
+    :returns: a dict of write seconds, seconds until searchable after ``indexed: false`` (``late``), and
+        every unexpected answer (a call answered ``indexed: true`` that the first search did not find is one).
     """
     connection = server.connection()
-    write_seconds, searchable_after, problems = [], [], []
+    write_seconds, late, problems = [], [], []
     for number in range(count):
         record = call_record(writer, number)
         started = time.perf_counter()
         response = server.request("POST", "/api/v1/calls", record, AUTH, connection=connection)
         answered = time.perf_counter()
         write_seconds.append(answered - started)
-        if response.status != 201 or response.json()["indexed"] is not True:
+        if response.status != 201:
             problems.append(f"write {record['id']}: {response.status} {response.body[:200]!r}")
             continue
-        first_search = True
+        indexed = response.json()["indexed"]
         while True:
             status, ids = _search_ids(server, connection, unique_word(writer, number))
             if status != 200:
                 problems.append(f"search for {record['id']}: {status}")
                 break
             if record["id"] in ids:
-                # The first search sent after the response found it: searchable when the response returned.
-                searchable_after.append(0.0 if first_search else time.perf_counter() - answered)
+                if not indexed:
+                    late.append(time.perf_counter() - answered)
                 break
-            first_search = False
+            if indexed:
+                problems.append(f"{record['id']} answered indexed: true, but the first search did not find it")
+                break
             if time.perf_counter() - answered > 30:
                 problems.append(f"{record['id']} not searchable 30 s after its write")
                 break
             time.sleep(0.01)
     connection.close()
-    return {"write_seconds": write_seconds, "searchable_after": searchable_after, "problems": problems}
+    return {"write_seconds": write_seconds, "late": late, "problems": problems}
 
 
 def search_until(server, stop):
@@ -131,16 +139,18 @@ def test_four_processes_writing_500_calls_each_lose_nothing_and_are_searchable_a
             searching = background.get(timeout=60)
 
     write_seconds = [s for outcome in outcomes for s in outcome["write_seconds"]]
-    searchable_after = [s for outcome in outcomes for s in outcome["searchable_after"]]
+    late = [s for outcome in outcomes for s in outcome["late"]]
     print(
         f"\n{WRITERS}x{WRITES_PER_WRITER} writes in {elapsed:.1f} s;"
         f" write p50 {statistics.median(write_seconds) * 1000:.1f} ms,"
         f" p95 {_percentile(write_seconds, 0.95) * 1000:.1f} ms, max {max(write_seconds) * 1000:.1f} ms;"
-        f" searchable after the response: max {max(searchable_after) * 1000:.1f} ms;"
+        f" {len(late)} answered indexed: false, searchable {max(late, default=0) * 1000:.0f} ms after at most;"
         f" {searching['searches']} background searches"
     )
     assert [p for outcome in outcomes for p in outcome["problems"]] + searching["problems"] == []
-    assert (len(searchable_after), max(searchable_after)) == (WRITERS * WRITES_PER_WRITER, 0.0)
+    assert len(write_seconds) == WRITERS * WRITES_PER_WRITER
+    assert len(late) <= LATE_SHARE * len(write_seconds)
+    assert max(late, default=0.0) <= LATE_WITHIN_S
     expected = {call_record(w, n)["id"] for w in range(WRITERS) for n in range(WRITES_PER_WRITER)}
     stored, indexed = _indexed_ids(data_folder)
     assert stored == expected

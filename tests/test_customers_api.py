@@ -4,7 +4,7 @@ products, key accounts from records, channels, and lookups kept out of the searc
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import auth
+from conftest import auth, sign_in
 
 ERROR_KEYS = {"ok", "error", "errors", "status"}
 JOHN = {
@@ -182,7 +182,7 @@ def test_searches_are_split_by_contact_channel_in_the_analytics(indexed_app, ind
         indexed_client.get("/api/v1/search", query_string={"q": "router", "contact_channel": channel})
     services = indexed_app.extensions["kb"]
     services.search_log.flush(services.store, settle=0)
-    indexed_client.post("/lead/login", data={"key": "test-write-key"})
+    sign_in(indexed_client)
     csv = indexed_client.get("/analytics/export.csv").get_data(as_text=True)
     assert [line for line in csv.splitlines() if line.startswith("by_channel")] == [
         "by_channel,phone,2,0,0,",

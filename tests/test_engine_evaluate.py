@@ -40,9 +40,8 @@ def _sample_records():
     return [validate_record(json.loads(line)) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
 
 
-@pytest.fixture(scope="module")
-def knowledge_base(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("engine")
+def _edited_knowledge_base(folder):
+    """The sample three times over in one build, then every 40th call edited one commit at a time."""
     kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(folder), "KB_DATABASE_URL": ""}, environ={})
     records = _sample_records()
     kb.store.upsert([{**record, "id": f"{record['id']}-{copy}"} for copy in range(COPIES) for record in records])
@@ -50,6 +49,12 @@ def knowledge_base(tmp_path_factory):
     for record in list(kb.store.iter_records())[::40]:
         kb.store.upsert([{**record, "resolution": record["resolution"] + " Checked again by phone."}])
         apply_changes(kb.store, kb.home)
+    return kb
+
+
+@pytest.fixture(scope="module")
+def knowledge_base(tmp_path_factory):
+    kb = _edited_knowledge_base(tmp_path_factory.mktemp("engine"))
     yield kb
     kb.close()
 
@@ -380,14 +385,7 @@ def knowledge_base_with_posting_arrays(tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(posting_file, "MIN_POSTINGS", 64)
-        folder = tmp_path_factory.mktemp("engine-arrays")
-        kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(folder), "KB_DATABASE_URL": ""}, environ={})
-        records = _sample_records()
-        kb.store.upsert([{**record, "id": f"{record['id']}-{copy}"} for copy in range(COPIES) for record in records])
-        rebuild(kb.store, kb.home)
-        for record in list(kb.store.iter_records())[::40]:
-            kb.store.upsert([{**record, "resolution": record["resolution"] + " Checked again by phone."}])
-            apply_changes(kb.store, kb.home)
+        kb = _edited_knowledge_base(tmp_path_factory.mktemp("engine-arrays"))
     yield kb
     kb.close()
 
