@@ -49,6 +49,23 @@ SETTINGS = (
         256,
         "Megabytes of decoded posting lists each worker keeps for searching (least recently used out first).",
     ),
+    Setting(
+        "KB_SEMANTIC",
+        True,
+        "Rank by meaning too (an embedding model, fused with the words' ranking); false: by words only, as before.",
+    ),
+    Setting(
+        "KB_EMBEDDING_MODEL",
+        "minilm-l6-int8",
+        "The embedding model ranking by meaning uses: minilm-l6-int8 (English) or e5-small-q4 (multilingual).",
+    ),
+    Setting(
+        "KB_EMBED_IN_SERVER",
+        True,
+        "One worker of each server embeds new calls in a background thread; false: only 'indexer embed' does.",
+    ),
+    Setting("KB_EMBED_INTERVAL_S", 1.0, "How often the server's embedding thread looks for calls without a vector."),
+    Setting("KB_QUERY_VECTOR_CACHE_SIZE", 1024, "Recent query vectors each worker keeps for repeated searches."),
     Setting("KB_FOLLOW_INTERVAL_S", 0.25, "How often each server checks the store for changes to index."),
     Setting(
         "KB_WRITE_INDEX_WAIT_MS",

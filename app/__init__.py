@@ -120,6 +120,8 @@ def create_app(test_config=None):
     @app.before_request
     def start_follower():
         services.follower.ensure_running()
+        if services.embedder is not None:
+            services.embedder.ensure_running()
 
     _trust_proxies(app)
     _deliver_notifications(app, services)

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, jsonify
 
+from engine.backlog import backlog_report
 from index.generations import IndexMissingError
 from store.base import StoreUnavailableError
 
@@ -40,6 +41,26 @@ def _seconds_since(stamp):
     return round(max(0.0, (datetime.now(timezone.utc) - written).total_seconds()), 3)
 
 
+def semantic_state(kb):
+    """Ranking by meaning: on or off, the model, and how many of the index's passages still wait for a vector."""
+    stage = kb.search.semantic
+    if stage is None:
+        return {"on": False, "reason": "turned off (KB_SEMANTIC)"}
+    store = stage.store()
+    if store is None:
+        return {
+            "on": False,
+            "reason": f"the embedding model {stage.model_name} is not installed or not the pinned file",
+        }
+    state = {"on": True, "model": store.model_name}
+    try:
+        report = backlog_report(kb.search.searcher(), store)
+    except Exception as error:  # the index part of the answer says what is wrong with the index
+        log.warning("/healthz: the passage backlog could not be counted: %r", error)
+        return state
+    return {**state, "passages": report.passages, "embedded": report.embedded, "backlog": report.waiting}
+
+
 @bp.get("/healthz")
 def healthz():
     """Report the state of the store, the index and the follower; 503 when the index cannot serve searches
@@ -64,6 +85,7 @@ def healthz():
     except Exception as error:
         body["index"] = {"ok": False, "error": public_reason("index", error)}
     body["follower"] = {**kb.follower.status(), "search_log": kb.search_log.status()}
+    body["semantic"] = semantic_state(kb)
     body["ok"] = body["store"]["ok"] and body["index"]["ok"] and body["follower"]["ok"]
     body["calls"] = body["store"].get("calls", body["index"].get("calls"))
     return jsonify(body), (200 if body["index"]["ok"] and body["follower"]["ok"] else 503)

@@ -21,6 +21,7 @@ HOW_LABELS = {
     "synonym": "synonym",
     "typo": "typo",
     "sounds-like": "sounds like",
+    "meaning": "by meaning",
     "caller-product": "your caller's product",
 }
 # The account that the empty page suggests trying, when the knowledge base has calls of it (the sample has).
@@ -41,6 +42,8 @@ def badge_text(match):
     label = HOW_LABELS.get(match["how"], match["how"])
     if match["how"] == "caller-product":
         return f"{label}: {match['matched']}"
+    if match["how"] == "meaning":
+        return f"{label} ({match['similarity']:.2f})"
     if not match["matched"] or match["matched"].lower() == match["query_term"].lower():
         return f"{label}: {match['query_term']}"
     return f"{label}: {match['query_term']} → {match['matched']}"

@@ -31,11 +31,13 @@ class Error(BaseModel):
 
 
 class Match(BaseModel):
-    """Why a hit matched: a typed word, the word it matched, and how."""
+    """Why a hit matched: a typed word, the word it matched, and how; for ``meaning``, the query as meant (typos
+    corrected), an empty ``matched`` and the cosine similarity of the call's text to it."""
 
     query_term: str
     matched: str
-    how: Literal["exact", "stem", "spelling-variant", "synonym", "typo", "sounds-like", "caller-product"]
+    how: Literal["exact", "stem", "spelling-variant", "synonym", "typo", "sounds-like", "meaning", "caller-product"]
+    similarity: float | None = Field(default=None, description="Only for how = meaning: -1 to 1, higher is closer.")
 
 
 class Hit(BaseModel):

@@ -3,8 +3,10 @@
 import logging
 import time
 
+from app.embed_worker import EmbedWorker
 from app.follower import Follower
 from app.search_log import SearchLogBuffer
+from engine.semantic import SemanticStage
 from engine.service import SearchService
 from engine.sources import OutcomesFromFeedback, SynonymsFile
 from engine.vocabulary import VocabularyCache
@@ -44,8 +46,19 @@ class Services:
             posting_arrays_mb=settings["KB_POSTING_ARRAYS_MB"],
             outcomes_source=OutcomesFromFeedback(self.store),
             owned_products=self.owned_products,
+            semantic=self.semantic_stage(settings, self.home),
         )
         self.follower = Follower(self, settings["KB_FOLLOW_INTERVAL_S"], settings["KB_FOLLOWER_STUCK_S"])
+        interval = settings["KB_EMBED_INTERVAL_S"] if settings["KB_EMBED_IN_SERVER"] else 0
+        self.embedder = EmbedWorker(self.search, interval) if interval > 0 else None
+
+    @staticmethod
+    def semantic_stage(settings, home):
+        """The ranking by meaning of this process, or None when ``KB_SEMANTIC`` turns it off."""
+        if not settings["KB_SEMANTIC"]:
+            return None
+        cache = settings["KB_QUERY_VECTOR_CACHE_SIZE"]
+        return SemanticStage(home.root, settings["KB_EMBEDDING_MODEL"], query_cache_size=cache)
 
     def owned_products(self, customer_id):
         """The product names a customer's record says they own (empty when there is no record or no store)."""

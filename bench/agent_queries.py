@@ -16,7 +16,7 @@ import csv
 import re
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh.analysis import STOP_WORDS
@@ -79,6 +79,37 @@ def load_agent_queries(path=DEFAULT_PATH):
         qid, kind, text, clean_text, relevant_ids, source = (field.strip() for field in fields)
         queries.append(AgentQuery(qid, kind, text, clean_text, frozenset(relevant_ids.split()), source))
     return queries
+
+
+@dataclass(frozen=True)
+class AgentBenchQuery(corpora.BenchQuery):
+    """An agent query for ``bench.relevance``: ``text`` is its clean form; ``typed`` what the agent typed."""
+
+    kind: str = CLEAN_KIND
+    typed: str = field(default="")
+
+
+def bench_queries(data_dir=DEFAULT_DATA, path=DEFAULT_PATH):
+    """The agent queries as ``bench.relevance`` runs them, those whose records are in the data folder.
+
+    :param data_dir: the data folder (only queries whose relevant records its corpora hold are kept, so a
+        miniature data folder gives a smaller set).
+    :param path: the TSV file.
+    :returns: ``AgentBenchQuery`` items in file order; ``qid`` is the set's own (``AQ-0001``).
+    """
+    known = set(load_records_by_id(data_dir))
+    return [
+        AgentBenchQuery(
+            qid=query.qid,
+            text=query.clean_text,
+            relevant_ids=query.relevant_ids,
+            source="agent",
+            kind=query.kind,
+            typed=query.text,
+        )
+        for query in load_agent_queries(path)
+        if query.relevant_ids & known
+    ]
 
 
 def content_words(text):

@@ -34,6 +34,8 @@ from bench import synthetic
 from bench.baselines import Fts5Baseline, WhooshBaseline
 from bench.data import add_data_argument, optional_data_or_exit
 from bench.report import RESULTS_DIR, environment, format_table, latency_summary, log, ratio, write_json
+from engine.embedding import DEFAULT_MODEL, load_embedder
+from engine.semantic import SemanticStage
 from engine.service import SearchService
 from engine.sources import OutcomesFromFeedback, SynonymsFile
 from engine.vocabulary import VocabularyCache
@@ -89,6 +91,50 @@ def import_with_cli(jsonl, data_folder):
     }
 
 
+def embed_with_cli(data_folder, procs=2):
+    """Give every call its passage vector with ``python -m indexer embed --procs N`` in a fresh process.
+
+    :returns: ``{"seconds", "cpu_seconds", "passages", "per_s", "output"}``.
+    :raises RuntimeError: when the command fails.
+    """
+    env = {**os.environ, "KB_DATA_DIR": str(data_folder), "KB_DATABASE_URL": "", "KB_SEMANTIC": "true"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "indexer", "embed", "--procs", str(procs)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"indexer embed failed ({done.returncode}): {done.stderr[-2000:]}")
+    passages = int(done.stdout.split()[1])
+    return {
+        "seconds": round(seconds, 1),
+        "cpu_seconds": round((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), 1),
+        "passages": passages,
+        "per_s": round(passages / seconds, 1) if passages else None,
+        "procs": procs,
+        "output": done.stdout.strip(),
+    }
+
+
+def embedded(workdir, data_folder, n):
+    """The embedding of an earlier run kept in ``workdir/embed.json``, or a new one (written there)."""
+    kept = workdir / "embed.json"
+    if kept.exists() and json.loads(kept.read_text()).get("n") == n:
+        previous = json.loads(kept.read_text())
+        check = embed_with_cli(data_folder)  # nothing left to embed, or what was missing
+        previous["reused"] = check["passages"] == 0
+        return previous
+    result = {"n": n, **embed_with_cli(data_folder)}
+    kept.write_text(json.dumps(result))
+    return result
+
+
 def reused_import(data_folder):
     """What the results say of the import when an earlier run's knowledge base is searched again."""
     index_dir = data_folder / "index" / (data_folder / "index" / "CURRENT").read_text().strip()
@@ -119,8 +165,11 @@ def time_queries(search, queries, warmup=None):
     return seconds
 
 
-def product_in_process(data_folder, queries, warmup):
+def product_in_process(data_folder, queries, warmup, embedder=None):
     """Latency of ``SearchService.search`` with every analysis feature on, as the server runs it.
+
+    With ``embedder`` (a loaded ``engine.embedding`` model) the service ranks by meaning too, each service
+    with a query vector cache of its own: every timed query is embedded once, as a new query would be.
 
     Every timed query is new to the service (its result cache is off, and the warm-up queries are
     others), so this is the cost of really searching. The cache is measured apart: the same
@@ -133,6 +182,10 @@ def product_in_process(data_folder, queries, warmup):
     kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(data_folder), "KB_DATABASE_URL": ""})
 
     def service(cache_size):
+        stage = None
+        if embedder is not None:
+            stage = SemanticStage(kb.home.root, embedder.name.split("/", 1)[0])
+            stage.use(embedder)
         return SearchService(
             kb.home,
             VocabularyCache(),
@@ -140,6 +193,7 @@ def product_in_process(data_folder, queries, warmup):
             time_limit_ms=SETTINGS_BY_NAME["KB_SEARCH_TIME_LIMIT_MS"].default,
             outcomes_source=OutcomesFromFeedback(kb.store),
             result_cache_size=cache_size,
+            semantic=stage,
         )
 
     uncached, cached = service(0), service(SETTINGS_BY_NAME["KB_RESULT_CACHE_SIZE"].default)
@@ -201,7 +255,7 @@ def baseline_runs(records, workdir, queries, warmup):
 class Server:
     """The real app under gunicorn on a free loopback port; stop it with :meth:`stop`."""
 
-    def __init__(self, data_folder, workers=2):
+    def __init__(self, data_folder, workers=2, semantic=False):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -217,6 +271,9 @@ class Server:
             "WEB_CONCURRENCY": str(workers),
             # The benchmark measures capacity, so the per-address rate limit is off.
             "KB_RATE_LIMIT": "",
+            # Ranking by meaning as asked; the backlog is embedded before the server starts, not during the load.
+            "KB_SEMANTIC": "true" if semantic else "false",
+            "KB_EMBED_IN_SERVER": "false",
         }
         self.log_file = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
@@ -431,8 +488,12 @@ def run(
     baselines=True,
     data_dir=None,
     reuse=False,
+    semantic=False,
 ):
     """The whole benchmark over ``n`` synthetic calls in ``workdir``.
+
+    :param semantic: also measure ranking by meaning, in the same run: every call embedded (timed: the backlog
+        rate), in-process latency and the HTTP load with the stage on, beside the same with it off.
 
     :param reuse: search the knowledge base an earlier run left in ``workdir/kb`` (same ``n``, seed and data)
         instead of importing the calls again; the import is then not measured.
@@ -466,26 +527,21 @@ def run(
         imported = import_with_cli(jsonl, data_folder)
         imported["calls_per_s"] = round(n / imported["seconds"])
         log(f"imported with the CLI: {imported['output']} ({imported['calls_per_s']} calls/s)")
+    embedding, product_semantic, http_semantic = None, None, None
+    if semantic:
+        embedding = embedded(workdir, data_folder, n)
+        log(f"embedded: {embedding['output']}")
     product = product_in_process(data_folder, queries, warmup)
     log(f"product in-process: p95 {product['all']['p95_ms']} ms")
+    if semantic:
+        product_semantic = product_in_process(data_folder, queries, warmup, load_embedder(DEFAULT_MODEL, threads=1))
+        log(f"product in-process, ranking by meaning: p95 {product_semantic['all']['p95_ms']} ms")
     baselines = baseline_runs(records, workdir, queries, warmup) if baselines else {}
     del records
-    server = Server(data_folder)
-    try:
-        log(f"gunicorn up on port {server.port}, workers {server.worker_pids()}")
-        rss_idle = server.worker_memory_mb()
-        load = []
-        for level, clients in enumerate(concurrency):
-            level_queries = http_queries[level * http_requests : (level + 1) * http_requests]
-            load.append(http_load(server, level_queries, clients, http_requests, http_seconds))
-            log(f"HTTP, {clients} clients: {load[-1]['requests_per_s']} req/s, p95 {load[-1]['p95_ms']} ms")
-        rss_loaded = server.worker_memory_mb()
-        own_loaded = server.worker_memory_mb("RssAnon")
-        fresh = freshness(server, queries, writes) if writes else None
-        if fresh:
-            log(f"freshness: gap p95 {fresh['gap']['p95_ms']} ms")
-    finally:
-        server.stop()
+    served = serve_load(data_folder, concurrency, http_queries, http_requests, http_seconds, queries, writes)
+    if semantic:
+        http_semantic = serve_load(data_folder, concurrency, http_queries, http_requests, http_seconds, (), 0, True)
+    load, rss_idle, rss_loaded, own_loaded, fresh = served
     return {
         "n": n,
         "seed": seed,
@@ -499,7 +555,35 @@ def run(
         "worker_rss_mb": {"idle": rss_idle, "after_load": rss_loaded},
         "worker_own_mb": {"after_load": own_loaded},
         "freshness": fresh,
+        "embedding": embedding,
+        "product_semantic": product_semantic,
+        "http_semantic": http_semantic,
     }
+
+
+def serve_load(data_folder, concurrency, http_queries, http_requests, http_seconds, queries, writes, semantic=False):
+    """Start gunicorn over ``data_folder``, run the HTTP load at each concurrency level, then the freshness test.
+
+    :returns: ``(load per level, RSS idle, RSS after load, own RSS after load, freshness or None)``.
+    """
+    server = Server(data_folder, semantic=semantic)
+    label = ", ranking by meaning" if semantic else ""
+    try:
+        log(f"gunicorn up on port {server.port}, workers {server.worker_pids()}{label}")
+        rss_idle = server.worker_memory_mb()
+        load = []
+        for level, clients in enumerate(concurrency):
+            level_queries = http_queries[level * http_requests : (level + 1) * http_requests]
+            load.append(http_load(server, level_queries, clients, http_requests, http_seconds))
+            log(f"HTTP{label}, {clients} clients: {load[-1]['requests_per_s']} req/s, p95 {load[-1]['p95_ms']} ms")
+        rss_loaded = server.worker_memory_mb()
+        own_loaded = server.worker_memory_mb("RssAnon")
+        fresh = freshness(server, queries, writes) if writes else None
+        if fresh:
+            log(f"freshness: gap p95 {fresh['gap']['p95_ms']} ms")
+    finally:
+        server.stop()
+    return load, rss_idle, rss_loaded, own_loaded, fresh
 
 
 TABLE_COLUMNS = (
@@ -577,6 +661,13 @@ def table_rows(results):
         rows.append(line("  … the same queries again (result cache)", product["repeated"], compare=False))
     if "facets" in product:
         rows.append(line("  … with facet counts, as the agents' page asks", product["facets"], compare=False))
+    semantic = results.get("product_semantic")
+    if semantic:
+        mean = semantic["all"]["mean_ms"]
+        rows.append(line("search, product in-process, ranking by meaning", semantic["all"], round(1000 / mean, 1)))
+        for kind in ("clean", "typo", "british"):
+            if semantic[kind]["n"]:
+                rows.append(line(f"  … {kind} queries", semantic[kind]))
     for name in measured:
         latency = measured[name]["latency"]
         rows.append(line(f"search, {name} baseline", latency, round(1000 / latency["mean_ms"], 1)))
@@ -588,6 +679,27 @@ def table_rows(results):
                 load["requests_per_s"],
                 f"{load['errors']} errors",
             )
+        )
+    semantic_http = results.get("http_semantic")
+    for load in semantic_http[0] if semantic_http else ():
+        rows.append(
+            line(
+                f"HTTP, {load['clients']} client(s), 2 workers, ranking by meaning",
+                load,
+                load["requests_per_s"],
+                f"{load['errors']} errors",
+            )
+        )
+    embedding = results.get("embedding")
+    if embedding:
+        rows.append(
+            {
+                "what": f"embed every call ({embedding['procs']} processes, passages/s)",
+                "n": embedding["passages"],
+                "rate": embedding["per_s"],
+                "note": f"{embedding['seconds']} s wall, {embedding['cpu_seconds']} s CPU"
+                + (" (an earlier run's, --reuse)" if embedding.get("reused") else ""),
+            }
         )
     fresh = results["freshness"]
     if fresh:
@@ -618,6 +730,17 @@ def table_rows(results):
             "note": ", ".join(str(mb) for mb in own.values()),
         }
     )
+    if semantic_http:
+        _, idle, loaded, own, _ = semantic_http
+        rows.append(
+            {
+                "what": "worker RSS MB, ranking by meaning (idle → after load; own after load)",
+                "n": len(loaded),
+                "note": ", ".join(f"{idle.get(pid, '?')} → {mb}" for pid, mb in loaded.items())
+                + "; own "
+                + ", ".join(str(mb) for mb in own.values()),
+            }
+        )
     return rows
 
 
@@ -630,6 +753,11 @@ def parse_args(argv):
     parser.add_argument("--http-requests", type=int, default=400, help="requests per concurrency level at most")
     parser.add_argument("--http-seconds", type=float, default=20.0, help="seconds per concurrency level at most")
     parser.add_argument("--writes", type=int, default=50, help="writes timed for freshness (0 to skip)")
+    parser.add_argument(
+        "--semantic",
+        action="store_true",
+        help="also rank by meaning: embed every call (timed), then search in-process and over HTTP with it on too",
+    )
     parser.add_argument(
         "--no-baselines", action="store_true", help="skip the plain Whoosh and FTS5 baselines (for --n 1000000)"
     )
@@ -678,6 +806,7 @@ def main(argv=None):
         "baselines": not args.no_baselines,
         "data_dir": optional_data_or_exit("python -m bench.speed", args.data, synthetic.needed_files()),
         "reuse": args.reuse,
+        "semantic": args.semantic,
     }
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)

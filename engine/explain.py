@@ -12,7 +12,7 @@ from index.schema import NO_VALUE
 
 RESOLUTION_PREVIEW_CHARS = 600
 # The order "why it matched" lists its reasons in: the strongest kind of match first.
-HOW_ORDER = ("exact", "stem", "spelling-variant", "synonym", "typo", "sounds-like", "caller-product")
+HOW_ORDER = ("exact", "stem", "spelling-variant", "synonym", "typo", "sounds-like", "meaning", "caller-product")
 
 
 def _how(typed, alternative, surface):

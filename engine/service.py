@@ -25,6 +25,7 @@ from engine.postings import DEFAULT_BUDGET_MB, PostingArrays
 from engine.query import Term
 from engine.results import COUNT_UP_TO, InvalidSearchError, SearchResult, reported_total
 from engine.scoring import IndexStatistics
+from engine.semantic import FUSION_DEPTH, fuse, meant_text
 from engine.shape import TEXT_FIELD, TRIM_COMMON_UP_TO, build_query, query_shape
 from index.schema import NO_VALUE
 
@@ -94,6 +95,7 @@ class SearchService:
         result_cache_size=RESULT_CACHE_SIZE,
         posting_arrays_mb=DEFAULT_BUDGET_MB,
         owned_products=None,
+        semantic=None,
     ):
         """
         :param home: the ``index.generations.IndexHome`` to search.
@@ -106,6 +108,7 @@ class SearchService:
         :param posting_arrays_mb: how many megabytes of decoded posting lists to keep for searches.
         :param owned_products: a callable from a customer id to the product names their record says they own
             (ranked like the products they called about), or None.
+        :param semantic: an ``engine.semantic.SemanticStage`` to rank by meaning too, or None for words only.
         """
         self.results = ResultCache(result_cache_size)
         self.postings = PostingArrays(posting_arrays_mb)
@@ -114,6 +117,7 @@ class SearchService:
         self.synonyms_source = synonyms_source
         self.outcomes_source = outcomes_source
         self.owned_products = owned_products
+        self.semantic = semantic
         self.time_limit_s = time_limit_ms / 1000
         self.leases = SearcherLeases(home, self._new_searcher)
 
@@ -145,8 +149,13 @@ class SearchService:
         self.leases.retire()
 
     def generation_key(self, opened):
-        """A value that changes whenever the searched index changes."""
-        return (opened.name, opened.searcher.reader().generation())
+        """A value that changes whenever the searched index changes (or, ranking by meaning, its vectors)."""
+        return (opened.name, opened.searcher.reader().generation(), self.vector_count())
+
+    def vector_count(self):
+        """How many passage vectors the search can use (0 when ranking by meaning is off or has no model)."""
+        store = self.semantic.store() if self.semantic is not None else None
+        return store.committed_count() if store is not None else 0
 
     def sources(self, opened):
         """What a search's answer depends on besides the index: ``(vocabulary, synonyms, outcomes)``,
@@ -228,13 +237,23 @@ class SearchService:
         boosts = sources[2].boosts(plan.term_sources.keys()) if sources[2] else {}
         # With feedback to apply, rank a wider window so a boosted call can move up into view.
         window = max(wanted * 3, 30) if boosts else wanted + TIE_MARGIN
+        vector = self._query_vector(plan)
+        if vector is not None:
+            window = max(window, FUSION_DEPTH)
         found = self._passes(opened, plan, filters, window, wanted, facets, deadline)
+        similarity = {}
+        if vector is not None:
+            found.hits, similarity, found.total = self._fused(opened, found, vector, filters, max(wanted, FUSION_DEPTH))
         # The caller's products: those they called about and those their record says they own (issue #18).
         products = customers.products_of(opened.searcher, caller) | owned if caller else set()
         products = {product.casefold() for product in products}
         page = _ranked(found.hits, boosts, products)[offset:wanted]
         matched = self.matched_terms(opened, [hit[2] for hit, _ in page], plan.term_sources.keys())
         hits = [format_hit(plan, stored, score, boost, matched[docnum]) for (score, stored, docnum), boost in page]
+        for hit, ((_, _, docnum), _) in zip(hits, page):
+            if docnum in similarity:
+                meaning = {"query_term": meant_text(plan), "matched": "", "how": "meaning"}
+                hit["matches"].append({**meaning, "similarity": round(similarity[docnum], 3)})
         for hit in hits:
             if hit["product"].casefold() in products:
                 hit["matches"].append({"query_term": caller, "matched": hit["product"], "how": "caller-product"})
@@ -252,6 +271,23 @@ class SearchService:
             postings_scored=found.postings[0],
             postings_total=found.postings[1],
         )
+
+    def _query_vector(self, plan):
+        """The vector of what the agent meant, or None when ranking by meaning is off or has no model."""
+        if self.semantic is None or not plan.words:
+            return None
+        return self.semantic.query_vector(meant_text(plan))
+
+    def _fused(self, opened, found, vector, filters, depth):
+        """The words' hits fused with the calls closest in meaning (``engine.semantic.fuse``).
+
+        :returns: ``(hits, {docnum: similarity}, total)``; the total counts the calls found by meaning alone too.
+        """
+        dense = self.semantic.dense_hits(opened.searcher, self.postings, vector, filters, depth)
+        lexical = sorted(found.hits, key=lambda hit: (-round(hit[0], SCORE_DIGITS), hit[1]["id"]))
+        hits, similarity = fuse(lexical, dense)
+        lexical_docnums = {hit[2] for hit in found.hits}
+        return hits, similarity, found.total + sum(1 for hit in dense if hit[2] not in lexical_docnums)
 
     def _passes(self, opened, plan, filters, window, wanted, facets, deadline):
         """Every word required first (for a short query of several words), then any word when that found too few."""

@@ -6,6 +6,8 @@ support records (see docs/search.md). The display fields are stored only, so a
 server can answer from its own index even when the central store is away.
 """
 
+import hashlib
+
 from whoosh.fields import BOOLEAN, ID, STORED, TEXT, Schema
 
 from analyzers.analyzer import text_analyzer, words_analyzer
@@ -40,6 +42,9 @@ def call_schema():
         opened_at=STORED(),
         escalated_at=STORED(),
         channel=STORED(),
+        # The digest of the text ranked by meaning (``passage_text``): the key of the call's vector
+        # (index/vectors.py), looked up from a vector to the calls that hold that text.
+        passage=ID(stored=True),
     )
 
 
@@ -76,6 +81,26 @@ def catch_all_text(record):
     return "\n".join((title, title, record["problem"], record["resolution"], " ".join(record["tags"])))
 
 
+def passage_text(record):
+    """The text embedded for ranking by meaning: the title, the problem and the resolution (the model reads their
+    first 128 tokens, so the title and the start of the problem count most).
+
+    :param record: a clean call record (or a call's stored fields).
+    :returns: one string.
+    """
+    return "\n".join(part for part in (record["title"], record["problem"], record["resolution"]) if part)
+
+
+def passage_digest(text):
+    """The key of a passage's vector: the sha256 of its text, so the same text gets the same vector on every
+    server and a change to anything else (priority, status) needs no new vector.
+
+    :param text: the passage text (:func:`passage_text`).
+    :returns: 64 hex digits.
+    """
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def index_document(record, digest):
     """The Whoosh document for one clean record.
 
@@ -105,4 +130,5 @@ def index_document(record, digest):
         "opened_at": extra.get("opened_at") or record["created_at"],
         "escalated_at": extra.get("escalated_at", ""),
         "channel": extra.get("channel", ""),
+        "passage": passage_digest(passage_text(record)),
     }

@@ -18,6 +18,7 @@ from index.build import apply_changes, check, rebuild, repair
 from index.generations import IndexBusyError
 from indexer.context import open_knowledge_base
 from indexer.customer_data import customer_group
+from indexer.embed import backlog_line, embed_command
 from indexer.importer import import_file
 from notify.delivery import DeliveryPolicy, deliver_all_due
 from rules.customer_messages import CustomerMessagesError, parse_customer_messages_file
@@ -179,6 +180,8 @@ def check_command(fix):
         )
         if report.index_error:
             click.echo(f"index: {report.index_error}")
+        else:
+            click.echo(backlog_line(kb))
         for label, ids in (
             ("missing from the index", report.missing),
             ("stale in the index", report.stale),
@@ -346,3 +349,4 @@ def deliver_command():
 
 
 cli.add_command(customer_group)
+cli.add_command(embed_command)

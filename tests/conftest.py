@@ -42,6 +42,8 @@ def settings_for(data_folder, **more):
         "KB_SEARCH_KEY_REQUIRED": "false",
         "KB_FOLLOW_INTERVAL_S": 0.1,
         "KB_DATABASE_URL": "",
+        # Ranking by meaning loads a model and embeds in a thread: on only in the tests about it (test_semantic*.py).
+        "KB_SEMANTIC": False,
         **more,
     }
 
@@ -71,6 +73,7 @@ def runner(data_folder, monkeypatch):
     """Runs ``python -m indexer`` commands against the test data folder."""
     monkeypatch.setenv("KB_DATA_DIR", str(data_folder))
     monkeypatch.delenv("KB_DATABASE_URL", raising=False)
+    monkeypatch.setenv("KB_SEMANTIC", "false")
     cli_runner = CliRunner()
 
     def run(*args):

@@ -31,6 +31,8 @@ def kb_environ(data_folder, **settings):
         KB_API_KEYS=WRITE_KEY,
         KB_SEARCH_KEY_REQUIRED="false",
         KB_LOAD_SAMPLE="false",
+        # Off unless a test turns it on: a model in every worker and an embedding thread only cost these tests time.
+        KB_SEMANTIC="false",
         PYTHONPATH=str(ROOT),
     )
     environ.update({name: str(value) for name, value in settings.items()})

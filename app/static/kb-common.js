@@ -11,6 +11,7 @@ var KBCommon = (function () {
     "synonym": "synonym",
     "typo": "typo",
     "sounds-like": "sounds like",
+    "meaning": "by meaning",
     "caller-product": "your caller's product"
   };
   var SLOW_AFTER_MS = 400;
@@ -30,6 +31,7 @@ var KBCommon = (function () {
   function badgeText(match) {
     var label = HOW_LABELS[match.how] || match.how;
     if (match.how === "caller-product") return label + ": " + match.matched;
+    if (match.how === "meaning") return label + " (" + Number(match.similarity).toFixed(2) + ")";
     if (!match.matched || match.matched.toLowerCase() === String(match.query_term).toLowerCase()) {
       return label + ": " + match.query_term;
     }

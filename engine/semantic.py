@@ -1,0 +1,239 @@
+"""Ranking by meaning: the query's vector against the calls' passage vectors, fused with the words' ranking.
+
+The model (``engine.embedding``) is loaded once per process, on first use; when its package is missing or its
+file is not the pinned one, :meth:`SemanticStage.embedder` logs why once and returns None, and search is
+lexical only, exactly as without this stage. The calls' vectors are in ``index.vectors`` (filled in the
+background by ``engine.backlog``); a call whose vector has not landed yet is found by its words only.
+
+A search here:
+
+1. embeds what the agent meant: the query with the plan's typo corrections and sound-alikes put in
+   (:func:`meant_text`), through a per-process cache of recent query vectors;
+2. compares that vector's sign bits with every call's (Hamming distance, a few milliseconds at 100,000 calls), takes
+   the closest ``SHORTLIST_FACTOR`` times as many rows as needed, every row as close as the last one included, and
+   scores that shortlist exactly (cosine similarity in float64, rounded to 6 decimals). The shortlist depends only
+   on the set of vectors, never on their order on disk, so every server ranks alike;
+3. maps the best rows to the calls in the index that hold that text (filters applied), best first, ties by id;
+4. fuses that list with the words' ranking by weighted reciprocal rank fusion (:func:`fuse`).
+"""
+
+import logging
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from engine.embedding import DEFAULT_MODEL, load_embedder
+from engine.postings import live_mask
+from index.vectors import VectorStore, sign_codes
+
+log = logging.getLogger(__name__)
+
+# Rows shortlisted by their sign bits for every hit wanted; a wide shortlist keeps the exact order of the top
+# (checked against scoring every row: see docs/search.md).
+SHORTLIST_FACTOR = 20
+SHORTLIST_MIN = 400
+# How many calls each ranking brings to the fusion at least.
+FUSION_DEPTH = 30
+# Reciprocal rank fusion: score = LEXICAL_WEIGHT / (RRF_K + lexical rank) + DENSE_WEIGHT / (RRF_K + dense rank).
+RRF_K = 60
+LEXICAL_WEIGHT = 1.0
+DENSE_WEIGHT = 1.0
+# A call found by meaning alone must be at least this similar (MiniLM: a paraphrase about 0.8, an unrelated
+# text about 0.1), so a query of nonsense does not list the nearest calls anyway.
+MIN_SIMILARITY = 0.3
+# Fused scores are about 1/60: scaled so that the final order's rounding (engine.service.SCORE_DIGITS) keeps them apart.
+FUSED_SCALE = 1000.0
+QUERY_CACHE_SIZE = 1024
+SIMILARITY_DIGITS = 6
+# The words' scores that agree to this many decimals are equal (as in engine.service).
+SCORE_DIGITS = 2
+
+
+def meant_text(plan):
+    """The query as the agent meant it: each unknown word replaced by its typo correction, or else by its first
+    sound-alike, so the model embeds "outlook" rather than "outlok".
+
+    :param plan: an ``engine.plan.QueryPlan``.
+    :returns: the text to embed (the cleaned query when nothing was corrected).
+    """
+    replaced = {}
+    for word in plan.words:
+        if word.known:
+            continue
+        if word.correction:
+            replaced[word.typed] = word.correction
+            continue
+        sounds = [alternative.word for alternative in word.alternatives if alternative.how == "sounds-like"]
+        if sounds:
+            replaced[word.typed] = sounds[0]
+    if not replaced:
+        return plan.text
+    return " ".join(replaced.get(word.lower(), word) for word in plan.text.split())
+
+
+class SemanticStage:
+    """The model, the query vector cache and the vectors of one process."""
+
+    def __init__(self, index_root, model_name=DEFAULT_MODEL, query_cache_size=QUERY_CACHE_SIZE, threads=1):
+        """
+        :param index_root: the index folder (``IndexHome.root``) holding ``vectors/``.
+        :param model_name: one of ``engine.embedding.MODEL_NAMES``.
+        :param query_cache_size: query vectors kept for repeated queries (0: none).
+        :param threads: CPU threads one model call may use (one: searches run side by side in threads).
+        """
+        self.index_root = index_root
+        self.model_name = model_name
+        self.threads = threads
+        self.query_cache_size = query_cache_size
+        self._lock = threading.Lock()
+        self._loaded = False
+        self._embedder = None
+        self._store = None
+        self._queries = OrderedDict()
+
+    def use(self, embedder):
+        """Use a model loaded elsewhere (the benchmarks share one between engines) instead of loading it."""
+        with self._lock:
+            self._embedder, self._loaded, self._store = embedder, True, None
+
+    def embedder(self):
+        """The model, loaded on first use; None (said once in the log) when it cannot be loaded."""
+        if not self._loaded:
+            with self._lock:
+                if not self._loaded:
+                    self._embedder = load_embedder(self.model_name, threads=self.threads)
+                    if self._embedder is None:
+                        log.warning("search is by words only: the embedding model %s is unavailable", self.model_name)
+                    self._loaded = True
+        return self._embedder
+
+    def store(self):
+        """The :class:`index.vectors.VectorStore` of the model, or None without a model."""
+        embedder = self.embedder()
+        if embedder is None:
+            return None
+        if self._store is None:
+            self._store = VectorStore(self.index_root, embedder.name, embedder.dimension)
+        return self._store
+
+    def query_vector(self, text):
+        """The vector of a query, from the cache when it was asked recently.
+
+        :param text: the text to embed (:func:`meant_text`).
+        :returns: float32 array, or None without a model.
+        """
+        embedder = self.embedder()
+        if embedder is None:
+            return None
+        key = " ".join(text.lower().split())
+        with self._lock:
+            cached = self._queries.get(key)
+            if cached is not None:
+                self._queries.move_to_end(key)
+                return cached
+        vector = embedder.embed_query(key)
+        vector.setflags(write=False)
+        if self.query_cache_size:
+            with self._lock:
+                self._queries[key] = vector
+                while len(self._queries) > self.query_cache_size:
+                    self._queries.popitem(last=False)
+        return vector
+
+    def ranked_rows(self, snapshot, vector, wanted):
+        """The rows closest to ``vector``, best first: ``(rows, similarities)``; see the module's step 2."""
+        if snapshot.count == 0:
+            return np.zeros(0, np.int64), np.zeros(0)
+        distances = np.bitwise_count(snapshot.codes ^ sign_codes(vector[None, :])[0]).sum(axis=1, dtype=np.uint16)
+        shortlist = max(SHORTLIST_MIN, SHORTLIST_FACTOR * wanted)
+        if shortlist < snapshot.count:
+            cut = np.partition(distances, shortlist - 1)[shortlist - 1]
+            rows = np.flatnonzero(distances <= cut)
+        else:
+            rows = np.arange(snapshot.count)
+        similarities = np.round(
+            np.asarray(snapshot.vectors[rows], dtype=np.float64) @ vector.astype(np.float64), SIMILARITY_DIGITS
+        )
+        # Ties in similarity go by the text's digest, never by where the row happens to be on disk.
+        tie_break = np.ascontiguousarray(snapshot.digests[rows][:, :8]).view(">u8").ravel()
+        order = np.lexsort((tie_break, -similarities))
+        return rows[order], similarities[order]
+
+    def dense_hits(self, searcher, postings, vector, filters, wanted):
+        """The calls closest in meaning, best first, as ``(similarity, stored fields, docnum)``.
+
+        :param searcher: the Whoosh searcher of the index in use.
+        :param postings: the process's ``engine.postings.PostingArrays``.
+        :param vector: the query vector.
+        :param filters: ``{field: value}`` every call must have (values None or empty are not filters).
+        :param wanted: how many calls at most.
+        """
+        store = self.store()
+        snapshot = store.snapshot() if store is not None else None
+        if snapshot is None or snapshot.count == 0:
+            return []
+        rows, similarities = self.ranked_rows(snapshot, vector, wanted)
+        leaves = [(leaf.reader(), offset) for leaf, offset in searcher.leaf_searchers()]
+        field = searcher.schema["passage"]
+        wanted_filters = {name: value for name, value in filters.items() if value}
+        hits = []
+        for row, similarity in zip(rows.tolist(), similarities.tolist()):
+            if similarity < MIN_SIMILARITY or len(hits) >= wanted:
+                break
+            term = field.to_bytes(snapshot.digests[row].tobytes().hex())
+            found = []
+            for reader, offset in leaves:
+                ids = postings.get(reader, "passage", term).ids
+                mask = live_mask(reader)
+                found += [offset + int(docnum) for docnum in ids if mask is None or mask[docnum]]
+            for docnum in found:
+                stored = searcher.stored_fields(docnum)
+                if all(stored.get(name) == value for name, value in wanted_filters.items()):
+                    hits.append((similarity, stored, docnum))
+        hits.sort(key=lambda hit: (-hit[0], hit[1]["id"]))
+        return hits[:wanted]
+
+    def similarity_of(self, vector, digest):
+        """The exact similarity of one call's passage to the query vector, or None when it has no vector yet."""
+        store = self.store()
+        snapshot = store.snapshot() if store is not None else None
+        row = snapshot.row_of(digest) if snapshot is not None else None
+        if row is None:
+            return None
+        value = float(np.asarray(snapshot.vectors[row], dtype=np.float64) @ vector.astype(np.float64))
+        return round(value, SIMILARITY_DIGITS)
+
+
+def fuse(lexical, dense):
+    """Weighted reciprocal rank fusion of the words' ranking and the meaning's.
+
+    Calls with equal scores share a rank (the rank of the first of them), so a tie among the words' hits stays a
+    tie after fusion and is still broken by the caller's products, then by id.
+
+    :param lexical: ``(score, stored, docnum)`` best first (the words' order: score to 2 decimals, then id).
+    :param dense: ``(similarity, stored, docnum)`` best first.
+    :returns: ``(fused score, stored, docnum)`` for every call in either list (scaled by ``FUSED_SCALE``), and
+        ``{docnum: similarity}`` for the calls the meaning ranked.
+    """
+    fused, stored_of = {}, {}
+    for rank, (_, stored, docnum) in _shared_ranks(lexical, SCORE_DIGITS):
+        fused[docnum] = fused.get(docnum, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank)
+        stored_of[docnum] = stored
+    similarity = {}
+    for rank, (value, stored, docnum) in _shared_ranks(dense, SIMILARITY_DIGITS):
+        fused[docnum] = fused.get(docnum, 0.0) + DENSE_WEIGHT / (RRF_K + rank)
+        stored_of[docnum] = stored
+        similarity[docnum] = value
+    hits = [(FUSED_SCALE * score, stored_of[docnum], docnum) for docnum, score in fused.items()]
+    return hits, similarity
+
+
+def _shared_ranks(ranking, digits):
+    """``(rank, item)`` for a ranking best first, equal scores (to ``digits``) sharing the first one's rank."""
+    previous, rank = None, 0
+    for position, item in enumerate(ranking, start=1):
+        score = round(item[0], digits)
+        if score != previous:
+            previous, rank = score, position
+        yield rank, item
