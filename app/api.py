@@ -2,11 +2,11 @@
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
 
-from app.auth import require_role, search_key_required
-from app.errors import ApiError
+from app.auth import request_actor, require_reader, require_role
+from app.errors import ApiError, with_store
 from app.json_body import read_json_body
 from app.openapi import openapi_document
 from app.preconditions import etag, expected_version, stale
@@ -23,7 +23,7 @@ from app.search_log import new_search_id
 from app.zero_results import propose_from_solved
 from engine.results import InvalidSearchError
 from index.generations import IndexMissingError
-from store.base import CallNotFoundError, StoreUnavailableError, utc_now
+from store.base import CallNotFoundError, utc_now
 from store.records import InvalidCallRecordError, public_record, validate_record
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -102,38 +102,28 @@ def _channel(given=""):
 @bp.get("/search")
 def search():
     """Ranked past calls for a query."""
-    if search_key_required():
-        require_role("search")
+    require_reader()
     return jsonify(run_search())
 
 
 @bp.post("/search")
 def search_posted():
     """The same search with its parameters in a JSON body (``app.schemas.SearchBody``): no URL length limit."""
-    if search_key_required():
-        require_role("search")
-    return jsonify(run_search(validated(SearchBody, _json_body(), "body")))
+    require_reader()
+    return jsonify(run_search(validated(SearchBody, read_json_body(), "body")))
 
 
 @bp.get("/calls/<path:call_id>")
 def get_call(call_id):
     """One call record."""
-    if search_key_required():
-        require_role("search")
+    require_reader()
     call_id = call_id.strip()  # ids are stored trimmed (store.models.CallId)
-    found = _store_call(lambda store: store.get_versioned(call_id))
+    found = with_store(lambda store: store.get_versioned(call_id))
     if found is None:
         raise ApiError(f"call {call_id} not found", 404)
     response = jsonify(public_record(found[0]))
     response.headers["ETag"] = etag(found[1])
     return response
-
-
-def _store_call(operation):
-    try:
-        return operation(services().store)
-    except StoreUnavailableError as error:
-        raise ApiError(f"the store is unavailable, nothing was written: {error}", 503) from None
 
 
 def _validated(items):
@@ -160,31 +150,15 @@ def _field(name):
     return {"field": name} if name else {}
 
 
-def _json_body():
-    return read_json_body()
-
-
 def _write(records, expected=None):
-    return _store_call(lambda store: services().write(records, actor=_actor(), expected=expected))
-
-
-def _actor():
-    """Who wrote, for the edit history: the key's id, then the agent its caller names (``X-KB-Agent``).
-
-    Any write key may send any name, so the name alone proves nothing; the key id in front says which
-    key vouched for it (``key_1a2b3c4d/sam``).
-    """
-    key = g.get("kb_key")
-    label = key.id if key is not None else "api"
-    agent = "".join(char for char in request.headers.get("X-KB-Agent", "") if char.isprintable()).strip()[:100]
-    return f"{label}/{agent}" if agent else label
+    return with_store(lambda store: services().write(records, actor=request_actor(), expected=expected))
 
 
 @bp.post("/calls")
 def create_calls():
     """Insert or update one call record or an array of them."""
     require_role("write")
-    body = _json_body()
+    body = read_json_body()
     items = body if isinstance(body, list) else [body]
     if not items:
         raise ApiError("the array of call records is empty", 400)
@@ -213,7 +187,7 @@ def put_call(call_id):
     if call_id.endswith("/follow-ups"):  # PUT .../<id>/follow-ups: promises are added with POST
         raise MethodNotAllowed(["GET", "HEAD", "OPTIONS", "POST"])
     require_role("write")
-    body = _json_body()
+    body = read_json_body()
     if not isinstance(body, dict):
         raise ApiError("the request body must be one call record (a JSON object)", 400)
     if "id" in body and not isinstance(body["id"], str):
@@ -223,7 +197,7 @@ def put_call(call_id):
     records = _validated([{**body, "id": call_id}])
     # The stored id is the validated one (surrounding spaces stripped), not the raw URL segment.
     stored_id = records[0]["id"]
-    expected = expected_version(stored_id, lambda: _store_call(lambda store: store.get_versioned(stored_id)))
+    expected = expected_version(stored_id, lambda: with_store(lambda store: store.get_versioned(stored_id)))
     summary, indexed = _write(records, None if expected is None else {stored_id: expected})
     if stored_id in summary.conflicts:
         raise stale(stored_id, summary.conflicts[stored_id] or None, request.headers["If-Match"])
@@ -239,12 +213,14 @@ def delete_call(call_id):
     """Delete the call with this id; with ``If-Match``, only if it is still that version."""
     require_role("write")
     call_id = call_id.strip()  # ids are stored trimmed (store.models.CallId)
-    current = _store_call(lambda store: store.get_versioned(call_id))
+    current = with_store(lambda store: store.get_versioned(call_id))
     if current is None:
         raise ApiError(f"call {call_id} not found", 404)
     expected = expected_version(call_id, lambda: current)
     try:
-        summary, indexed = _store_call(lambda store: services().delete(call_id, actor=_actor(), expected=expected))
+        summary, indexed = with_store(
+            lambda store: services().delete(call_id, actor=request_actor(), expected=expected)
+        )
     except CallNotFoundError:
         raise ApiError(f"call {call_id} not found", 404) from None
     if call_id in summary.conflicts:
@@ -255,13 +231,12 @@ def delete_call(call_id):
 @bp.post("/feedback")
 def feedback():
     """Record that a call solved the problem searched for (``app.schemas.FeedbackBody``)."""
-    if search_key_required():
-        require_role("search")
-    body = validated(FeedbackBody, _json_body(), "body")
+    require_reader()
+    body = validated(FeedbackBody, read_json_body(), "body")
     call_id, query, search_id = body.call_id, body.query.strip(), body.search_id
     now = datetime.now(timezone.utc)
     try:
-        _store_call(lambda store: store.add_feedback(call_id, query, body.source, utc_now(), search_id, _session()))
+        with_store(lambda store: store.add_feedback(call_id, query, body.source, utc_now(), search_id, _session()))
     except CallNotFoundError:
         raise ApiError(f"call {call_id} not found", 404) from None
     proposal = None
@@ -281,19 +256,17 @@ def feedback():
 @bp.post("/events")
 def events():
     """Record that a hit of a search was opened, for the analytics (``app.schemas.EventBody``)."""
-    if search_key_required():
-        require_role("search")
-    body = validated(EventBody, _json_body(), "body")
-    _store_call(lambda store: store.log_event(body.search_id, body.call_id, body.kind, utc_now(), _session()))
+    require_reader()
+    body = validated(EventBody, read_json_body(), "body")
+    with_store(lambda store: store.log_event(body.search_id, body.call_id, body.kind, utc_now(), _session()))
     return jsonify({"ok": True}), 201
 
 
 @bp.post("/suggest-from-text")
 def suggest_from_text():
     """The past calls most like a paragraph typed during the call (``app.schemas.SuggestBody``)."""
-    if search_key_required():
-        require_role("search")
-    body = validated(SuggestBody, _json_body(), "body")
+    require_reader()
+    body = validated(SuggestBody, read_json_body(), "body")
     try:
         result = services().search.suggest_from_text(body.text, limit=body.limit)
     except IndexMissingError as error:

@@ -109,6 +109,24 @@ def search_key_required():
     return not is_local_request()
 
 
+def require_reader():
+    """Check the request may read: a key granting 'search' when ``search_key_required``, else anyone."""
+    if search_key_required():
+        require_role("search")
+
+
+def request_actor():
+    """Who writes, for the edit history: the key's id, then the agent its caller names (``X-KB-Agent``).
+
+    Any write key may send any name, so the name alone proves nothing; the key id in front says which
+    key vouched for it (``key_1a2b3c4d/sam``). Call after :func:`require_role`, which keeps the key.
+    """
+    key = g.get("kb_key")
+    label = key.id if key is not None else "api"
+    agent = "".join(char for char in request.headers.get("X-KB-Agent", "") if char.isprintable()).strip()[:100]
+    return f"{label}/{agent}" if agent else label
+
+
 def session_key():
     """The key of the agent or team lead signed in on our own page, for requests its scripts make.
 

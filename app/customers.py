@@ -8,9 +8,10 @@ from datetime import datetime, timezone
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
 
-from app.auth import require_role, search_key_required
+from app.auth import request_actor, require_reader, require_role
 from app.customer_schemas import CustomerLookupParams, FollowUpParams
-from app.errors import ApiError
+from app.errors import ApiError, with_store
+from app.json_body import read_json_body
 from app.schemas import MAX_RECORDS_PER_REQUEST, validated
 from engine.callers import find_callers
 from index.generations import IndexMissingError
@@ -25,29 +26,6 @@ SHOWN_DONE = 3  # kept promises shown in the caller panel after the open ones
 def services():
     """The process's shared services."""
     return current_app.extensions["kb"]
-
-
-def _store(operation):
-    try:
-        return operation(services().store)
-    except StoreUnavailableError as error:
-        raise ApiError(f"the store is unavailable, nothing was written: {error}", 503) from None
-
-
-def _reader():
-    if search_key_required():
-        require_role("search")
-
-
-def _actor():
-    return request.headers.get("X-KB-Agent", "api")[:100]
-
-
-def _json_body():
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ApiError("the request body must be JSON (Content-Type: application/json)", 400)
-    return body
 
 
 def caller_context(customer_id, now=None):
@@ -79,7 +57,7 @@ def caller_context(customer_id, now=None):
 @bp.get("/customers")
 def lookup():
     """Customers for an account number, phone number, e-mail address or name as heard, exact matches first."""
-    _reader()
+    require_reader()
     params = validated(CustomerLookupParams, dict(request.args.items()), "query")
     region = current_app.config["KB_PHONE_REGION"]
     try:
@@ -114,14 +92,14 @@ def _validated(items):
 def create_customers():
     """Insert or update one customer record or an array of them (all or nothing)."""
     require_role("write")
-    body = _json_body()
+    body = read_json_body()
     items = body if isinstance(body, list) else [body]
     if not items:
         raise ApiError("the array of customer records is empty", 400)
     if len(items) > MAX_RECORDS_PER_REQUEST:
         raise ApiError(f"at most {MAX_RECORDS_PER_REQUEST:,} records per request; use the importer for more", 400)
     records = _validated(items)
-    summary = _store(lambda store: store.upsert_customers(records, actor=_actor()))
+    summary = with_store(lambda store: store.upsert_customers(records, actor=request_actor()))
     return jsonify({"ok": True, **summary, "ids": [record["id"] for record in records]}), (
         201 if summary["inserted"] else 200
     )
@@ -130,8 +108,8 @@ def create_customers():
 @bp.get("/customers/<path:customer_id>")
 def get_customer(customer_id):
     """One customer record, with the time where they are."""
-    _reader()
-    record = _store(lambda store: store.get_customer(customer_id))
+    require_reader()
+    record = with_store(lambda store: store.get_customer(customer_id))
     if record is None:
         raise ApiError(f"customer {customer_id} not found", 404)
     return jsonify({"customer": record, "local_time": local_time(record["time_zone"])})
@@ -143,7 +121,7 @@ def put_customer(customer_id):
     if customer_id.endswith("/calls"):  # PUT .../<id>/calls: the caller panel, which is read only
         raise MethodNotAllowed(["GET", "HEAD", "OPTIONS"])
     require_role("write")
-    body = _json_body()
+    body = read_json_body()
     if not isinstance(body, dict):
         raise ApiError("the request body must be one customer record (a JSON object)", 400)
     if "id" in body and not isinstance(body["id"], str):
@@ -151,7 +129,7 @@ def put_customer(customer_id):
     if "id" in body and body["id"] != customer_id:
         raise ApiError(f"the body's id '{body['id']}' differs from the URL's '{customer_id}'", 400, field="id")
     records = _validated([{**body, "id": customer_id}])
-    summary = _store(lambda store: store.upsert_customers(records, actor=_actor()))
+    summary = with_store(lambda store: store.upsert_customers(records, actor=request_actor()))
     record = services().store.get_customer(records[0]["id"])
     return jsonify({"ok": True, "customer": record}), 201 if summary["inserted"] else 200
 
@@ -172,7 +150,7 @@ def customer_calls(customer_id):
     """The caller panel: the record, open calls first, then past ones, every channel, promised follow-ups."""
     if request.method == "OPTIONS":
         return _allow("GET", "HEAD", "OPTIONS")
-    _reader()
+    require_reader()
     try:
         return jsonify(caller_context(customer_id))
     except IndexMissingError as error:
@@ -185,32 +163,32 @@ def add_follow_up(call_id):
     if request.method == "OPTIONS":
         return _allow("GET", "HEAD", "POST", "OPTIONS")
     require_role("write")
-    promise = validated(FollowUpBody, _json_body(), "body")
-    call = _store(lambda store: store.get(call_id))
+    promise = validated(FollowUpBody, read_json_body(), "body")
+    call = with_store(lambda store: store.get(call_id))
     if call is None:
         raise ApiError(f"call {call_id} not found", 404)
     customer_id = call["extra"].get("customer_id") or ""
-    follow_up = _store(lambda store: store.add_follow_up(call["id"], customer_id, promise, _actor()))
+    follow_up = with_store(lambda store: store.add_follow_up(call["id"], customer_id, promise, request_actor()))
     return jsonify({"ok": True, "follow_up": follow_up}), 201
 
 
 @bp.get("/calls/<path:call_id>/follow-ups")
 def call_follow_ups(call_id):
     """The promises made on one call."""
-    _reader()
-    if _store(lambda store: store.get(call_id)) is None:
+    require_reader()
+    if with_store(lambda store: store.get(call_id)) is None:
         raise ApiError(f"call {call_id} not found", 404)
     now = utc_stamp()
-    return jsonify({"now": now, "follow_ups": _store(lambda store: store.follow_ups(call_id=call_id, now=now))})
+    return jsonify({"now": now, "follow_ups": with_store(lambda store: store.follow_ups(call_id=call_id, now=now))})
 
 
 @bp.get("/follow-ups")
 def follow_ups():
     """Promises by state (due, overdue, done), for one owner or customer if given."""
-    _reader()
+    require_reader()
     params = validated(FollowUpParams, dict(request.args.items()), "query")
     now = utc_stamp(datetime.now(timezone.utc))
-    found = _store(lambda store: store.follow_ups(params.state, params.owner, params.customer_id, now=now))
+    found = with_store(lambda store: store.follow_ups(params.state, params.owner, params.customer_id, now=now))
     return jsonify({"now": now, "follow_ups": found})
 
 
@@ -218,7 +196,7 @@ def follow_ups():
 def follow_up_done(follow_up_id):
     """Mark a promise kept (marking it again changes nothing)."""
     require_role("write")
-    follow_up = _store(lambda store: store.mark_follow_up_done(follow_up_id, _actor()))
+    follow_up = with_store(lambda store: store.mark_follow_up_done(follow_up_id, request_actor()))
     if follow_up is None:
         raise ApiError(f"follow-up {follow_up_id} not found", 404)
     return jsonify({"ok": True, "follow_up": follow_up})

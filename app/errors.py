@@ -2,8 +2,10 @@
 
 import logging
 
-from flask import jsonify, make_response, render_template, request
+from flask import current_app, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
+
+from store.base import StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +20,17 @@ class ApiError(Exception):
         self.field = field
         self.errors = errors
         self.headers = headers
+
+
+def with_store(operation):
+    """``operation(store)`` on this process's store; an unreachable store answers 503 (nothing was written).
+
+    :raises ApiError: 503 naming the store's error.
+    """
+    try:
+        return operation(current_app.extensions["kb"].store)
+    except StoreUnavailableError as error:
+        raise ApiError(f"the store is unavailable, nothing was written: {error}", 503) from None
 
 
 def error_body(message, status, errors=None):

@@ -4,7 +4,9 @@ products, key accounts from records, channels, and lookups kept out of the searc
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import auth, sign_in
+from conftest import WRITE_KEY, auth, sign_in
+
+from app.auth import configured_key_id
 
 ERROR_KEYS = {"ok", "error", "errors", "status"}
 JOHN = {
@@ -91,6 +93,24 @@ def test_a_batch_of_customers_is_all_or_nothing(indexed_client):
 )
 def test_writing_customers_needs_a_write_key(indexed_client, headers, status):
     assert indexed_client.post("/api/v1/customers", json=JOHN, headers=headers).status_code == status
+
+
+def test_customer_writes_keep_the_limits_of_every_json_body_and_name_the_key_in_the_history(with_john):
+    nested = {"notes": "x"}
+    for _ in range(70):
+        nested = {"deeper": nested}
+    deep = with_john.put("/api/v1/customers/ACC-1", json=nested, headers=auth())
+    surrogate = with_john.put(
+        "/api/v1/customers/ACC-1",
+        data='{"name": "\\ud800"}',
+        headers={**auth(), "Content-Type": "application/json"},
+    )
+    assert (deep.status_code, surrogate.status_code) == (400, 400)
+    assert "more than 64 deep" in deep.get_json()["error"]
+    changed = {key: value for key, value in JOHN.items() if key != "id"} | {"notes": "Prefers post"}
+    with_john.put("/api/v1/customers/ACC-1", json=changed, headers={**auth(), "X-KB-Agent": "Sam"})
+    history = with_john.application.extensions["kb"].store.customer_history("ACC-1")
+    assert history[-1]["actor"] == f"{configured_key_id(WRITE_KEY)}/Sam"
 
 
 def test_a_search_key_cannot_write_customers(indexed_app, indexed_client):
