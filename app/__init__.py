@@ -65,6 +65,7 @@ def _deliver_notifications(app, services):
     """The outbox's delivery thread of this process, started with the first request (after gunicorn's fork)."""
     worker = OutboxWorker(services.store, DeliveryPolicy.from_settings(app.config), app.config["KB_OUTBOX_INTERVAL_S"])
     app.extensions["kb_outbox_worker"] = worker
+    services.background.append(worker)
     app.before_request(worker.ensure_running)
 
 

@@ -9,7 +9,6 @@ never wait for it: a call is found by its words at once and by its meaning once 
 import logging
 import os
 import threading
-import time
 
 from engine.backlog import BATCH, embed_waiting
 from index.generations import IndexBusyError, IndexMissingError
@@ -29,12 +28,13 @@ class EmbedWorker:
         self.interval = interval
         self.embedded = 0
         self.last_error = ""
+        self._stopped = threading.Event()
         self._thread = None
         self._pid = None
 
     def ensure_running(self):
         """Start the thread in this process if it is not running (after a fork too)."""
-        if self.search.semantic is None:
+        if self.search.semantic is None or self._stopped.is_set():
             return
         if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
             return
@@ -42,31 +42,37 @@ class EmbedWorker:
         self._thread = threading.Thread(target=self._run, name="embed-backlog", daemon=True)
         self._thread.start()
 
+    def stop(self, timeout=5.0):
+        """End the thread after the batch it is embedding."""
+        self._stopped.set()
+        if self._pid == os.getpid() and self._thread is not None:
+            self._thread.join(timeout)
+
     def _run(self):
         stage = self.search.semantic
         if stage.store() is None:
             return  # no model: said once in the log by the stage
-        while True:
+        while not self._stopped.is_set():
             try:
                 with stage.store().writing():
-                    while True:
+                    while not self._stopped.is_set():
                         done = self.work_once()
                         if not done:
-                            time.sleep(self.interval)
+                            self._stopped.wait(self.interval)
             except IndexBusyError:
-                time.sleep(max(self.interval, 5.0))  # another worker or 'indexer embed' has it
+                self._stopped.wait(max(self.interval, 5.0))  # another worker or 'indexer embed' has it
             except Exception as error:  # the thread must outlive a damaged index or a full disk
                 self.last_error = type(error).__name__
                 log.warning("embedding the backlog: %r", error)
-                time.sleep(max(self.interval, 5.0))
+                self._stopped.wait(max(self.interval, 5.0))
 
     def work_once(self):
         """Embed one batch of the backlog (the caller holds the writer lock); returns how many were embedded."""
+        stage = self.search.semantic
         try:
-            opened = self.search.opened()
+            with self.search.lease() as opened:  # a thread beside the searches: the searcher must stay open
+                done = embed_waiting(opened.searcher, stage.store(), stage.embedder(), limit=BATCH)
         except IndexMissingError:
             return 0
-        stage = self.search.semantic
-        done = embed_waiting(opened.searcher, stage.store(), stage.embedder(), limit=BATCH)
         self.embedded += done
         return done

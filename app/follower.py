@@ -51,6 +51,7 @@ class Follower:
         self.last_pass = None
         self._flushed = 0.0
         self._wake = threading.Event()
+        self._stopped = threading.Event()
         self._thread = None
         self._pid = None
 
@@ -70,11 +71,19 @@ class Follower:
         """Start the next pass now rather than after the interval (a request just wrote)."""
         self._wake.set()
 
+    def stop(self, timeout=5.0):
+        """End the thread after its current pass (a server shutting down, an app a test is done with)."""
+        self._stopped.set()
+        self._wake.set()
+        if self.running():
+            self._thread.join(timeout)
+
     def _run(self):
-        while True:
+        while not self._stopped.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()
-            self.run_once()
+            if not self._stopped.is_set():
+                self.run_once()
 
     def run_once(self):
         """One pass: apply the store's changes to the index, then (once an interval) write the settled search log."""

@@ -54,7 +54,8 @@ def semantic_state(kb):
         }
     state = {"on": True, "model": store.model_name}
     try:
-        report = backlog_report(kb.search.searcher(), store)
+        with kb.search.lease() as opened:
+            report = backlog_report(opened.searcher, store)
     except Exception as error:  # the index part of the answer says what is wrong with the index
         log.warning("/healthz: the passage backlog could not be counted: %r", error)
         return state

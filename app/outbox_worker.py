@@ -7,7 +7,6 @@ Every worker of every server runs one; the store's claims keep two of them from 
 import logging
 import os
 import threading
-import time
 
 from notify.delivery import deliver_due
 
@@ -22,12 +21,13 @@ class OutboxWorker:
         self.policy = policy
         self.interval = interval
         self.last_error = ""
+        self._stopped = threading.Event()
         self._thread = None
         self._pid = None
 
     def ensure_running(self):
         """Start the thread in this process if it is not running (after a fork too); nothing when turned off."""
-        if self.interval <= 0:
+        if self.interval <= 0 or self._stopped.is_set():
             return
         if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
             return
@@ -35,9 +35,14 @@ class OutboxWorker:
         self._thread = threading.Thread(target=self._run, name="outbox-delivery", daemon=True)
         self._thread.start()
 
+    def stop(self, timeout=5.0):
+        """End the thread after its current round of deliveries."""
+        self._stopped.set()
+        if self._pid == os.getpid() and self._thread is not None:
+            self._thread.join(timeout)
+
     def _run(self):
-        while True:
-            time.sleep(self.interval)
+        while not self._stopped.wait(self.interval):
             try:
                 deliver_due(self.store, self.policy)
                 self.last_error = ""

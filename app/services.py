@@ -51,6 +51,15 @@ class Services:
         self.follower = Follower(self, settings["KB_FOLLOW_INTERVAL_S"], settings["KB_FOLLOWER_STUCK_S"])
         interval = settings["KB_EMBED_INTERVAL_S"] if settings["KB_EMBED_IN_SERVER"] else 0
         self.embedder = EmbedWorker(self.search, interval) if interval > 0 else None
+        # Threads of this process to stop on close: the follower, the embedder, the outbox's delivery (app).
+        self.background = [worker for worker in (self.follower, self.embedder) if worker is not None]
+
+    def close(self):
+        """Stop this process's background threads, then close the search service and the store."""
+        for worker in self.background:
+            worker.stop()
+        self.search.close()
+        self.store.close()
 
     @staticmethod
     def semantic_stage(settings, home):

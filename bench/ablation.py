@@ -30,17 +30,23 @@ from store.records import validate_record
 # name → (what it changes, settings of engine.semantic / engine.scoring to override, ranking by meaning on).
 ROWS = {
     "words": ("words only (ranking by meaning off): the product before issue #16", {}, False),
-    "rrf": ("+ meaning, RRF k=60, weights 1:1, depth 30 (shipped)", {}, True),
+    "rrf": ("+ meaning, RRF k=60, weights 1:1, depth 15 (shipped)", {}, True),
+    "depth-30": ("+ meaning, 30 hits of each ranking fused", {"FUSION_DEPTH": 30}, True),
     "raw-query": ("+ meaning, the query embedded as typed (no corrections)", {"meant": False}, True),
     "dense-0.5": ("+ meaning, dense weight 0.5", {"DENSE_WEIGHT": 0.5}, True),
     "dense-1.5": ("+ meaning, dense weight 1.5", {"DENSE_WEIGHT": 1.5}, True),
     "dense-2": ("+ meaning, dense weight 2", {"DENSE_WEIGHT": 2.0}, True),
     "k-20": ("+ meaning, RRF k=20", {"RRF_K": 20}, True),
-    "depth-15": ("+ meaning, 15 hits of each ranking fused", {"FUSION_DEPTH": 15}, True),
     "depth-50": ("+ meaning, 50 hits of each ranking fused", {"FUSION_DEPTH": 50}, True),
     "floor-0.2": ("+ meaning, found by meaning alone from similarity 0.2", {"MIN_SIMILARITY": 0.2}, True),
     "floor-0.4": ("+ meaning, found by meaning alone from similarity 0.4", {"MIN_SIMILARITY": 0.4}, True),
+    "depth-15-floor-0.4": (
+        "+ meaning, 15 hits fused, by meaning alone from 0.4",
+        {"FUSION_DEPTH": 15, "MIN_SIMILARITY": 0.4},
+        True,
+    ),
     "bm25-k1.5-b0.5": ("words only, BM25 k1=1.5 b=0.5", {"K1": 1.5, "B": 0.5}, False),
+    "bm25-k0.9-b0.4": ("words only, BM25 k1=0.9 b=0.4 (Anserini's defaults)", {"K1": 0.9, "B": 0.4}, False),
 }
 _STATE = {}
 
@@ -50,7 +56,9 @@ def apply(overrides):
     for name, value in overrides.items():
         if name in ("K1", "B"):
             setattr(scoring, name, value)
-            scoring.length_norms.__defaults__ = (scoring.B, scoring.K1)
+            # length_norms is cached and takes b and k1 as defaults: set them on the function itself.
+            scoring.length_norms.__wrapped__.__defaults__ = (scoring.B, scoring.K1)
+            scoring.length_norms.cache_clear()
         elif name == "meant":
             import engine.service
 

@@ -58,8 +58,10 @@ def data_folder(tmp_path):
 
 @pytest.fixture
 def app(data_folder):
-    """An app over an empty store and index."""
-    return create_app(settings_for(data_folder))
+    """An app over an empty store and index; its threads stopped and its store closed afterwards."""
+    app = create_app(settings_for(data_folder))
+    yield app
+    app.extensions["kb"].close()
 
 
 @pytest.fixture
@@ -95,7 +97,9 @@ def indexed_app(data_folder, runner):
     """An app whose store and index were filled from tests/data/calls.json by the real importer."""
     result = runner("import", TEST_DATA / "calls.json")
     assert result.exit_code == 0, result.output
-    return create_app(settings_for(data_folder))
+    app = create_app(settings_for(data_folder))
+    yield app
+    app.extensions["kb"].close()
 
 
 @pytest.fixture
