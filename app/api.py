@@ -6,12 +6,12 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
 
 from app.auth import request_actor, require_reader, require_role
+from app.batches import batch_items, validated_batch
 from app.errors import ApiError, with_store
 from app.json_body import read_json_body
 from app.openapi import openapi_document
 from app.preconditions import etag, expected_version, stale
 from app.schemas import (
-    MAX_RECORDS_PER_REQUEST,
     EventBody,
     FeedbackBody,
     SearchBody,
@@ -127,27 +127,7 @@ def get_call(call_id):
 
 
 def _validated(items):
-    """Clean records of a batch; every bad record and every repeated id is named with its index."""
-    records, errors, seen = [], [], set()
-    for position, item in enumerate(items):
-        prefix = f"record {position}: " if len(items) > 1 else ""
-        try:
-            record = validate_record(item)
-        except InvalidCallRecordError as error:
-            errors.append({"index": position, "message": prefix + str(error), **_field(error.field)})
-            continue
-        if record["id"] in seen:
-            errors.append({"index": position, "field": "id", "message": f"{prefix}duplicate id '{record['id']}'"})
-            continue
-        seen.add(record["id"])
-        records.append(record)
-    if errors:
-        raise ApiError(errors[0]["message"], 422, field=errors[0].get("field"), errors=errors)
-    return records
-
-
-def _field(name):
-    return {"field": name} if name else {}
+    return validated_batch(items, validate_record, InvalidCallRecordError)
 
 
 def _write(records, expected=None):
@@ -158,13 +138,7 @@ def _write(records, expected=None):
 def create_calls():
     """Insert or update one call record or an array of them."""
     require_role("write")
-    body = read_json_body()
-    items = body if isinstance(body, list) else [body]
-    if not items:
-        raise ApiError("the array of call records is empty", 400)
-    if len(items) > MAX_RECORDS_PER_REQUEST:
-        raise ApiError(f"at most {MAX_RECORDS_PER_REQUEST:,} records per request; use the importer for more", 400)
-    records = _validated(items)
+    records = _validated(batch_items("call"))
     summary, indexed = _write(records)
     status = 201 if summary.inserted else 200
     return jsonify(

@@ -9,10 +9,11 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
 
 from app.auth import request_actor, require_reader, require_role
+from app.batches import batch_items, validated_batch
 from app.customer_schemas import CustomerLookupParams, FollowUpParams
 from app.errors import ApiError, with_store
 from app.json_body import read_json_body
-from app.schemas import MAX_RECORDS_PER_REQUEST, validated
+from app.schemas import validated
 from engine.callers import find_callers
 from index.generations import IndexMissingError
 from store.base import StoreUnavailableError
@@ -68,37 +69,15 @@ def lookup():
 
 
 def _validated(items):
-    records, errors, seen = [], [], set()
     region = current_app.config["KB_PHONE_REGION"]
-    for position, item in enumerate(items):
-        prefix = f"record {position}: " if len(items) > 1 else ""
-        try:
-            record = validate_customer(item, region)
-        except InvalidCustomerRecordError as error:
-            field = {"field": error.field} if error.field else {}
-            errors.append({"index": position, "message": prefix + str(error), **field})
-            continue
-        if record["id"] in seen:
-            errors.append({"index": position, "field": "id", "message": f"{prefix}duplicate id '{record['id']}'"})
-            continue
-        seen.add(record["id"])
-        records.append(record)
-    if errors:
-        raise ApiError(errors[0]["message"], 422, field=errors[0].get("field"), errors=errors)
-    return records
+    return validated_batch(items, lambda item: validate_customer(item, region), InvalidCustomerRecordError)
 
 
 @bp.post("/customers")
 def create_customers():
     """Insert or update one customer record or an array of them (all or nothing)."""
     require_role("write")
-    body = read_json_body()
-    items = body if isinstance(body, list) else [body]
-    if not items:
-        raise ApiError("the array of customer records is empty", 400)
-    if len(items) > MAX_RECORDS_PER_REQUEST:
-        raise ApiError(f"at most {MAX_RECORDS_PER_REQUEST:,} records per request; use the importer for more", 400)
-    records = _validated(items)
+    records = _validated(batch_items("customer"))
     summary = with_store(lambda store: store.upsert_customers(records, actor=request_actor()))
     return jsonify({"ok": True, **summary, "ids": [record["id"] for record in records]}), (
         201 if summary["inserted"] else 200

@@ -19,9 +19,8 @@ import os
 import re
 import tomllib
 
-from rules.last_good import read_last_good, save_last_good
+from rules.last_good import WatchedFile, save_last_good
 from rules.parse import RulesFileError, line_of, read_rules_text
-from rules.webhook import printable
 
 log = logging.getLogger(__name__)
 MESSAGES_FILE = "customer_messages.toml"
@@ -110,38 +109,20 @@ def parse_customer_messages_file(data_folder):
     return messages
 
 
-class CustomerMessagesFile:
+class CustomerMessagesFile(WatchedFile):
     """The messages in force, read again when the file changes; the last good ones survive a bad file."""
 
     def __init__(self, data_folder):
-        self.path = data_folder / MESSAGES_FILE
-        self._mtime = None
-        self.messages = dict(DEFAULT_MESSAGES)
-        self.error = ""
+        super().__init__(
+            data_folder / MESSAGES_FILE,
+            parse_customer_messages_file,
+            parse_customer_messages,
+            CustomerMessagesError,
+            dict(DEFAULT_MESSAGES),
+            "messages",
+        )
 
-    def current(self):
-        """The templates in force now, by change (reloading the file if it changed); never raises for a bad file."""
-        try:
-            mtime = os.stat(self.path).st_mtime_ns
-        except OSError:
-            mtime = None
-        if mtime != self._mtime:
-            self._mtime = mtime
-            try:
-                self.messages = parse_customer_messages_file(self.path.parent)
-                self.error = ""
-            except CustomerMessagesError as error:
-                self.messages, kept = _fallback(self.path)
-                self.error = f"{error}; {kept}"
-                log.error("customer messages not reloaded: %s", printable(self.error))
-        return self.messages
-
-
-def _fallback(path):
-    text = read_last_good(path)
-    if text is not None:
-        try:
-            return parse_customer_messages(text, str(path)), "the last good messages stay in force"
-        except CustomerMessagesError:
-            pass
-    return dict(DEFAULT_MESSAGES), "no valid messages file was ever read here, so the default messages apply"
+    @property
+    def messages(self):
+        """The messages in force as last read (see :meth:`current`)."""
+        return self.value

@@ -35,8 +35,7 @@ import tomllib
 from dataclasses import dataclass, field
 
 from notify.urls import WebhookUrlError, check_webhook_url
-from rules.last_good import read_last_good, save_last_good
-from rules.webhook import printable
+from rules.last_good import WatchedFile, save_last_good
 from store.records import PRIORITIES
 
 log = logging.getLogger(__name__)
@@ -146,42 +145,16 @@ def parse_rules(text, path="rules.toml"):
     )
 
 
-class RulesFile:
+class RulesFile(WatchedFile):
     """The rules in force, read again when ``rules.toml`` changes; the last good ones survive a bad file."""
 
     def __init__(self, data_folder):
-        self.path = data_folder / RULES_FILE
-        self._mtime = None
-        self.rules = Rules()
-        self.error = ""
+        super().__init__(data_folder / RULES_FILE, parse_rules_file, parse_rules, RulesFileError, Rules(), "rules")
 
-    def current(self):
-        """The rules in force now (reloading the file if it changed); never raises for a bad file."""
-        try:
-            mtime = os.stat(self.path).st_mtime_ns
-        except OSError:
-            mtime = None
-        if mtime != self._mtime:
-            self._mtime = mtime
-            try:
-                self.rules = parse_rules_file(self.path.parent)
-                self.error = ""
-            except RulesFileError as error:
-                self.rules, kept = _fallback(self.path)
-                self.error = f"{error}; {kept}"
-                log.error("rules not reloaded: %s", printable(self.error))
-        return self.rules
-
-
-def _fallback(path):
-    """The last good rules and a phrase saying so, or the defaults when no good file was ever read."""
-    text = read_last_good(path)
-    if text is not None:
-        try:
-            return parse_rules(text, str(path)), "the last good rules stay in force"
-        except RulesFileError:
-            pass
-    return Rules(), "no valid rules file was ever read here, so the default rules apply"
+    @property
+    def rules(self):
+        """The rules in force as last read (see :meth:`current`)."""
+        return self.value
 
 
 def read_rules_text(path):
