@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
 
 from app.auth import request_actor, require_reader, require_role
-from app.batches import batch_items, validated_batch
+from app.batches import batch_items, record_for_id, validated_batch
 from app.errors import ApiError, with_store
 from app.json_body import read_json_body
 from app.openapi import openapi_document
@@ -161,14 +161,7 @@ def put_call(call_id):
     if call_id.endswith("/follow-ups"):  # PUT .../<id>/follow-ups: promises are added with POST
         raise MethodNotAllowed(["GET", "HEAD", "OPTIONS", "POST"])
     require_role("write")
-    body = read_json_body()
-    if not isinstance(body, dict):
-        raise ApiError("the request body must be one call record (a JSON object)", 400)
-    if "id" in body and not isinstance(body["id"], str):
-        raise ApiError("field 'id' must be a string", 422, field="id")
-    if "id" in body and body["id"] != call_id:
-        raise ApiError(f"the body's id '{body['id']}' differs from the URL's '{call_id}'", 400, field="id")
-    records = _validated([{**body, "id": call_id}])
+    records = _validated([record_for_id("call", call_id)])
     # The stored id is the validated one (surrounding spaces stripped), not the raw URL segment.
     stored_id = records[0]["id"]
     expected = expected_version(stored_id, lambda: with_store(lambda store: store.get_versioned(stored_id)))

@@ -20,6 +20,21 @@ def batch_items(what):
     return items
 
 
+def record_for_id(what, record_id):
+    """The request body as the one record a PUT writes at ``record_id`` (the URL's id put in when absent).
+
+    :raises ApiError: 400 for a body that is not an object or names another id, 422 for an id that is not text.
+    """
+    body = read_json_body()
+    if not isinstance(body, dict):
+        raise ApiError(f"the request body must be one {what} record (a JSON object)", 400)
+    if "id" in body and not isinstance(body["id"], str):
+        raise ApiError("field 'id' must be a string", 422, field="id")
+    if "id" in body and body["id"] != record_id:
+        raise ApiError(f"the body's id '{body['id']}' differs from the URL's '{record_id}'", 400, field="id")
+    return {**body, "id": record_id}
+
+
 def validated_batch(items, validate, invalid_error):
     """Clean records of a batch; every bad record and every repeated id is named with its index (422).
 

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
 
 from app.auth import request_actor, require_reader, require_role
-from app.batches import batch_items, validated_batch
+from app.batches import batch_items, record_for_id, validated_batch
 from app.customer_schemas import CustomerLookupParams, FollowUpParams
 from app.errors import ApiError, with_store
 from app.json_body import read_json_body
@@ -100,14 +100,7 @@ def put_customer(customer_id):
     if customer_id.endswith("/calls"):  # PUT .../<id>/calls: the caller panel, which is read only
         raise MethodNotAllowed(["GET", "HEAD", "OPTIONS"])
     require_role("write")
-    body = read_json_body()
-    if not isinstance(body, dict):
-        raise ApiError("the request body must be one customer record (a JSON object)", 400)
-    if "id" in body and not isinstance(body["id"], str):
-        raise ApiError("field 'id' must be a string", 422, field="id")
-    if "id" in body and body["id"] != customer_id:
-        raise ApiError(f"the body's id '{body['id']}' differs from the URL's '{customer_id}'", 400, field="id")
-    records = _validated([{**body, "id": customer_id}])
+    records = _validated([record_for_id("customer", customer_id)])
     summary = with_store(lambda store: store.upsert_customers(records, actor=request_actor()))
     record = services().store.get_customer(records[0]["id"])
     return jsonify({"ok": True, "customer": record}), 201 if summary["inserted"] else 200

@@ -7,64 +7,52 @@ never wait for it: a call is found by its words at once and by its meaning once 
 """
 
 import logging
-import os
-import threading
 
+from app.background import BackgroundThread
 from engine.backlog import BATCH, embed_waiting
 from index.generations import IndexBusyError, IndexMissingError
 
 log = logging.getLogger(__name__)
 
 
-class EmbedWorker:
+class EmbedWorker(BackgroundThread):
     """A daemon thread embedding the backlog every ``interval`` seconds, while this process holds the lock."""
+
+    name = "embed-backlog"
 
     def __init__(self, search, interval):
         """
         :param search: the process's ``engine.service.SearchService`` (its index and semantic stage).
         :param interval: seconds between looks at the backlog.
         """
+        super().__init__()
         self.search = search
         self.interval = interval
         self.embedded = 0
         self.last_error = ""
-        self._stopped = threading.Event()
-        self._thread = None
-        self._pid = None
 
-    def ensure_running(self):
-        """Start the thread in this process if it is not running (after a fork too)."""
-        if self.search.semantic is None or self._stopped.is_set():
-            return
-        if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
-            return
-        self._pid = os.getpid()
-        self._thread = threading.Thread(target=self._run, name="embed-backlog", daemon=True)
-        self._thread.start()
+    def wanted(self):
+        """Only with ranking by meaning on."""
+        return self.search.semantic is not None
 
-    def stop(self, timeout=5.0):
-        """End the thread after the batch it is embedding."""
-        self._stopped.set()
-        if self._pid == os.getpid() and self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self):
+    def run(self):
+        """Embed the backlog while this process holds the vector store's writer lock, until stopped."""
         stage = self.search.semantic
         if stage.store() is None:
             return  # no model: said once in the log by the stage
-        while not self._stopped.is_set():
+        while not self.stopped.is_set():
             try:
                 with stage.store().writing():
-                    while not self._stopped.is_set():
+                    while not self.stopped.is_set():
                         done = self.work_once()
                         if not done:
-                            self._stopped.wait(self.interval)
+                            self.stopped.wait(self.interval)
             except IndexBusyError:
-                self._stopped.wait(max(self.interval, 5.0))  # another worker or 'indexer embed' has it
+                self.stopped.wait(max(self.interval, 5.0))  # another worker or 'indexer embed' has it
             except Exception as error:  # the thread must outlive a damaged index or a full disk
                 self.last_error = type(error).__name__
                 log.warning("embedding the backlog: %r", error)
-                self._stopped.wait(max(self.interval, 5.0))
+                self.stopped.wait(max(self.interval, 5.0))
 
     def work_once(self):
         """Embed one batch of the backlog (the caller holds the writer lock); returns how many were embedded."""

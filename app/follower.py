@@ -12,10 +12,10 @@ reports them and the lag as they are.
 """
 
 import logging
-import os
 import threading
 import time
 
+from app.background import BackgroundThread
 from index.generations import IndexBusyError
 from store.base import StoreUnavailableError
 
@@ -33,8 +33,10 @@ STORE_AWAY = "the store is unreachable"
 FAILING = "failing"
 
 
-class Follower:
+class Follower(BackgroundThread):
     """A thread that applies store changes made anywhere (requests, CLI, other servers) to the index."""
+
+    name = "index-follower"
 
     def __init__(self, services, interval, stuck_after=30.0):
         """
@@ -42,6 +44,7 @@ class Follower:
         :param interval: seconds between passes when nothing wakes it.
         :param stuck_after: seconds of failing passes after which the follower counts as stuck.
         """
+        super().__init__()
         self.services = services
         self.interval = interval
         self.stuck_after = stuck_after
@@ -51,21 +54,6 @@ class Follower:
         self.last_pass = None
         self._flushed = 0.0
         self._wake = threading.Event()
-        self._stopped = threading.Event()
-        self._thread = None
-        self._pid = None
-
-    def ensure_running(self):
-        """Start the thread in this process if it is not running (after a fork too)."""
-        if self.running():
-            return
-        self._pid = os.getpid()
-        self._thread = threading.Thread(target=self._run, name="index-follower", daemon=True)
-        self._thread.start()
-
-    def running(self):
-        """Whether this process's follower thread is alive."""
-        return self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()
 
     def wake(self):
         """Start the next pass now rather than after the interval (a request just wrote)."""
@@ -73,16 +61,16 @@ class Follower:
 
     def stop(self, timeout=5.0):
         """End the thread after its current pass (a server shutting down, an app a test is done with)."""
-        self._stopped.set()
+        self.stopped.set()
         self._wake.set()
-        if self.running():
-            self._thread.join(timeout)
+        super().stop(timeout)
 
-    def _run(self):
-        while not self._stopped.is_set():
+    def run(self):
+        """Pass after pass, each when woken or after the interval, until stopped."""
+        while not self.stopped.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()
-            if not self._stopped.is_set():
+            if not self.stopped.is_set():
                 self.run_once()
 
     def run_once(self):

@@ -5,44 +5,32 @@ Every worker of every server runs one; the store's claims keep two of them from 
 """
 
 import logging
-import os
-import threading
 
+from app.background import BackgroundThread
 from notify.delivery import deliver_due
 
 log = logging.getLogger(__name__)
 
 
-class OutboxWorker:
+class OutboxWorker(BackgroundThread):
     """A daemon thread delivering due notifications every ``interval`` seconds."""
 
+    name = "outbox-delivery"
+
     def __init__(self, store, policy, interval):
+        super().__init__()
         self.store = store
         self.policy = policy
         self.interval = interval
         self.last_error = ""
-        self._stopped = threading.Event()
-        self._thread = None
-        self._pid = None
 
-    def ensure_running(self):
-        """Start the thread in this process if it is not running (after a fork too); nothing when turned off."""
-        if self.interval <= 0 or self._stopped.is_set():
-            return
-        if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
-            return
-        self._pid = os.getpid()
-        self._thread = threading.Thread(target=self._run, name="outbox-delivery", daemon=True)
-        self._thread.start()
+    def wanted(self):
+        """Off when ``KB_OUTBOX_INTERVAL_S`` is 0 (delivery left to ``indexer deliver``)."""
+        return self.interval > 0
 
-    def stop(self, timeout=5.0):
-        """End the thread after its current round of deliveries."""
-        self._stopped.set()
-        if self._pid == os.getpid() and self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self):
-        while not self._stopped.wait(self.interval):
+    def run(self):
+        """Deliver what is due every interval until stopped."""
+        while not self.stopped.wait(self.interval):
             try:
                 deliver_due(self.store, self.policy)
                 self.last_error = ""
