@@ -16,6 +16,7 @@ import sys
 import click
 
 from analyzers.names import name_tokens
+from rules.webhook import escalated_call
 from store.contacts import mask_contacts
 from store.records import CUSTOMER_FIELDS, public_record
 
@@ -104,7 +105,16 @@ def erase_customer_data(store, customer_id):
     pattern = _name_pattern(record, calls)
     organisation = (record or {}).get("organisation", "")
     rewritten = [anonymised(call, pattern, organisation) for call in calls]
-    return len(rewritten), store.erase_customer(customer_id, rewritten)
+    by_id = {call["id"]: escalated_call(call) for call in rewritten}
+
+    def without_customer(payload):
+        escalated = payload.get("escalated")
+        if not isinstance(escalated, list):
+            return None
+        calls = [by_id.get(call.get("id"), call) if isinstance(call, dict) else call for call in escalated]
+        return {**payload, "escalated": calls}
+
+    return len(rewritten), store.erase_customer(customer_id, rewritten, rewrite_message=without_customer)
 
 
 @click.group("customer")

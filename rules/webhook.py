@@ -23,6 +23,11 @@ def printable(text, limit=None):
     return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text)
 
 
+def escalated_call(record):
+    """How an escalation notice shows one call: its id, title and extra fields (the customer's among them)."""
+    return {"id": record["id"], "title": record["title"], **record["extra"]}
+
+
 def escalation_message(records, rules):
     """The outbox message announcing these escalated calls, or None (no webhook, or no calls).
 
@@ -35,7 +40,7 @@ def escalation_message(records, rules):
     """
     if not rules.webhook or not records:
         return None
-    calls = [{"id": r["id"], "title": r["title"], **r["extra"]} for r in records]
+    calls = [escalated_call(record) for record in records]
     stamp = json.dumps(sorted((c["id"], c.get("escalated_at", "")) for c in calls), ensure_ascii=False)
     key = f"{KIND}-" + hashlib.sha256(stamp.encode("utf-8")).hexdigest()[:32]
     return OutboxMessage(id=key, kind=KIND, url=rules.webhook, payload={"escalated": calls})

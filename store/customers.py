@@ -221,13 +221,16 @@ class CustomerStore(FollowUpStore):
             found.extend(self._rows(sql, (*chunk, *keys)))
         return found
 
-    def erase_customer(self, customer_id, anonymised_calls, actor="erase"):
+    def erase_customer(self, customer_id, anonymised_calls, actor="erase", rewrite_message=None):
         """Remove a customer (record, keys, history, follow-ups, the messages sent or queued for them and their
         delivery log) and rewrite their calls anonymised, in one
         transaction; each call's change enters the feed (so every index follows) and its history is replaced
         by one entry saying it was anonymised.
 
         :param anonymised_calls: the customer's calls as clean records, already anonymised.
+        :param rewrite_message: ``rewrite_message(payload)`` gives the payload of an outbox message that names the
+            customer (a team's escalation notice, say) without them, or None to leave it; it is rewritten in the
+            same transaction.
         :returns: the highest change sequence number written.
         """
         now = utc_now()
@@ -259,6 +262,15 @@ class CustomerStore(FollowUpStore):
                 tx.run(f"DELETE FROM {table} WHERE {column} = ?", (customer_id,))
             for sql, params in forget_customer_statements(customer_id):
                 tx.run(sql, params)
+            if rewrite_message is not None:
+                named = f"%{json.dumps(customer_id, ensure_ascii=False)}%"
+                for row in tx.rows("SELECT id, payload FROM outbox WHERE payload LIKE ?", (named,)):
+                    payload = rewrite_message(json.loads(row["payload"]))
+                    if payload is not None:
+                        tx.run(
+                            "UPDATE outbox SET payload = ? WHERE id = ?",
+                            (json.dumps(payload, ensure_ascii=False), row["id"]),
+                        )
             return tx.rows("SELECT COALESCE(MAX(seq), 0) AS seq FROM changes", ())[0]["seq"]
 
         return self._transaction(work, feed=True)

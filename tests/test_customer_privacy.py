@@ -6,6 +6,9 @@ import json
 import pytest
 from conftest import auth
 
+from rules.parse import Rules
+from rules.webhook import escalation_message
+
 CUSTOMER = {
     "kind": "customer",
     "id": "ACC-7",
@@ -143,3 +146,21 @@ def test_an_unknown_kind_is_refused_naming_the_field(runner, tmp_path):
     path = tmp_path / "kind.jsonl"
     path.write_text(json.dumps({"kind": "person", "id": "X"}) + "\n")
     assert f"{path}:1: field 'kind' must be one of call, customer, not 'person'" in runner("import", path).output
+
+
+def test_customer_erase_takes_the_customer_out_of_queued_escalation_notices(held, runner, indexed_app):
+    store = indexed_app.extensions["kb"].store
+    escalated = {**store.get("PR-1"), "extra": {**store.get("PR-1")["extra"], "escalated_at": "2026-12-06T09:00:00Z"}}
+    other = store.get("OTHER")
+    notice = escalation_message([escalated, other], Rules(webhook="http://127.0.0.1:9/escalations"))
+    store.upsert([escalated], actor="rules", messages=[notice])
+    assert "Priya" in store._rows("SELECT payload FROM outbox", ())[0]["payload"]
+    assert runner("customer", "erase", "ACC-7", "--yes").exit_code == 0
+    (body,) = [row["payload"] for row in store._rows("SELECT payload FROM outbox", ())]
+    payload = json.loads(body)
+    assert [word for word in ("Priya", "Raman", "ACC-7", "7946", "redfern") if word.lower() in body.lower()] == []
+    assert [call["id"] for call in payload["escalated"]] == ["PR-1", "OTHER"]
+    assert (payload["escalated"][0]["title"], payload["escalated"][1]["customer_id"]) == (
+        "[customer]: LaserJet prints ghost images",
+        "ACC-8",
+    )
