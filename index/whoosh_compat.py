@@ -16,6 +16,7 @@ internals of exactly one release, so this module is the one place that
 import importlib.metadata
 import pickle
 import struct
+import tempfile
 import threading
 import zlib
 from dataclasses import dataclass
@@ -315,12 +316,21 @@ def length_bytes(reader, fieldname):
 
 
 def _self_test():
-    """Read back a small index written in memory through every internal above; raise if anything differs."""
+    """Read back a small index written through every internal above; raise if anything differs.
+
+    The index is written in a private temporary folder: Whoosh's in-memory storage spills its columns to a folder
+    named after the index in the system's temporary folder, which two processes starting at once would share.
+    """
+    with tempfile.TemporaryDirectory(prefix="kb-whoosh-self-test-") as folder:
+        _check_internals(folder)
+
+
+def _check_internals(folder):
     from whoosh.fields import ID, TEXT, Schema
-    from whoosh.filedb.filestore import RamStorage
+    from whoosh.filedb.filestore import FileStorage
 
     words = ["alpha"] * 300 + ["beta"]
-    index = RamStorage().create_index(Schema(id=ID(stored=True), text=TEXT(phrase=False)))
+    index = FileStorage(folder).create_index(Schema(id=ID(stored=True), text=TEXT(phrase=False)))
     writer = index.writer()
     for number, word in enumerate(words):
         writer.add_document(id=str(number), text=f"{word} {word} gamma" if number % 2 else word)

@@ -1,5 +1,7 @@
 """The Whoosh internals this product relies on are checked at start (issue #15), naming what differs."""
 
+import tempfile
+
 import pytest
 import whoosh
 from conftest import settings_for
@@ -65,3 +67,13 @@ def test_the_installed_whoosh_passes_and_install_is_idempotent():
     whoosh_compat.install()
     whoosh_compat.install()
     assert whoosh_compat._installed is True
+
+
+def test_the_self_test_leaves_another_process_spill_folder_alone(tmp_path, monkeypatch):
+    """Two processes starting at once (two servers, a server and the CLI) must not share the self-test's files:
+    Whoosh's in-memory index spills to ``<temp>/MAIN.tmp``, the same folder for every process."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    (tmp_path / "MAIN.tmp").mkdir()
+    (tmp_path / "MAIN.tmp" / "another-process.ctmp").write_bytes(b"spilled columns")
+    whoosh_compat._self_test()
+    assert sorted(path.name for path in tmp_path.rglob("*")) == ["MAIN.tmp", "another-process.ctmp"]
