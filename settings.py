@@ -60,6 +60,12 @@ SETTINGS = (
         "The embedding model ranking by meaning uses: minilm-l6-int8 (English) or e5-small-q4 (multilingual).",
     ),
     Setting(
+        "KB_RERANK",
+        True,
+        "Order the words' and the meaning's candidates by the re-ranker shipped for the embedding model; "
+        "false: reciprocal rank fusion.",
+    ),
+    Setting(
         "KB_EMBED_IN_SERVER",
         True,
         "One worker of each server embeds new calls in a background thread; false: only 'indexer embed' does.",

@@ -67,7 +67,9 @@ class Services:
         if not settings["KB_SEMANTIC"]:
             return None
         cache = settings["KB_QUERY_VECTOR_CACHE_SIZE"]
-        return SemanticStage(home.root, settings["KB_EMBEDDING_MODEL"], query_cache_size=cache)
+        return SemanticStage(
+            home.root, settings["KB_EMBEDDING_MODEL"], query_cache_size=cache, rerank=settings["KB_RERANK"]
+        )
 
     def owned_products(self, customer_id):
         """The product names a customer's record says they own (empty when there is no record or no store)."""

@@ -27,10 +27,12 @@ from index import whoosh_compat
 from indexer.context import open_knowledge_base
 from store.records import validate_record
 
-# name → (what it changes, settings of engine.semantic / engine.scoring to override, ranking by meaning on).
+# name → (what it changes, settings of engine.semantic / engine.scoring to override, ranking by meaning on);
+# a row orders the candidates by reciprocal rank fusion unless its settings say "rerank".
 ROWS = {
     "words": ("words only (ranking by meaning off): the product before issue #16", {}, False),
-    "rrf": ("+ meaning, RRF k=60, weights 1:1, depth 15 (shipped)", {}, True),
+    "rrf": ("+ meaning, RRF k=60, weights 1:1, depth 15 (KB_RERANK=false)", {}, True),
+    "rerank": ("+ meaning, the linear re-ranker of bench.rerank_train, depth 15 (shipped)", {"rerank": True}, True),
     "depth-30": ("+ meaning, 30 hits of each ranking fused", {"FUSION_DEPTH": 30}, True),
     "raw-query": ("+ meaning, the query embedded as typed (no corrections)", {"meant": False}, True),
     "dense-0.5": ("+ meaning, dense weight 0.5", {"DENSE_WEIGHT": 0.5}, True),
@@ -54,6 +56,8 @@ _STATE = {}
 def apply(overrides):
     """Set a row's module-level settings in this process (each row runs in processes of its own)."""
     for name, value in overrides.items():
+        if name == "rerank":
+            continue
         if name in ("K1", "B"):
             setattr(scoring, name, value)
             # length_norms is cached and takes b and k1 as defaults: set them on the function itself.
@@ -76,7 +80,7 @@ def _start(kb_folder, row, model):
     kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(kb_folder), "KB_DATABASE_URL": ""})
     stage = None
     if ROWS[row][2]:
-        stage = semantic.SemanticStage(kb.home.root, model)
+        stage = semantic.SemanticStage(kb.home.root, model, rerank=ROWS[row][1].get("rerank", False))
         stage.use(load_embedder(model, threads=1))
     service = SearchService(
         kb.home,

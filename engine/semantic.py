@@ -14,7 +14,8 @@ A search here:
    scores that shortlist exactly (cosine similarity in float64, rounded to 6 decimals). The shortlist depends only
    on the set of vectors, never on their order on disk, so every server ranks alike;
 3. maps the best rows to the calls in the index that hold that text (filters applied), best first, ties by id;
-4. fuses that list with the words' ranking by weighted reciprocal rank fusion (:func:`fuse`).
+4. orders the calls of both lists by the learned re-ranker shipped for the model (``engine.rerank``), or, without
+   one, fuses the two lists by weighted reciprocal rank fusion (:func:`fuse`).
 """
 
 import logging
@@ -25,6 +26,8 @@ import numpy as np
 
 from engine.embedding import DEFAULT_MODEL, load_embedder
 from engine.postings import live_mask
+from engine.rerank import candidate_features, load_reranker
+from index.schema import passage_digest, passage_text
 from index.vectors import VectorStore, sign_codes
 
 log = logging.getLogger(__name__)
@@ -76,12 +79,13 @@ def meant_text(plan):
 class SemanticStage:
     """The model, the query vector cache and the vectors of one process."""
 
-    def __init__(self, index_root, model_name=DEFAULT_MODEL, query_cache_size=QUERY_CACHE_SIZE, threads=1):
+    def __init__(self, index_root, model_name=DEFAULT_MODEL, query_cache_size=QUERY_CACHE_SIZE, threads=1, rerank=True):
         """
         :param index_root: the index folder (``IndexHome.root``) holding ``vectors/``.
         :param model_name: one of ``engine.embedding.MODEL_NAMES``.
         :param query_cache_size: query vectors kept for repeated queries (0: none).
         :param threads: CPU threads one model call may use (one: searches run side by side in threads).
+        :param rerank: order the candidates by the model's shipped re-ranker when there is one (False: always RRF).
         """
         self.index_root = index_root
         self.model_name = model_name
@@ -90,6 +94,7 @@ class SemanticStage:
         self._lock = threading.Lock()
         self._loaded = False
         self._embedder = None
+        self._reranker = load_reranker(model_name) if rerank else None
         self._store = None
         self._queries = OrderedDict()
 
@@ -194,6 +199,52 @@ class SemanticStage:
                     hits.append((similarity, stored, docnum))
         hits.sort(key=lambda hit: (-hit[0], hit[1]["id"]))
         return hits[:wanted]
+
+    @property
+    def reranker(self):
+        """The learned re-ranker in use (``engine.rerank.LinearReranker``), or None: reciprocal rank fusion."""
+        return self._reranker
+
+    def reranked(self, lexical, dense, vector, word_count):
+        """Every call of either ranking, scored by the re-ranker (which must be set).
+
+        :param lexical: ``(score, stored, docnum)`` best first.
+        :param dense: ``(similarity, stored, docnum)`` best first.
+        :param vector: the query vector (for the similarity of calls only the words found).
+        :param word_count: words in the query.
+        :returns: as :func:`fuse`: ``(score, stored, docnum)`` in any order, and ``{docnum: similarity}`` of the
+            calls the meaning ranked.
+        """
+        docnums, matrix, stored_of = self.candidates(lexical, dense, vector, word_count)
+        scores = FUSED_SCALE / (1.0 + np.exp(-self._reranker.scores(matrix)))
+        hits = [(float(score), stored_of[docnum], docnum) for score, docnum in zip(scores.tolist(), docnums)]
+        return hits, {docnum: similarity for similarity, _, docnum in dense}
+
+    def candidates(self, lexical, dense, vector, word_count):
+        """The calls of both rankings with the re-ranker's features (``engine.rerank.candidate_features``).
+
+        :returns: ``(docnums, feature matrix, {docnum: stored fields})``.
+        """
+        store = self.store()
+        snapshot = store.snapshot() if store is not None else None
+        stored_of = {docnum: stored for _, stored, docnum in dense}
+        stored_of.update((docnum, stored) for _, stored, docnum in lexical)
+        query = vector.astype(np.float64)
+
+        def similarity_of(docnum):
+            row = snapshot.row_of(passage_digest(passage_text(stored_of[docnum]))) if snapshot else None
+            if row is None:
+                return None
+            return round(float(np.asarray(snapshot.vectors[row], dtype=np.float64) @ query), SIMILARITY_DIGITS)
+
+        docnums, matrix = candidate_features(
+            [(docnum, score) for score, _, docnum in lexical],
+            [(docnum, similarity) for similarity, _, docnum in dense],
+            similarity_of,
+            word_count,
+            (SCORE_DIGITS, SIMILARITY_DIGITS),
+        )
+        return docnums, matrix, stored_of
 
     def similarity_of(self, vector, digest):
         """The exact similarity of one call's passage to the query vector, or None when it has no vector yet."""

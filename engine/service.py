@@ -243,7 +243,8 @@ class SearchService:
         found = self._passes(opened, plan, filters, window, wanted, facets, deadline)
         similarity = {}
         if vector is not None:
-            found.hits, similarity, found.total = self._fused(opened, found, vector, filters, max(wanted, FUSION_DEPTH))
+            depth = max(wanted, FUSION_DEPTH)
+            found.hits, similarity, found.total = self._fused(opened, found, vector, filters, depth, len(plan.words))
         # The caller's products: those they called about and those their record says they own (issue #18).
         products = customers.products_of(opened.searcher, caller) | owned if caller else set()
         products = {product.casefold() for product in products}
@@ -278,14 +279,18 @@ class SearchService:
             return None
         return self.semantic.query_vector(meant_text(plan))
 
-    def _fused(self, opened, found, vector, filters, depth):
-        """The words' hits fused with the calls closest in meaning (``engine.semantic.fuse``).
+    def _fused(self, opened, found, vector, filters, depth, word_count):
+        """The words' hits fused with the calls closest in meaning: by the re-ranker when the model has one
+        (``SemanticStage.reranked``), else by reciprocal rank fusion (``engine.semantic.fuse``).
 
         :returns: ``(hits, {docnum: similarity}, total)``; the total counts the calls found by meaning alone too.
         """
         dense = self.semantic.dense_hits(opened.searcher, self.postings, vector, filters, depth)
         lexical = sorted(found.hits, key=lambda hit: (-round(hit[0], SCORE_DIGITS), hit[1]["id"]))
-        hits, similarity = fuse(lexical, dense)
+        if self.semantic.reranker is not None:
+            hits, similarity = self.semantic.reranked(lexical, dense, vector, word_count)
+        else:
+            hits, similarity = fuse(lexical, dense)
         lexical_docnums = {hit[2] for hit in found.hits}
         return hits, similarity, found.total + sum(1 for hit in dense if hit[2] not in lexical_docnums)
 

@@ -46,15 +46,17 @@ def test_a_write_during_a_big_import_answers_at_once_and_searches_keep_answering
     assert run_cli(folder, "import", tmp_path / "base.jsonl").returncode == 0
     queries = [text for _, text in synthetic.agent_queries(base, 50)]
     with Server(folder, workers=2, KB_RATE_LIMIT="") as server:
-        searches, stop = [], threading.Event()
+        searches, failures, stop = [], [], threading.Event()
 
         def search():
             connection, turn = server.connection(), 0
             while not stop.is_set():
                 started = time.perf_counter()
                 path = f"/api/v1/search?q={quote(queries[turn % len(queries)])}"
-                status = server.request("GET", path, connection=connection, timeout=60).status
-                searches.append((time.perf_counter() - started, status))
+                response = server.request("GET", path, connection=connection, timeout=60)
+                searches.append((time.perf_counter() - started, response.status))
+                if response.status != 200:
+                    failures.append(f"{response.status} for {path}: {response.body[:500]!r}")
                 turn += 1
 
         searcher = threading.Thread(target=search)
@@ -80,12 +82,14 @@ def test_a_write_during_a_big_import_answers_at_once_and_searches_keep_answering
         while AGENT_CALL["id"] not in _found(server, "qzxvbk") and time.monotonic() < deadline:
             time.sleep(0.2)
         found = _found(server, "qzxvbk")
+        server_log = server.log()
 
     assert (written.status, still_importing, stored["title"]) == (201, True, AGENT_CALL["title"])
     assert write_seconds < ANSWERS_WITHIN_S
     assert found == ["AGENT-1"]
     statuses = [status for _, status in searches]
-    assert (len(statuses) >= 20, set(statuses)) == (True, {200})
+    # A failed search names itself and brings the server's log, to find the cause from CI's output alone.
+    assert (len(statuses) >= 20, set(statuses)) == (True, {200}), "\n".join(failures[:5]) + server_log[-6000:]
     assert max(seconds for seconds, _ in searches) < SEARCHES_WITHIN_S
     print(
         f"\n  write during the import: {write_seconds * 1000:.0f} ms (indexed: {written.json()['indexed']}); "

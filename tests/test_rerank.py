@@ -1,0 +1,120 @@
+"""The learned order of the fused candidates (issue #16): its features, its file, its fitting, and the product
+ordering by it, or by reciprocal rank fusion when it is turned off or missing."""
+
+import json
+import logging
+
+import numpy as np
+import pytest
+from conftest import settings_for
+from test_semantic import imported, needs_model, ranked
+
+from app import create_app
+from bench.rerank_fit import TrainingQuery, fit_weights, mean_rr_by_group, standardisation
+from engine import rerank
+from engine.embedding import DEFAULT_MODEL
+
+
+def feature(matrix, row, name):
+    return matrix[row, rerank.FEATURES.index(name)]
+
+
+def test_a_call_only_the_words_found_gets_its_similarity_asked_and_no_meaning_rank():
+    asked = []
+
+    def similarity_of(docnum):
+        asked.append(docnum)
+        return 0.25
+
+    docnums, matrix = rerank.candidate_features([(1, 8.0), (2, 4.0)], [(3, 0.9), (1, 0.5)], similarity_of, 3)
+    assert docnums == [1, 2, 3]
+    assert asked == [2]
+    assert feature(matrix, 1, "meaning_rank") == 0.0
+    assert feature(matrix, 1, "similarity") == 0.25
+    assert feature(matrix, 1, "words_score") == 0.5
+    assert feature(matrix, 2, "words_rank") == 0.0
+    assert feature(matrix, 2, "similarity_below_best") == 0.0
+    assert feature(matrix, 0, "in_both") == 1.0
+    assert feature(matrix, 2, "in_both") == 0.0
+
+
+def test_equal_scores_share_a_rank_and_a_call_without_a_vector_counts_as_dissimilar():
+    docnums, matrix = rerank.candidate_features([(1, 5.004), (2, 5.001), (3, 2.0)], [], lambda docnum: None, 1)
+    assert feature(matrix, 0, "words_rank") == feature(matrix, 1, "words_rank") == 60 / 61
+    assert feature(matrix, 2, "words_rank") == 60 / 63
+    assert set(matrix[:, rerank.FEATURES.index("similarity")]) == {0.0}
+
+
+def test_query_length_grows_from_one_word_to_a_pasted_message():
+    assert rerank.query_length(1) == 0.0
+    assert 0 < rerank.query_length(3) < rerank.query_length(10) < 1
+    assert rerank.query_length(40) == 1.0
+
+
+def test_the_file_round_trips_and_a_file_with_other_features_is_refused_with_a_log_line(tmp_path, caplog):
+    model = rerank.LinearReranker(np.arange(len(rerank.FEATURES)), np.zeros(len(rerank.FEATURES)), np.ones(12))
+    path = tmp_path / "rerank.json"
+    path.write_text(json.dumps(model.to_json()), encoding="utf-8")
+    loaded = rerank.load_reranker("any", path)
+    rows = np.random.default_rng(1).random((4, len(rerank.FEATURES)))
+    assert loaded.scores(rows).tolist() == model.scores(rows).tolist()
+    data = model.to_json()
+    data["features"] = {"words_rank": data["features"]["words_rank"]}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        assert rerank.load_reranker("any", path) is None
+    assert "unusable" in caplog.text and "reciprocal rank" in caplog.text
+    assert rerank.load_reranker("no-such-model") is None
+
+
+def test_the_shipped_file_of_the_default_model_loads_and_says_how_it_was_fitted():
+    shipped = rerank.load_reranker(DEFAULT_MODEL)
+    assert shipped is not None
+    assert shipped.about["command"] == "python -m bench.rerank_train"
+    assert "tune" in shipped.about["training"]
+
+
+def test_fitting_learns_the_feature_that_tells_answers_apart():
+    rng = np.random.default_rng(7)
+    queries = []
+    for number in range(60):
+        matrix = rng.random((10, len(rerank.FEATURES)))
+        answers = np.zeros(10, dtype=bool)
+        answers[rng.integers(10)] = True
+        matrix[answers, 3] += 1.0  # only "similarity" tells the answer apart
+        queries.append(TrainingQuery(qid=str(number), group="g", matrix=matrix, answers=answers))
+    mean, scale = standardisation(queries)
+    weights = fit_weights(queries, mean, scale, penalty=1.0)
+    assert np.argmax(np.abs(weights)) == 3 and weights[3] > 0
+    model = rerank.LinearReranker(weights, mean, scale)
+    assert mean_rr_by_group(queries, model.scores) == {"g": 1.0}
+
+
+def test_fitting_without_a_single_usable_query_says_so():
+    matrix = np.zeros((3, len(rerank.FEATURES)))
+    query = TrainingQuery(qid="q", group="g", matrix=matrix, answers=np.zeros(3, dtype=bool))
+    with pytest.raises(ValueError, match="no training query"):
+        fit_weights([query], np.zeros(12), np.ones(12), 1.0)
+
+
+@needs_model
+def test_the_product_orders_by_the_re_ranker_and_by_rank_fusion_when_it_is_turned_off(tmp_path):
+    folder = tmp_path / "kb"
+    imported(folder)
+    reranked = create_app(settings_for(folder, KB_SEMANTIC=True, KB_EMBED_IN_SERVER=False))
+    fused = create_app(settings_for(folder, KB_SEMANTIC=True, KB_EMBED_IN_SERVER=False, KB_RERANK=False))
+    again = create_app(settings_for(folder, KB_SEMANTIC=True, KB_EMBED_IN_SERVER=False))
+    try:
+        assert reranked.extensions["kb"].search.semantic.reranker is not None
+        assert fused.extensions["kb"].search.semantic.reranker is None
+        differs = False
+        for text in ("printer wont print", "the screen goes black", "noisy pc", "outlok keeps crashing"):
+            first = ranked(reranked, text)
+            assert first == ranked(again, text)
+            assert first, text
+            by_rank_fusion = ranked(fused, text)
+            differs = differs or [hit[0] for hit in first] != [hit[0] for hit in by_rank_fusion]
+        assert differs
+    finally:
+        for app in (reranked, fused, again):
+            app.extensions["kb"].close()
