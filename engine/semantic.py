@@ -151,7 +151,7 @@ class SemanticStage:
         """The rows closest to ``vector``, best first: ``(rows, similarities)``; see the module's step 2."""
         if snapshot.count == 0:
             return np.zeros(0, np.int64), np.zeros(0)
-        distances = np.bitwise_count(snapshot.codes ^ sign_codes(vector[None, :])[0]).sum(axis=1, dtype=np.uint16)
+        distances = snapshot.hamming_distances(sign_codes(vector[None, :])[0])
         shortlist = max(SHORTLIST_MIN, SHORTLIST_FACTOR * wanted)
         if shortlist < snapshot.count:
             cut = np.partition(distances, shortlist - 1)[shortlist - 1]
