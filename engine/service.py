@@ -27,6 +27,7 @@ from engine.results import COUNT_UP_TO, InvalidSearchError, SearchResult, report
 from engine.scoring import IndexStatistics
 from engine.semantic import FUSION_DEPTH, fuse, meant_text
 from engine.shape import TEXT_FIELD, TRIM_COMMON_UP_TO, build_query, query_shape
+from engine.stored import StoredFieldReader
 from index.schema import NO_VALUE
 
 MAX_LIMIT = 50
@@ -47,17 +48,19 @@ FILTER_FIELDS = ("product", "category", "customer_id", "status", "priority")
 
 @dataclass(frozen=True)
 class OpenIndex:
-    """The index generation a search runs on: its name, Whoosh searcher and whole-index statistics."""
+    """The index generation a search runs on: its name, Whoosh searcher, whole-index statistics and stored fields."""
 
     name: str
     index: object
     searcher: object
     stats: IndexStatistics
+    fields: StoredFieldReader
 
 
 @dataclass
 class _Pass:
-    """The hits of the passes of one search, as ``(score, stored fields, docnum)``, and what they found."""
+    """The hits of the passes of one search, as ``(score, docnum)`` from a pass and ``(score, stored fields,
+    docnum)`` once the last pass is chosen, and what they found."""
 
     hits: list
     total: int
@@ -142,7 +145,7 @@ class SearchService:
     @staticmethod
     def _new_searcher(name, index):
         searcher = index.searcher()
-        return OpenIndex(name, index, searcher, IndexStatistics(searcher))
+        return OpenIndex(name, index, searcher, IndexStatistics(searcher), StoredFieldReader(searcher))
 
     def close(self):
         """Stop using the searcher (closed when its last search ends; reopened by the next, e.g. after a fork)."""
@@ -310,12 +313,14 @@ class SearchService:
             found = self._collect(opened, tree, terms, window, wanted, deadline, facet_fields)
             found.widened = len(shape.kept) > 1
             found.postings = (first[0] + found.postings[0], first[1] + found.postings[1])
+        # Stored fields of the pass kept only: a first pass that found too few is not read.
+        found.hits = [(score, opened.fields.fields(docnum), docnum) for score, docnum in found.hits]
         return found
 
     def _collect(self, opened, tree, filters, window, wanted, deadline, facet_fields):
-        """Collect the top ``window`` hits; when equal scores run past the page's edge, collect again
-        with ``MAX_TIE_WINDOW`` so the tie-break by id sees the whole group of equals (one more pass:
-        a group that runs past a small window usually runs past a larger one too)."""
+        """Collect the top ``window`` hits as ``(score, docnum)``; when equal scores run past the page's edge,
+        collect again with ``MAX_TIE_WINDOW`` so the tie-break by id sees the whole group of equals (one more
+        pass: a group that runs past a small window usually runs past a larger one too)."""
         searcher = opened.searcher
         while True:
             found = evaluate(
@@ -328,8 +333,7 @@ class SearchService:
             if round(hits[wanted - 1][0], SCORE_DIGITS) != round(hits[window - 1][0], SCORE_DIGITS):
                 break
             window = MAX_TIE_WINDOW
-        stored = [(score, searcher.stored_fields(docnum), docnum) for score, docnum in hits]
-        return _Pass(stored, found.total, found.timed_out, found.facets, (found.postings_scored, found.postings_total))
+        return _Pass(hits, found.total, found.timed_out, found.facets, (found.postings_scored, found.postings_total))
 
     def matched_terms(self, opened, docnums, terms):
         """Which of the ``text`` terms each of the page's calls holds (for "why it matched" and highlights)."""

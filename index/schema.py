@@ -23,7 +23,8 @@ def call_schema():
     :returns: a :class:`whoosh.fields.Schema`.
     """
     return Schema(
-        id=ID(stored=True, unique=True),
+        # Sortable: a column of ids, which ordering hits reads instead of their stored fields (engine.stored).
+        id=ID(stored=True, unique=True, sortable=True),
         content_hash=STORED(),
         text=TEXT(analyzer=text_analyzer(), phrase=False),
         words=TEXT(analyzer=words_analyzer(), phrase=False),

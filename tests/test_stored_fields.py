@@ -1,0 +1,83 @@
+"""A hit's stored fields (``engine.stored``): its id from the index's id column, the rest read when first asked
+for, and an index written before the column existed read as before."""
+
+import json
+from pathlib import Path
+
+from whoosh import fields
+from whoosh.filedb.filestore import RamStorage
+
+from engine.service import SearchService
+from engine.stored import HitFields, StoredFieldReader
+from index.build import apply_changes, rebuild
+from indexer.context import open_knowledge_base
+from store.records import validate_record
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample" / "calls.jsonl"
+
+
+def _knowledge_base(folder, copies=3):
+    """The sample calls ``copies`` times over (equal texts, so equal scores), then edits in segments of their own."""
+    kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(folder), "KB_DATABASE_URL": ""}, environ={})
+    records = [validate_record(json.loads(line)) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
+    kb.store.upsert([{**record, "id": f"{record['id']}-{copy}"} for copy in range(copies) for record in records])
+    rebuild(kb.store, kb.home)
+    for record in list(kb.store.iter_records())[::50]:
+        kb.store.upsert([{**record, "resolution": record["resolution"] + " Called back."}])
+        apply_changes(kb.store, kb.home)
+    return kb
+
+
+def test_every_calls_id_from_the_column_is_its_stored_id_across_segments_and_edits(tmp_path):
+    kb = _knowledge_base(tmp_path)
+    try:
+        with kb.home.open_index().searcher() as searcher:
+            assert len(searcher.leaf_searchers()) > 1
+            reader = StoredFieldReader(searcher)
+            live = [docnum for docnum in range(searcher.doc_count_all()) if not searcher.reader().is_deleted(docnum)]
+            for docnum in live:
+                hit = reader.fields(docnum)
+                assert isinstance(hit, HitFields)
+                assert hit["id"] == searcher.stored_fields(docnum)["id"]
+            assert dict(reader.fields(live[7])) == searcher.stored_fields(live[7])
+    finally:
+        kb.close()
+
+
+def test_a_hits_other_fields_are_read_only_when_asked_for(tmp_path):
+    kb = _knowledge_base(tmp_path, copies=1)
+    try:
+        with kb.home.open_index().searcher() as searcher:
+            hit = StoredFieldReader(searcher).fields(3)
+            assert hit._all is None
+            assert hit["id"] and hit._all is None
+            assert hit.get("title") == searcher.stored_fields(3)["title"]
+            assert hit._all is not None
+    finally:
+        kb.close()
+
+
+def test_an_index_without_the_id_column_gives_the_stored_fields_as_before():
+    schema = fields.Schema(id=fields.ID(stored=True, unique=True), title=fields.STORED())
+    index = RamStorage().create_index(schema)
+    with index.writer() as writer:
+        writer.add_document(id="OLD-1", title="Printer offline")
+    with index.searcher() as searcher:
+        found = StoredFieldReader(searcher).fields(0)
+        assert type(found) is dict and found == {"id": "OLD-1", "title": "Printer offline"}
+
+
+def test_equal_scores_past_the_page_edge_are_ordered_by_id(tmp_path):
+    kb = _knowledge_base(tmp_path, copies=12)
+    service = SearchService(kb.home)
+    try:
+        ids = [hit["id"] for hit in service.search("printer", limit=10).hits]
+        scores = [hit["score"] for hit in service.search("printer", limit=10).hits]
+        groups = {}
+        for call_id, score in zip(ids, scores):
+            groups.setdefault(score, []).append(call_id)
+        assert len(ids) == 10 and any(len(group) > 1 for group in groups.values())
+        assert all(group == sorted(group) for group in groups.values())
+    finally:
+        service.close()
+        kb.close()
