@@ -53,6 +53,18 @@ def test_misspelt_query_finds_the_router_call_first_as_you_type(page, kb_server,
     screenshot(page, "page-results")
 
 
+def test_each_keystroke_asks_the_server_for_its_search_only(page, kb_server):
+    """The browser asked for the page's icon again on each keystroke's URL change, taking a worker (issue #16)."""
+    page.goto(kb_server.url + "/")
+    page.wait_for_load_state("networkidle")
+    asked = []
+    page.on("request", lambda request: asked.append(urlparse(request.url).path))
+    page.locator("#q").press_sequentially("printer")
+    wait_for_results(page, "printer")
+    page.wait_for_timeout(300)
+    assert asked == ["/api/v1/search"] * len("printer")
+
+
 def test_second_misspelt_query_finds_outlook_call(page, kb_server):
     search(page, kb_server, "outlok pasword")
     assert hit_ids(page)[0] == "T-005"
