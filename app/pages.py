@@ -13,6 +13,9 @@ from store.records import public_record
 bp = Blueprint("pages", __name__)
 
 PAGE_RESULTS = 20
+# Facet values listed at once per field; the rest open from "N more". A large knowledge base counts hundreds of
+# products, and drawing them all on every keystroke made the page miss its 150 ms (issue #16).
+FACET_VALUES_SHOWN = 10
 # The words shown on a "why it matched" badge for each ``matches[].how`` (page.js uses the same ones).
 HOW_LABELS = {
     "exact": "exact",
@@ -111,6 +114,7 @@ def index():
         marked=Markup,
         badge_text=badge_text,
         search_url=search_url,
+        facet_values_shown=FACET_VALUES_SHOWN,
         example_caller="" if (query or caller) else example_caller(),
     )
 

@@ -10,6 +10,8 @@ pytest_plugins = ["browser"]
 pytestmark = pytest.mark.browser
 
 HOSTILE_TITLE = "<img src=x onerror=alert(1)>Printer jam"
+# Any of these words: calls of all 12 products of tests/data/calls.json match (more than the ten listed).
+MANY_PRODUCTS = "connect keeps back not no from"
 
 
 def search(page, kb_server, text):
@@ -49,6 +51,18 @@ def test_misspelt_query_finds_the_router_call_first_as_you_type(page, kb_server,
     assert page.evaluate("window.loadedOnce") is True  # no page reload while typing
     assert page.console_errors == []
     screenshot(page, "page-results")
+
+
+def test_each_keystroke_asks_the_server_for_its_search_only(page, kb_server):
+    """The browser asked for the page's icon again on each keystroke's URL change, taking a worker (issue #16)."""
+    page.goto(kb_server.url + "/")
+    page.wait_for_load_state("networkidle")
+    asked = []
+    page.on("request", lambda request: asked.append(urlparse(request.url).path))
+    page.locator("#q").press_sequentially("printer")
+    wait_for_results(page, "printer")
+    page.wait_for_timeout(300)
+    assert asked == ["/api/v1/search"] * len("printer")
 
 
 def test_second_misspelt_query_finds_outlook_call(page, kb_server):
@@ -115,6 +129,28 @@ def test_filters_show_counts_live_in_the_url_and_follow_the_back_button(page, kb
     page.go_forward()
     page.wait_for_function("n => document.querySelectorAll('#results .hit').length === n", arg=len(filtered))
     assert page.locator("#q").input_value() == "printer"
+
+
+def test_filters_list_the_commonest_values_and_open_the_rest_on_asking(page, kb_server):
+    """Drawing every product on every keystroke cost a large knowledge base its 150 ms (issue #16)."""
+    search(page, kb_server, MANY_PRODUCTS)
+    counted = page.evaluate(
+        "q => fetch('/api/v1/search?facets=true&q=' + encodeURIComponent(q)).then(r => r.json())"
+        ".then(body => Object.keys(body.facets.product).length)",
+        MANY_PRODUCTS,
+    )
+    products = page.locator("#filters .facet[data-facet=product]")
+    assert products.locator(".facet-link").count() == 10
+    assert products.locator(".facet-more summary").inner_text() == f"{counted - 10} more"
+    products.locator(".facet-more summary").click()
+    rare = products.locator(".facet-more .facet-link").first
+    rare.wait_for()  # drawn by the "toggle" event, a task after the click
+    assert products.locator(".facet-link").count() == counted
+    value = rare.get_attribute("data-value")
+    rare.click()
+    page.wait_for_function("() => document.querySelector('.facet-link.active')")
+    assert query_of(page.url) == {"q": MANY_PRODUCTS, "product": value}
+    assert products.locator(".facet-link").evaluate_all("links => links.map(a => a.dataset.value)") == [value]
 
 
 def test_shared_url_with_filter_renders_on_first_load(page, kb_server):

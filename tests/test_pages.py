@@ -66,6 +66,19 @@ def test_filters_show_counts_and_links_that_keep_the_query(indexed_client):
     assert 'data-facet="category" data-value="printing"' in page
 
 
+def test_filters_list_the_commonest_values_and_the_rest_behind_more(indexed_client):
+    """A large knowledge base counts hundreds of products; the page lists ten (issue #16)."""
+    query = "connect keeps back not no from"
+    answer = indexed_client.get("/api/v1/search", query_string={"q": query, "facets": "true"}).get_json()
+    counted = [value for value, _ in sorted(answer["facets"]["product"].items(), key=lambda pair: (-pair[1], pair[0]))]
+    page = indexed_client.get("/", query_string={"q": query}).data.decode()
+    products = page.split('data-facet="product">')[1].split("</section>")[0]
+    listed, more = products.split('<details class="facet-more">')
+    assert re.findall(r'data-facet="product" data-value="([^"]+)"', listed) == counted[:10]
+    assert "<summary>2 more</summary>" in more
+    assert re.findall(r'data-facet="product" data-value="([^"]+)"', more) == counted[10:]
+
+
 def test_active_filter_links_back_to_the_unfiltered_search(indexed_client):
     page = indexed_client.get("/?q=printer&product=Epson+EcoTank+ET-2850").data.decode()
     total = indexed_client.get("/api/v1/search?q=printer&product=Epson+EcoTank+ET-2850").get_json()["total"]

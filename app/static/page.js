@@ -186,41 +186,65 @@
       return box;
     }
 
+    /* The commonest values of each facet show; the rest are drawn only when "N more" is opened. A large
+     * knowledge base counts hundreds of products, and laying out all their links on every keystroke cost
+     * the page more than its frame (issue #16). */
     function renderFacets(facets) {
       var titles = {product: "Product", category: "Category"};
+      var shown = Number($("filters").dataset.shown) || 10;
       ["product", "category"].forEach(function (name) {
         var counts = Object.assign({}, facets[name] || {});
         if (state[name] && !(state[name] in counts)) counts[state[name]] = 0;
-        var values = Object.keys(counts);
+        // Most calls first, then by name, as the server's own page lists them (the JSON's keys come sorted by name).
+        var values = Object.keys(counts).sort(function (a, b) {
+          return counts[b] - counts[a] || (a < b ? -1 : a > b ? 1 : 0);
+        });
         if (!values.length) return;
+        var first = values.slice(0, shown);
+        if (state[name] && first.indexOf(state[name]) < 0) first.push(state[name]);
+        var rest = values.filter(function (value) { return first.indexOf(value) < 0; });
         var section = K.el("section", "facet");
         section.dataset.facet = name;
         section.appendChild(K.el("h3", null, titles[name]));
-        var list = K.el("ul");
-        values.forEach(function (value) {
-          var on = state[name] === value;
-          var next = Object.assign({}, state);
-          next[name] = on ? "" : value;
-          var link = K.el("a", "facet-link" + (on ? " active" : ""));
-          link.href = urlFor(next);
-          link.dataset.facet = name;
-          link.dataset.value = value;
-          if (on) link.setAttribute("aria-current", "true");
-          link.appendChild(K.el("span", "facet-name", value));
-          link.appendChild(document.createTextNode(" "));
-          link.appendChild(K.el("span", "count", counts[value]));
-          if (on) {
-            var remove = K.el("span", "facet-remove", " \u00d7");
-            remove.setAttribute("aria-label", "remove filter");
-            link.appendChild(remove);
-          }
-          var item = K.el("li");
-          item.appendChild(link);
-          list.appendChild(item);
-        });
-        section.appendChild(list);
+        section.appendChild(facetList(name, first, counts));
+        if (rest.length) section.appendChild(moreFacets(name, rest, counts));
         $("filters").appendChild(section);
       });
+    }
+
+    function moreFacets(name, values, counts) {
+      var more = K.el("details", "facet-more");
+      more.appendChild(K.el("summary", null, values.length + " more"));
+      more.addEventListener("toggle", function () {
+        if (more.open && more.children.length === 1) more.appendChild(facetList(name, values, counts));
+      });
+      return more;
+    }
+
+    function facetList(name, values, counts) {
+      var list = K.el("ul");
+      values.forEach(function (value) {
+        var on = state[name] === value;
+        var next = Object.assign({}, state);
+        next[name] = on ? "" : value;
+        var link = K.el("a", "facet-link" + (on ? " active" : ""));
+        link.href = urlFor(next);
+        link.dataset.facet = name;
+        link.dataset.value = value;
+        if (on) link.setAttribute("aria-current", "true");
+        link.appendChild(K.el("span", "facet-name", value));
+        link.appendChild(document.createTextNode(" "));
+        link.appendChild(K.el("span", "count", counts[value]));
+        if (on) {
+          var remove = K.el("span", "facet-remove", " \u00d7");
+          remove.setAttribute("aria-label", "remove filter");
+          link.appendChild(remove);
+        }
+        var item = K.el("li");
+        item.appendChild(link);
+        list.appendChild(item);
+      });
+      return list;
     }
 
     function pickSuggestion(text) {
