@@ -4,6 +4,7 @@ Test modules load this file as a plugin (``pytest_plugins = ["browser"]``), so t
 server and one browser.
 """
 
+import json
 import os
 import shutil
 import socket
@@ -99,6 +100,16 @@ def _wait_until_healthy(url, process, log):
             time.sleep(0.1)
     else:
         pytest.fail(f"gunicorn did not answer /healthz within {START_TIMEOUT_S} s:\n{log.read_text()}")
+    # Every call's vector lands before the tests start, so that the calls found by meaning do not change
+    # under a test (a search listing 4 calls, then 7 once the embedding thread caught up).
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(url + "/healthz", timeout=10) as response:
+            meaning = json.loads(response.read()).get("semantic", {})
+        if not meaning.get("on") or meaning.get("backlog") == 0:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"the embedding backlog was not cleared within {START_TIMEOUT_S} s:\n{log.read_text()}")
     # The first searches of each worker load word lists; do them here, not inside a test's time limit.
     for _ in range(6):
         with urllib.request.urlopen(url + "/api/v1/search?q=rowter+dropping&facets=true", timeout=30) as response:
