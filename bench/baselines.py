@@ -103,6 +103,7 @@ class Fts5Baseline:
         :param records: an iterable of call records.
         :returns: the number of rows inserted.
         """
+        self.path.unlink(missing_ok=True)  # a file an earlier run left (bench.speed --reuse) is built anew
         self.db = sqlite3.connect(str(self.path))
         self.db.execute("CREATE VIRTUAL TABLE calls USING fts5(id UNINDEXED, text)")
         with self.db:
