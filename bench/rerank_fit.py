@@ -1,7 +1,7 @@
 """Fitting the linear re-ranker (``engine.rerank``): pairwise logistic regression over candidate features.
 
 Each training query gives its candidates' feature rows and which of them answer it. Every pair (an answer, a
-candidate that is not one) is a example whose features are the difference of the two rows; the weights that
+candidate that is not one) is an example whose features are the difference of the two rows; the weights that
 make answers outscore the rest are fitted by Newton's method with an L2 penalty. Each query weighs the same
 within its group (a query set and variant), and each group the same, so the 1,200 StackFAQ queries do not
 outvote the 100 GitBugs ones. The penalty is chosen by cross-validation over folds of the training queries.

@@ -106,13 +106,13 @@ def collect(runs, kb_folder, model, jobs):
     return [query for query in found if query is not None]
 
 
-def build_knowledge_base(data, workdir, model):
-    """The benchmark's knowledge base in ``workdir/kb``, with the cached passage vectors of ``model``."""
+def build_knowledge_base(data, workdir, model, vectors=anchors.WORK_DIR):
+    """The benchmark's knowledge base in ``workdir/kb``, with the passage vectors of ``model`` cached in ``vectors``."""
     calls = corpora.all_calls(data)
     kb, _ = relevance.build_product_kb(calls, Path(workdir) / "kb")
     embedder = load_embedder(model, threads=1)
     records = [validate_record(call) for call in calls]
-    anchors.copy_vectors(anchors.ensure_vectors(records, embedder, anchors.WORK_DIR), kb.home.root)
+    anchors.copy_vectors(anchors.ensure_vectors(records, embedder, vectors), kb.home.root)
     kb.close()
     return Path(workdir) / "kb"
 
@@ -130,6 +130,9 @@ def main(argv=None):
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None, help="file to write (default: the shipped one)")
+    parser.add_argument(
+        "--vectors", type=Path, default=anchors.WORK_DIR, help="where passage vectors are kept between runs"
+    )
     add_data_argument(parser)
     args = parser.parse_args(argv)
     data = data_or_exit(parser.prog, args.data, CALL_FILES + QUERY_FILES)
@@ -137,7 +140,7 @@ def main(argv=None):
         parser.error(f"the embedding model {args.model} is not installed")
     runs = tune_runs(data)
     with tempfile.TemporaryDirectory(prefix="kb-rerank-") as workdir:
-        kb_folder = build_knowledge_base(data, workdir, args.model)
+        kb_folder = build_knowledge_base(data, workdir, args.model, args.vectors)
         log(f"recording the candidates of {len(runs)} tune query texts")
         queries = collect(runs, kb_folder, args.model, max(1, args.jobs))
     mean, scale = standardisation(queries)

