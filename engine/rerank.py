@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).with_name("data")
 # The reciprocal rank of a hit is RANK_K / (RANK_K + rank): 1 near the top, 0 for a call the ranking did not list.
 RANK_K = 60
+# The tune queries the weights were fitted on have two words or more; a one-word query (every as-you-type first
+# word among them) is fused by reciprocal rank, as the weights would be extrapolated there.
+MIN_QUERY_WORDS = 2
 # Query length is counted in words up to this many (an error message pasted whole is about as long).
 LONG_QUERY_WORDS = 20
 FEATURES = (
@@ -37,6 +40,12 @@ FEATURES = (
     "words_score_x_words_margin",
     "similarity_x_best_similarity",
 )
+
+
+def fits(word_count, meaning):
+    """Whether the re-ranker orders a query's candidates: two words or more, and calls found by meaning to order
+    with the words' (without them, while the vectors are still being computed, the words' order stands)."""
+    return word_count >= MIN_QUERY_WORDS and bool(meaning)
 
 
 def query_length(word_count):

@@ -15,7 +15,7 @@ posting lists, stored fields and Whoosh's own matchers read segment files withou
 import time
 from dataclasses import dataclass, replace
 
-from engine import customers, suggest
+from engine import customers, rerank, suggest
 from engine.cache import ResultCache
 from engine.evaluate import evaluate, terms_on_documents
 from engine.explain import did_you_mean, format_hit
@@ -283,14 +283,14 @@ class SearchService:
         return self.semantic.query_vector(meant_text(plan))
 
     def _fused(self, opened, found, vector, filters, depth, word_count):
-        """The words' hits fused with the calls closest in meaning: by the re-ranker when the model has one
-        (``SemanticStage.reranked``), else by reciprocal rank fusion (``engine.semantic.fuse``).
+        """The words' hits fused with the calls closest in meaning: by the re-ranker when the model has one and
+        the query is one it was fitted for (``rerank.fits``), else by reciprocal rank fusion (``semantic.fuse``).
 
         :returns: ``(hits, {docnum: similarity}, total)``; the total counts the calls found by meaning alone too.
         """
         dense = self.semantic.dense_hits(opened.searcher, self.postings, vector, filters, depth)
         lexical = sorted(found.hits, key=lambda hit: (-round(hit[0], SCORE_DIGITS), hit[1]["id"]))
-        if self.semantic.reranker is not None:
+        if self.semantic.reranker is not None and rerank.fits(word_count, dense):
             hits, similarity = self.semantic.reranked(lexical, dense, vector, word_count)
         else:
             hits, similarity = fuse(lexical, dense)

@@ -118,3 +118,24 @@ def test_the_product_orders_by_the_re_ranker_and_by_rank_fusion_when_it_is_turne
     finally:
         for app in (reranked, fused, again):
             app.extensions["kb"].close()
+
+
+def test_the_re_ranker_orders_queries_of_two_words_or_more_that_the_meaning_found_calls_for():
+    found = [(0.7, {"id": "A"}, 1)]
+    assert rerank.fits(2, found) and rerank.fits(6, found)
+    assert not rerank.fits(1, found)  # no tune query had one word: the weights would be extrapolated
+    assert not rerank.fits(3, [])  # nothing to order the words' calls against (vectors not computed yet)
+
+
+@needs_model
+def test_one_word_and_not_yet_embedded_searches_keep_rank_fusion_and_the_words_order(tmp_path):
+    folder = tmp_path / "kb"
+    imported(folder, embed=False)
+    reranked = create_app(settings_for(folder, KB_SEMANTIC=True, KB_EMBED_IN_SERVER=False))
+    fused = create_app(settings_for(folder, KB_SEMANTIC=True, KB_EMBED_IN_SERVER=False, KB_RERANK=False))
+    try:
+        for text in ("printer", "outlook", "printer wont print", "screen goes black"):
+            assert ranked(reranked, text) == ranked(fused, text), text
+    finally:
+        for app in (reranked, fused):
+            app.extensions["kb"].close()
