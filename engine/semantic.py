@@ -27,7 +27,6 @@ import numpy as np
 from engine.embedding import DEFAULT_MODEL, load_embedder
 from engine.postings import live_mask
 from engine.rerank import candidate_features, load_reranker
-from index.schema import passage_digest, passage_text
 from index.vectors import VectorStore, sign_codes
 
 log = logging.getLogger(__name__)
@@ -225,22 +224,13 @@ class SemanticStage:
 
         :returns: ``(docnums, feature matrix, {docnum: stored fields})``.
         """
-        store = self.store()
-        snapshot = store.snapshot() if store is not None else None
         stored_of = {docnum: stored for _, stored, docnum in dense}
         stored_of.update((docnum, stored) for _, stored, docnum in lexical)
-        query = vector.astype(np.float64)
-
-        def similarity_of(docnum):
-            row = snapshot.row_of(passage_digest(passage_text(stored_of[docnum]))) if snapshot else None
-            if row is None:
-                return None
-            return round(float(np.asarray(snapshot.vectors[row], dtype=np.float64) @ query), SIMILARITY_DIGITS)
-
         docnums, matrix = candidate_features(
             [(docnum, score) for score, _, docnum in lexical],
             [(docnum, similarity) for similarity, _, docnum in dense],
-            similarity_of,
+            # The index stores each call's passage digest, the key of its vector.
+            lambda docnum: self.similarity_of(vector, stored_of[docnum]["passage"]),
             word_count,
             (SCORE_DIGITS, SIMILARITY_DIGITS),
         )

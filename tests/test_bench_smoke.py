@@ -6,13 +6,16 @@ beside the clone (docs/data.md); speed runs on sample/calls.jsonl alone, as on a
 
 import importlib.util
 import json
+import subprocess
+import sys
 
 import pytest
 from bench_data import write_mini_data
 from conftest import REAL_DATA, needs_real_data
+from servers import ROOT
 
 from app import SAMPLE_CALLS
-from bench import against_whoosh, corpora, page_settle, relevance, rerank_train, speed, write_during_import
+from bench import against_whoosh, corpora, relevance, rerank_train, speed, write_during_import
 from bench.baselines import Fts5Baseline, WhooshBaseline
 from bench.corpora import BenchQuery
 from bench.report import format_table, percentile
@@ -224,7 +227,10 @@ def test_page_settle_types_queries_into_the_page_with_ranking_by_meaning_on_and_
     monkeypatch.setenv("KB_SEMANTIC", "true")
     assert runner("import", SAMPLE_CALLS).exit_code == 0
     assert runner("embed").exit_code == 0
-    assert page_settle.main([str(data_folder), "--queries", "3", "--json", str(tmp_path / "settle.json")]) == 0
+    # A process of its own: Playwright's sync API refuses to start where another test's browser already runs one.
+    settle = [sys.executable, "-m", "bench.page_settle", str(data_folder), "--queries", "3"]
+    done = subprocess.run([*settle, "--json", str(tmp_path / "settle.json")], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads((tmp_path / "settle.json").read_text())["results"]
     assert {label: summary["n"] for label, summary in results.items()} == {
         "ranking by meaning on": 3,
