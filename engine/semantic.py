@@ -226,20 +226,26 @@ class SemanticStage:
         """
         stored_of = {docnum: stored for _, stored, docnum in dense}
         stored_of.update((docnum, stored) for _, stored, docnum in lexical)
+        store = self.store()
+        snapshot = store.snapshot() if store is not None else None  # once: each snapshot() reads the count file
         docnums, matrix = candidate_features(
             [(docnum, score) for score, _, docnum in lexical],
             [(docnum, similarity) for similarity, _, docnum in dense],
             # The index stores each call's passage digest, the key of its vector.
-            lambda docnum: self.similarity_of(vector, stored_of[docnum]["passage"]),
+            lambda docnum: self.similarity_of(vector, stored_of[docnum]["passage"], snapshot),
             word_count,
             (SCORE_DIGITS, SIMILARITY_DIGITS),
         )
         return docnums, matrix, stored_of
 
-    def similarity_of(self, vector, digest):
-        """The exact similarity of one call's passage to the query vector, or None when it has no vector yet."""
-        store = self.store()
-        snapshot = store.snapshot() if store is not None else None
+    def similarity_of(self, vector, digest, snapshot=None):
+        """The exact similarity of one call's passage to the query vector, or None when it has no vector yet.
+
+        :param snapshot: the vectors to read (``VectorStore.snapshot``); by default, taken now.
+        """
+        if snapshot is None:
+            store = self.store()
+            snapshot = store.snapshot() if store is not None else None
         row = snapshot.row_of(digest) if snapshot is not None else None
         if row is None:
             return None

@@ -6,13 +6,12 @@ is the sample knowledge base three times over (900 calls, so common words span s
 blocks), then edited one commit at a time: several segments and deleted calls, as on a server.
 """
 
-import json
 import random
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
+from sample_kb import edited_knowledge_base, sample_records
 from whoosh import query as Q
 from whoosh.scoring import BM25F
 
@@ -28,33 +27,11 @@ from engine.shape import build_query, query_shape
 from engine.sources import SynonymsFile
 from engine.vocabulary import VocabularyCache
 from index import whoosh_compat
-from index.build import apply_changes, rebuild
-from indexer.context import open_knowledge_base
-from store.records import validate_record
-
-SAMPLE = Path(__file__).resolve().parents[1] / "sample" / "calls.jsonl"
-COPIES = 3
-
-
-def _sample_records():
-    return [validate_record(json.loads(line)) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
-
-
-def _edited_knowledge_base(folder):
-    """The sample three times over in one build, then every 40th call edited one commit at a time."""
-    kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(folder), "KB_DATABASE_URL": ""}, environ={})
-    records = _sample_records()
-    kb.store.upsert([{**record, "id": f"{record['id']}-{copy}"} for copy in range(COPIES) for record in records])
-    rebuild(kb.store, kb.home)
-    for record in list(kb.store.iter_records())[::40]:
-        kb.store.upsert([{**record, "resolution": record["resolution"] + " Checked again by phone."}])
-        apply_changes(kb.store, kb.home)
-    return kb
 
 
 @pytest.fixture(scope="module")
 def knowledge_base(tmp_path_factory):
-    kb = _edited_knowledge_base(tmp_path_factory.mktemp("engine"))
+    kb = edited_knowledge_base(tmp_path_factory.mktemp("engine"))
     yield kb
     kb.close()
 
@@ -160,7 +137,7 @@ def _agent_queries(count, seed=5):
     """Queries as agents type them: 1-5 words of a call's title or problem, some with a letter
     dropped or doubled, some spelled by ear or the British way, some with a filter."""
     rng = random.Random(seed)
-    records = _sample_records()
+    records = sample_records()
     spelled_by_ear = {"router": "rowter", "outlook": "outlok", "bluetooth": "blutooth", "connect": "conect"}
     british = {"color": "colour", "license": "licence", "center": "centre", "authorize": "authorise"}
     queries = []
@@ -385,7 +362,7 @@ def knowledge_base_with_posting_arrays(tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(posting_file, "MIN_POSTINGS", 64)
-        kb = _edited_knowledge_base(tmp_path_factory.mktemp("engine-arrays"))
+        kb = edited_knowledge_base(tmp_path_factory.mktemp("engine-arrays"))
     yield kb
     kb.close()
 

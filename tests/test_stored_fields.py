@@ -1,31 +1,17 @@
 """A hit's stored fields (``engine.stored``): its id from the index's id column, the rest read when first asked
 for, and an index written before the column existed read as before."""
 
-import json
-from pathlib import Path
-
+from sample_kb import edited_knowledge_base
 from whoosh import fields
 from whoosh.filedb.filestore import RamStorage
 
 from engine.service import SearchService
 from engine.stored import HitFields, StoredFieldReader
-from index.build import apply_changes, rebuild
-from indexer.context import open_knowledge_base
-from store.records import validate_record
-
-SAMPLE = Path(__file__).resolve().parents[1] / "sample" / "calls.jsonl"
 
 
 def _knowledge_base(folder, copies=3):
     """The sample calls ``copies`` times over (equal texts, so equal scores), then edits in segments of their own."""
-    kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(folder), "KB_DATABASE_URL": ""}, environ={})
-    records = [validate_record(json.loads(line)) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
-    kb.store.upsert([{**record, "id": f"{record['id']}-{copy}"} for copy in range(copies) for record in records])
-    rebuild(kb.store, kb.home)
-    for record in list(kb.store.iter_records())[::50]:
-        kb.store.upsert([{**record, "resolution": record["resolution"] + " Called back."}])
-        apply_changes(kb.store, kb.home)
-    return kb
+    return edited_knowledge_base(folder, copies=copies, edit_every=50)
 
 
 def test_every_calls_id_from_the_column_is_its_stored_id_across_segments_and_edits(tmp_path):
