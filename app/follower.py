@@ -74,7 +74,8 @@ class Follower(BackgroundThread):
                 self.run_once()
 
     def run_once(self):
-        """One pass: apply the store's changes to the index, then (once an interval) write the settled search log."""
+        """One pass: apply the store's changes to the index, then (once an interval) write the settled search log and
+        checkpoint the store (``CallStore.checkpoint``)."""
         backlog = False
         try:
             applied, latest = self.services.catch_up(timeout=0, most=PASS_CHANGES)
@@ -94,6 +95,10 @@ class Follower(BackgroundThread):
                 self.services.search_log.flush_quietly(self.services.store)
             except Exception as error:  # the log never takes the follower down with it
                 log.warning("search log: %s", error)
+            try:
+                self.services.store.checkpoint()
+            except Exception as error:  # nor does the store's housekeeping
+                log.warning("store checkpoint: %s", error)
         if backlog:
             time.sleep(BACKLOG_PAUSE_S)
             self.wake()

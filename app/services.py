@@ -31,6 +31,7 @@ class Services:
         self.settings = settings
         self.data_folder = data_folder
         self.store = open_store(settings, data_folder)
+        self.store.defer_checkpoints()  # the follower checkpoints (Follower.run_once), never a request's commit
         self.home = IndexHome(data_folder)
         self.vocabulary = VocabularyCache()
         self.synonyms = SynonymsFile(settings.get("KB_SYNONYMS_FILE") or None, self.store)

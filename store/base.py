@@ -115,6 +115,13 @@ class CallStore:
         """A dict from every call id to the digest of its current content."""
         raise NotImplementedError
 
+    def defer_checkpoints(self):
+        """Leave housekeeping a commit would do on its way (SQLite's WAL checkpoint) to :meth:`checkpoint`, so that
+        no request pays for it. Nothing to do for a store without any."""
+
+    def checkpoint(self):
+        """Do the housekeeping :meth:`defer_checkpoints` left, from a background thread; nothing when none is due."""
+
     def close(self):
         """Release connections."""
 

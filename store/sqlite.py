@@ -28,6 +28,8 @@ from store.writes import WritePlan, current_calls
 # 2: calls carry a version (added to the calls of a store made before).
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
+# SQLite's default: a commit that leaves the write-ahead log this many pages long copies it into the database.
+AUTOCHECKPOINT_PAGES = 1000
 _ID_CHUNK = 500
 UPSERT_CALL = upsert_call_sql("?")
 INSERT_HISTORY = "INSERT INTO call_history (call_id, at, actor, op, changes) VALUES (?, ?, ?, ?, ?)"
@@ -39,6 +41,7 @@ class SqliteCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxStor
     def __init__(self, path):
         self.path = path
         self._local = threading.local()
+        self._autocheckpoint_pages = AUTOCHECKPOINT_PAGES
 
     def _db(self):
         if getattr(self._local, "pid", None) != os.getpid():
@@ -51,6 +54,7 @@ class SqliteCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxStor
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {self._autocheckpoint_pages}")
             db = sqlite_utils.Database(conn)
             self._local.db = db
         return db
@@ -170,7 +174,7 @@ class SqliteCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxStor
             latest = self._latest_seq(db)
             if latest != read_at:
                 # Calls written since the first reading: plan those records again, now under the lock.
-                moved = set(self.changed_ids(read_at, latest)) & set(ids)
+                moved = self._changed_among(db, read_at, latest, ids)
                 if moved:
                     plan.decide(current_calls(self._existing_rows(db, sorted(moved)).values()), now, actor, moved)
             rows, changes, history = plan.writes(itertools.count(latest + 1))
@@ -186,6 +190,20 @@ class SqliteCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxStor
             for message in messages_for(messages, summary):
                 db.execute(ENQUEUE, enqueue_params(message, now))
         return summary
+
+    def _changed_among(self, db, after_seq, upto_seq, call_ids):
+        """Which of ``call_ids`` were written or deleted in (after_seq, upto_seq]: by reading those changes when
+        they are fewer than the ids, else by looking the ids up in them (an agent's one call written just after
+        a 100,000-call import must not read the import's 100,000 changes while it holds the write lock)."""
+        if upto_seq - after_seq <= len(call_ids):
+            return set(self.changed_ids(after_seq, upto_seq)) & set(call_ids)
+        found = set()
+        for start in range(0, len(call_ids), _ID_CHUNK):
+            chunk = call_ids[start : start + _ID_CHUNK]
+            placeholders = ",".join("?" * len(chunk))
+            sql = f"SELECT DISTINCT call_id FROM changes WHERE seq > ? AND seq <= ? AND call_id IN ({placeholders})"
+            found.update(row["call_id"] for row in db.execute(sql, (after_seq, upto_seq, *chunk)).fetchall())
+        return found
 
     def delete(self, call_id, actor="system", expected=None):
         """Delete one call; the deletion enters the feed and the history.
@@ -303,6 +321,30 @@ class SqliteCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxStor
             self._db().conn.backup(target)
         finally:
             target.close()
+
+    def defer_checkpoints(self):
+        """No commit of this process copies the write-ahead log into the database file on its way (SQLite does
+        that in whichever connection commits past ``AUTOCHECKPOINT_PAGES``: after a 100,000-call import an agent's
+        write paid half a second for it); :meth:`checkpoint`, from a background thread, does it instead."""
+        self._autocheckpoint_pages = 0
+        db = getattr(self._local, "db", None)
+        if db is not None and getattr(self._local, "pid", None) == os.getpid():
+            db.conn.execute("PRAGMA wal_autocheckpoint = 0")
+
+    def checkpoint(self):
+        """Copy the write-ahead log into the database file once it holds ``AUTOCHECKPOINT_PAGES`` pages or more,
+        without waiting for readers or blocking writers (a passive checkpoint: SQLite's own, moved off requests).
+
+        :returns: True when a checkpoint ran.
+        """
+        try:
+            size = os.path.getsize(f"{self.path}-wal")
+        except OSError:
+            return False
+        if size < AUTOCHECKPOINT_PAGES * self._db().execute("PRAGMA page_size").fetchone()[0]:
+            return False
+        self._db().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        return True
 
     def close(self):
         """Close this thread's connection."""
