@@ -15,6 +15,7 @@ from indexer.context import open_knowledge_base
 from rules.logic import apply_rules
 from rules.parse import parse_rules_file
 from store.records import validate_record
+from store.writes import WritePlan
 
 OPEN_CALL = {
     "id": "V-1",
@@ -83,6 +84,26 @@ def test_two_writers_expecting_the_same_version_cannot_both_win(any_store):
         thread.join()
     assert sorted(len(summary.written_ids) for summary in results) == [0, 0, 0, 1]
     assert any_store.get_versioned("C-1")[1] == 2
+
+
+def test_a_call_changed_among_many_others_since_the_write_read_it_is_seen_under_the_lock(any_store, monkeypatch):
+    """The write re-checks its own calls by id when more changes landed meanwhile than it writes calls (an agent's
+    write after an import's 100,000), and still finds the one edit made to its call."""
+    any_store.upsert([record("C-1")])
+    planned_once, decide = [], WritePlan.decide
+
+    def others_write_first(plan, current, now, actor, only=None):
+        if not planned_once:
+            planned_once.append(True)
+            any_store.upsert([record(f"O-{n}") for n in range(50)])
+            any_store.upsert([record("C-1", resolution="Edited by Kim")])
+        return decide(plan, current, now, actor, only)
+
+    monkeypatch.setattr(WritePlan, "decide", others_write_first)
+    summary = any_store.upsert([record("C-1", resolution="Stale copy")], expected={"C-1": 1})
+    assert summary.conflicts == {"C-1": 2}
+    assert any_store.get("C-1")["resolution"] == "Edited by Kim"
+    assert any_store.upsert([record("C-1", resolution="Fresh")], expected={"C-1": 2}).versions == {"C-1": 3}
 
 
 def test_a_sqlite_store_made_before_versions_gets_version_1_for_every_call(data_folder):
