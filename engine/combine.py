@@ -9,6 +9,7 @@ the same scores in the same order, so they give the same sums to the bit.
 
 import numpy as np
 
+from engine import kernels
 from engine.postings import length_bytes
 from engine.query import AllOf, AllTerms, AnyOf, BestOf, Term
 from engine.scoring import bm25
@@ -23,13 +24,14 @@ def _term_scores(term, segment, low, high):
     found = segment.postings_of(term)
     if found is None:
         return NO_IDS, NO_SCORES
-    start, end = np.searchsorted(found.ids, (low, high))
+    start, end = kernels.span(found.ids, low, high)
     ids = found.ids[start:end]
     if not len(ids):
         return NO_IDS, NO_SCORES
     stats = segment.stats
-    norms = stats.norms(term.field)[length_bytes(segment.reader, term.field)[ids]]
-    return ids, bm25(stats.idf(term.field, term.text), found.weights[start:end], norms, term.boost)
+    lengths = length_bytes(segment.reader, term.field)
+    idf = stats.idf(term.field, term.text)
+    return ids, kernels.term_scores(found.weights[start:end], ids, lengths, stats.norms(term.field), idf, term.boost)
 
 
 def score_range(node, segment, low, high):
@@ -80,9 +82,7 @@ def positions(ids, within):
     """
     if not len(within):
         return np.zeros(len(ids), dtype=bool), np.zeros(len(ids), dtype=np.intp)
-    places = np.searchsorted(within, ids)
-    np.minimum(places, len(within) - 1, out=places)
-    return within[places] == ids, places
+    return kernels.locate(ids, within)
 
 
 def _dense(lists, low, high):
@@ -96,8 +96,7 @@ def _best_of(alternatives, low, high):
     if _dense(alternatives, low, high):
         best = np.full(high - low, -np.inf)
         for ids, scores in alternatives:
-            places = ids - low
-            best[places] = np.maximum(best[places], scores)
+            kernels.keep_best(best, ids, scores, low)
         places = np.flatnonzero(best > -np.inf)
         return (places + low).astype(np.int32), best[places]
     ids = np.concatenate([a_ids for a_ids, _ in alternatives])
@@ -120,10 +119,10 @@ def _sum_over_union(finding, scoring, low, high):
     if _dense(finding, low, high):
         totals, found = np.zeros(high - low), np.zeros(high - low, dtype=bool)
         for word_ids, word_scores in finding:
-            totals[word_ids - low] += word_scores
-            found[word_ids - low] = True
+            kernels.add_scores(totals, word_ids, word_scores, low)
+            kernels.mark(found, word_ids, low)
         for word_ids, word_scores in scoring:
-            totals[word_ids - low] += word_scores
+            kernels.add_scores(totals, word_ids, word_scores, low)
         places = np.flatnonzero(found)
         return (places + low).astype(np.int32), totals[places]
     candidates = np.unique(np.concatenate([ids for ids, _ in finding]))

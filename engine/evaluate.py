@@ -21,6 +21,7 @@ from time import monotonic
 
 import numpy as np
 
+from engine import kernels
 from engine.bounds import word_bound
 from engine.combine import NO_IDS, documents_of, positions, score_at, score_range, top
 from engine.postings import live_mask
@@ -260,7 +261,8 @@ def _postings_in(segment, tree, low, high):
     for term in set(tree.terms()):
         postings = segment.postings_of(term)
         if postings is not None:
-            found += int(np.searchsorted(postings.ids, high) - np.searchsorted(postings.ids, low))
+            start, end = kernels.span(postings.ids, low, high)
+            found += int(end - start)
     return found
 
 

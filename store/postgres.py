@@ -247,7 +247,7 @@ class PostgresCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxSt
         def work(conn):
             latest = self._latest_seq(conn)
             if latest != read_at:
-                moved = self.changed_among(conn, read_at, latest, ids)
+                moved = self.changed_ids_in(conn, read_at, latest, among=ids)
                 if moved:
                     plan.decide(current_calls(self._existing_rows(conn, sorted(moved))), now, actor, moved)
             rows, changes, history = plan.writes(self._next_seqs(conn, plan.count()) if plan.count() else ())
@@ -274,25 +274,15 @@ class PostgresCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxSt
         return found
 
     @staticmethod
-    def changed_ids_in(conn, after_seq, upto_seq):
-        """Ids written or deleted in (after_seq, upto_seq], read through ``conn`` (inside its transaction)."""
-        rows = conn.execute(
-            "SELECT DISTINCT call_id FROM changes WHERE seq > %s AND seq <= %s", (after_seq, upto_seq)
-        ).fetchall()
-        return [row["call_id"] for row in rows]
-
-    @classmethod
-    def changed_among(cls, conn, after_seq, upto_seq, call_ids):
-        """Which of ``call_ids`` were written or deleted in (after_seq, upto_seq], through ``conn``: by reading
-        those changes when they are fewer than the ids, else by looking the ids up in them (one agent's write
-        after a big import must not read the import's changes while it holds the feed lock)."""
-        if upto_seq - after_seq <= len(call_ids):
-            return set(cls.changed_ids_in(conn, after_seq, upto_seq)) & set(call_ids)
-        rows = conn.execute(
-            "SELECT DISTINCT call_id FROM changes WHERE seq > %s AND seq <= %s AND call_id = ANY(%s)",
-            (after_seq, upto_seq, list(call_ids)),
-        ).fetchall()
-        return {row["call_id"] for row in rows}
+    def changed_ids_in(conn, after_seq, upto_seq, among=None):
+        """Ids written or deleted in (after_seq, upto_seq], read through ``conn`` (inside its transaction); given
+        ``among``, only those of these ids (looked up by id when the changes outnumber them: an agent's write
+        just after a big import must not read all of its changes while it holds the feed lock)."""
+        sql, params = "SELECT DISTINCT call_id FROM changes WHERE seq > %s AND seq <= %s", [after_seq, upto_seq]
+        if among is not None and upto_seq - after_seq > len(among):
+            sql, params = sql + " AND call_id = ANY(%s)", [*params, list(among)]
+        found = {row["call_id"] for row in conn.execute(sql, params).fetchall()}
+        return found if among is None else found & set(among)
 
     def delete(self, call_id, actor="system", expected=None):
         """Delete one call; the deletion enters the feed and the history.
