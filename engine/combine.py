@@ -12,7 +12,6 @@ import numpy as np
 from engine import kernels
 from engine.postings import length_bytes
 from engine.query import AllOf, AllTerms, AnyOf, BestOf, Term
-from engine.scoring import bm25
 
 # Merging in an array as long as the document range beats sorting once the lists hold a sixteenth of its length.
 DENSE_SHARE = 16
@@ -70,8 +69,7 @@ def _intersect_all(parts, segment, low, high):
         if not len(ids):
             break
         other_ids, other_scores = score_range(part, segment, low, high)
-        found, places = positions(ids, other_ids)
-        ids, scores = ids[found], scores[found] + other_scores[places[found]]
+        ids, scores = kernels.intersect(ids, scores, other_ids, other_scores)
     return ids, scores
 
 
@@ -159,15 +157,12 @@ def score_at(node, segment, ids):
     kind = type(node)
     if kind is Term:
         postings = segment.postings_of(node)
-        scores = np.zeros(len(ids))
         if postings is None:
-            return np.zeros(len(ids), dtype=bool), scores
-        found, places = positions(ids, postings.ids)
+            return np.zeros(len(ids), dtype=bool), np.zeros(len(ids))
         stats = segment.stats
-        norms = stats.norms(node.field)[length_bytes(segment.reader, node.field)[ids[found]]]
+        lengths, norms = length_bytes(segment.reader, node.field), stats.norms(node.field)
         idf = stats.idf(node.field, node.text)
-        scores[found] = bm25(idf, postings.weights[places[found]], norms, node.boost)
-        return found, scores
+        return kernels.term_scores_at(ids, postings.ids, postings.weights, lengths, norms, idf, node.boost)
     if kind is AllTerms:
         found, scores = np.ones(len(ids), dtype=bool), np.zeros(len(ids))
         for part in sorted(node.parts, key=segment.size):

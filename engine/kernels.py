@@ -115,3 +115,47 @@ def span(ids, low, high):
     """Where the ids in ``[low, high)`` start and end in ascending ``ids`` (as ``np.searchsorted`` of both, which
     given Python ints first copies a 32-bit array whole into 64 bits)."""
     return np.searchsorted(ids, low), np.searchsorted(ids, high)
+
+
+@njit(cache=True)
+def intersect(ids, scores, other_ids, other_scores):
+    """The ids both ascending lists hold, each scored ``score + other score`` (the order NumPy adds them in).
+
+    :returns: ``(ids, scores)``, ids ascending.
+    """
+    kept_ids = np.empty(min(len(ids), len(other_ids)), dtype=ids.dtype)
+    kept_scores = np.empty(len(kept_ids))
+    kept, place, size = 0, 0, len(other_ids)
+    for number in range(len(ids)):
+        target = ids[number]
+        stepped = 0
+        while place < size and other_ids[place] < target and stepped < LINEAR_STEPS:
+            place += 1
+            stepped += 1
+        if place < size and other_ids[place] < target:
+            place = _gallop(other_ids, place, target)
+        if place == size:
+            break
+        if other_ids[place] == target:
+            kept_ids[kept] = target
+            kept_scores[kept] = scores[number] + other_scores[place]
+            kept += 1
+    return kept_ids[:kept], kept_scores[:kept]
+
+
+@njit(cache=True)
+def term_scores_at(ids, term_ids, tfs, length_bytes, norms, idf, boost):
+    """A term's BM25 scores on some documents (as :func:`term_scores`), and which of them hold it.
+
+    :param ids: the documents, ascending.
+    :param term_ids: the term's postings' document numbers, ascending; ``tfs`` their frequencies.
+    :returns: ``(found, scores)``: a boolean array and a ``float64`` array as long as ``ids`` (0 where not found).
+    """
+    found, places = locate(ids, term_ids)
+    scores = np.zeros(len(ids))
+    for number in range(len(ids)):
+        if found[number]:
+            tf = np.float64(tfs[places[number]])
+            score = idf * ((tf * K1_PLUS_ONE) / (tf + norms[length_bytes[ids[number]]]))
+            scores[number] = score if boost == 1.0 else score * boost
+    return found, scores

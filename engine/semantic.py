@@ -165,7 +165,7 @@ class SemanticStage:
         order = np.lexsort((tie_break, -similarities))
         return rows[order], similarities[order]
 
-    def dense_hits(self, searcher, postings, vector, filters, wanted):
+    def dense_hits(self, searcher, postings, vector, filters, wanted, fields_of=None):
         """The calls closest in meaning, best first, as ``(similarity, stored fields, docnum)``.
 
         :param searcher: the Whoosh searcher of the index in use.
@@ -173,7 +173,10 @@ class SemanticStage:
         :param vector: the query vector.
         :param filters: ``{field: value}`` every call must have (values None or empty are not filters).
         :param wanted: how many calls at most.
+        :param fields_of: a docnum's stored fields (``engine.stored.StoredFieldReader.fields``: read only when
+            asked for beyond the id); the searcher's own ``stored_fields`` when None.
         """
+        fields_of = fields_of or searcher.stored_fields
         store = self.store()
         snapshot = store.snapshot() if store is not None else None
         if snapshot is None or snapshot.count == 0:
@@ -193,7 +196,7 @@ class SemanticStage:
                 mask = live_mask(reader)
                 found += [offset + int(docnum) for docnum in ids if mask is None or mask[docnum]]
             for docnum in found:
-                stored = searcher.stored_fields(docnum)
+                stored = fields_of(docnum)
                 if all(stored.get(name) == value for name, value in wanted_filters.items()):
                     hits.append((similarity, stored, docnum))
         hits.sort(key=lambda hit: (-hit[0], hit[1]["id"]))

@@ -288,7 +288,7 @@ class SearchService:
 
         :returns: ``(hits, {docnum: similarity}, total)``; the total counts the calls found by meaning alone too.
         """
-        dense = self.semantic.dense_hits(opened.searcher, self.postings, vector, filters, depth)
+        dense = self.semantic.dense_hits(opened.searcher, self.postings, vector, filters, depth, opened.fields.fields)
         lexical = sorted(found.hits, key=lambda hit: (-round(hit[0], SCORE_DIGITS), hit[1]["id"]))
         if self.semantic.reranker is not None and rerank.fits(word_count, dense):
             hits, similarity = self.semantic.reranked(lexical, dense, vector, word_count)

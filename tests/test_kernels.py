@@ -78,3 +78,32 @@ def test_best_and_summed_scores_laid_out_over_a_range_equal_numpys():
     assert best.tobytes() == expected_best.tobytes()
     assert totals.tobytes() == expected_totals.tobytes()
     assert np.array_equal(found, expected_found)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ids_arrays, ids_arrays)
+def test_intersecting_two_lists_keeps_the_common_ids_with_their_scores_added_as_numpy_adds_them(ids, other_ids):
+    ids, other_ids = np.unique(ids), np.unique(other_ids)
+    rng = np.random.default_rng(len(ids) * 7 + len(other_ids))
+    scores, other_scores = rng.random(len(ids)) * 5, rng.random(len(other_ids)) * 5
+    kept_ids, kept_scores = kernels.intersect(ids, scores, other_ids, other_scores)
+    found = np.isin(ids, other_ids)
+    places = np.searchsorted(other_ids, ids[found])
+    assert kept_ids.tolist() == ids[found].tolist()
+    assert kept_scores.tobytes() == (scores[found] + other_scores[places]).tobytes()
+
+
+@settings(max_examples=100, deadline=None)
+@given(ids_arrays, ids_arrays, st.sampled_from([1.0, 0.3]))
+def test_a_terms_scores_on_given_documents_equal_numpys_bm25_there(ids, term_ids, boost):
+    ids, term_ids = np.unique(ids), np.unique(term_ids)
+    rng = np.random.default_rng(len(ids))
+    tfs = rng.integers(1, 9, len(term_ids)).astype(np.float32)
+    length_bytes = rng.integers(0, 256, 5_001).astype(np.uint8)
+    norms = length_norms(37.5)
+    found, scores = kernels.term_scores_at(ids, term_ids, tfs, length_bytes, norms, 2.5, boost)
+    holds = np.isin(ids, term_ids)
+    expected = np.zeros(len(ids))
+    expected[holds] = bm25(2.5, tfs[np.searchsorted(term_ids, ids[holds])], norms[length_bytes[ids[holds]]], boost)
+    assert found.tolist() == holds.tolist()
+    assert scores.tobytes() == expected.tobytes()

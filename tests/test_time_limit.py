@@ -79,8 +79,8 @@ def test_a_one_segment_index_of_100k_calls_honours_a_10_ms_limit(one_segment_hom
     assert cut.timed_out is True
     assert cut.total_exact is False
     assert len(cut.hits) == 10
-    # What may run past the limit: the document range in progress and the page's hits.
-    assert cut.took_ms < LIMIT_MS + full_ms / 4
+    # What may run past the limit: the document range in progress, the plan of 32 words and the page's hits.
+    assert cut.took_ms < LIMIT_MS + full_ms / 2
 
 
 def _best_of_three(service, text):
