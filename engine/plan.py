@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from analyzers.phonetic import sound_distance
 from analyzers.pipeline import surface_pipeline, text_pipeline
 from analyzers.spelling import us_spelling
 
@@ -98,6 +99,9 @@ class WordPlan:
     alternatives: list = field(default_factory=list)
     known: bool = True
     correction: str = ""
+    # The word most likely meant, for ranking by meaning: of an unknown word's typo corrections and sound-alikes,
+    # the closest as spelt or as sounded, then the most common in the calls ("fone": "phone", not "one").
+    meant: str = ""
 
 
 @dataclass
@@ -126,6 +130,14 @@ class QueryPlan:
         if not corrections:
             return ""
         return " ".join(corrections.get(word, word) for word in typed_words(self.text, len(self.words) * 4 + 8))
+
+
+def _likeliest(typed, alternatives, frequencies):
+    """Of the alternatives, the word closest to ``typed`` as spelt or as sounded, then the commonest ('' if none)."""
+    words = [alternative.word for alternative in alternatives]
+    if not words:
+        return ""
+    return min(words, key=lambda word: (sound_distance(typed.lower(), word), -frequencies.get(word, 0)))
 
 
 def _alternatives_from(words, how, already):
@@ -167,6 +179,7 @@ def plan_query(text, is_indexed, vocabulary=None, synonyms=None, max_words=MAX_Q
                 word_plan.correction = typos[0].word
             sounds = vocabulary.phonetic.candidates(us_spelling(word), limit=SOUND_ALIKE_SUGGESTIONS)
             word_plan.alternatives += _alternatives_from(sounds, "sounds-like", already)
+            word_plan.meant = _likeliest(word, word_plan.alternatives[1:], vocabulary.word_frequencies)
         if synonyms:
             word_plan.alternatives += _alternatives_from(synonyms.get(word, ()), "synonym", already)
         plan.words.append(word_plan)

@@ -54,22 +54,14 @@ SCORE_DIGITS = 2
 
 
 def meant_text(plan):
-    """The query as the agent meant it: each unknown word replaced by its typo correction, or else by its first
-    sound-alike, so the model embeds "outlook" rather than "outlok".
+    """The query as the agent meant it: each unknown word replaced by the word it most likely stands for
+    (``WordPlan.meant``: of its typo corrections and sound-alikes, the closest, then the commonest), so the model
+    embeds "outlook" rather than "outlok", and "phone" rather than "fone".
 
     :param plan: an ``engine.plan.QueryPlan``.
     :returns: the text to embed (the cleaned query when nothing was corrected).
     """
-    replaced = {}
-    for word in plan.words:
-        if word.known:
-            continue
-        if word.correction:
-            replaced[word.typed] = word.correction
-            continue
-        sounds = [alternative.word for alternative in word.alternatives if alternative.how == "sounds-like"]
-        if sounds:
-            replaced[word.typed] = sounds[0]
+    replaced = {word.typed: word.meant for word in plan.words if not word.known and word.meant}
     if not replaced:
         return plan.text
     return " ".join(replaced.get(word.lower(), word) for word in plan.text.split())

@@ -22,7 +22,8 @@ class Vocabulary:
     def __init__(self, word_frequencies):
         self.word_frequencies = word_frequencies
         self.typos = TypoCorrector(word_frequencies)
-        self.phonetic = PhoneticLookup(word_frequencies.keys())
+        # Sound-alikes equally close are offered commonest first (the lexicon's order is alphabetical).
+        self.phonetic = PhoneticLookup(sorted(word_frequencies, key=word_frequencies.get, reverse=True))
 
     @classmethod
     def from_searcher(cls, searcher):

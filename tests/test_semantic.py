@@ -15,7 +15,9 @@ from conftest import TEST_DATA, WRITE_KEY, auth, settings_for
 from servers import run_cli
 
 from app import create_app
+from engine.plan import index_terms, plan_query
 from engine.semantic import MIN_SIMILARITY, fuse, meant_text
+from engine.vocabulary import Vocabulary
 from index.vectors import VectorStore, sign_codes
 from indexer.context import open_knowledge_base
 
@@ -88,6 +90,22 @@ def test_meant_text_puts_typo_corrections_in(indexed_app):
     plan = service.plan("outlok keeps asking for pasword", service.opened())
     assert meant_text(plan) == "outlook keeps asking for password"
     assert meant_text(service.plan("printer offline", service.opened())) == "printer offline"
+
+
+def test_meant_text_takes_the_closest_word_as_sounded_then_the_commonest():
+    corpus = {"one": 900, "phone": 40, "keeps": 300, "ringing": 20, "arrive": 200, "archive": 30, "hone": 1}
+    vocabulary = Vocabulary(corpus)
+    terms = {term for word in corpus for term in index_terms(word)}
+    plan = plan_query("fone keeps ringing", lambda term: term in terms, vocabulary)
+    assert [alternative.word for alternative in plan.words[0].alternatives][1:3] == ["one", "hone"]  # typos
+    assert plan.words[0].correction == "one"  # "did you mean" stays the typo corrector's
+    assert meant_text(plan) == "phone keeps ringing"  # "ph" sounds as "f": no edit as sounded
+
+
+def test_sound_alikes_equally_close_come_commonest_first():
+    # "fite" is no edit from either as sounded ("fight" loses its "gh", "fite" its final "e").
+    assert Vocabulary({"fight": 5, "fit": 50}).phonetic.candidates("fite") == ["fit", "fight"]
+    assert Vocabulary({"fight": 50, "fit": 5}).phonetic.candidates("fite") == ["fight", "fit"]
 
 
 def test_vector_store_cuts_rows_a_killed_writer_left_past_the_count(tmp_path):
