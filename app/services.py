@@ -6,6 +6,7 @@ import time
 from app.embed_worker import EmbedWorker
 from app.follower import Follower
 from app.search_log import SearchLogBuffer
+from engine import kernels
 from engine.semantic import SemanticStage
 from engine.service import SearchService
 from engine.sources import OutcomesFromFeedback, SynonymsFile
@@ -98,8 +99,10 @@ class Services:
     def warm_up(self):
         """Load the word lists and the vocabulary now, once, rather than in the first search.
 
-        Under gunicorn the app is preloaded, so the workers fork with all of it in memory.
+        Under gunicorn the app is preloaded, so the workers fork with all of it in memory, the search's compiled
+        loops included (``engine.kernels.warm_up``).
         """
+        kernels.warm_up()
         try:
             self.search.search("printer offline")
         except IndexMissingError:

@@ -159,3 +159,30 @@ def term_scores_at(ids, term_ids, tfs, length_bytes, norms, idf, boost):
             score = idf * ((tf * K1_PLUS_ONE) / (tf + norms[length_bytes[ids[number]]]))
             scores[number] = score if boost == 1.0 else score * boost
     return found, scores
+
+
+def warm_up():
+    """Compile (or load from the cache) every kernel for the kinds of arrays a search hands it: lists read from
+    a segment's mapped file are read-only, lists decoded or built in a search are not, and Numba compiles each
+    combination apart. A server calls this before its workers fork, so no worker compiles during a search."""
+    ids, ids64, scores, tfs = np.arange(1, 8, dtype=np.int32), np.arange(1, 8), np.ones(7), np.ones(7, np.uint8)
+    lengths, norms = _read_only(np.zeros(9, dtype=np.uint8)), _read_only(np.ones(256))
+    for list_ids in (ids, _read_only(ids)):
+        for weights in (tfs, _read_only(tfs), tfs.astype(np.float32), _read_only(tfs.astype(np.float32))):
+            term_scores(weights, list_ids, lengths, norms, 1.5, 1.0)
+            term_scores_at(ids, list_ids, weights, lengths, norms, 1.5, 1.0)
+            term_scores_at(ids64, list_ids, weights, lengths, norms, 1.5, 1.0)
+        keep_best(np.zeros(9), list_ids, scores, 0)
+        add_scores(np.zeros(9), list_ids, scores, 0)
+        mark(np.zeros(9, dtype=np.bool_), list_ids, 0)
+        span(list_ids, 2, 5)
+        for looked_up in (ids, ids64, _read_only(ids)):
+            locate(looked_up, list_ids)
+        for other in (ids, _read_only(ids)):
+            intersect(list_ids, scores, other, scores)
+
+
+def _read_only(array):
+    copy = array.copy()
+    copy.setflags(write=False)
+    return copy
