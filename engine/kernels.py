@@ -23,7 +23,7 @@ LINEAR_STEPS = 8
 def term_scores(tfs, ids, length_bytes, norms, idf, boost):
     """BM25 scores of postings of one term: ``idf * (tf * (k1 + 1)) / (tf + norm)``, times ``boost`` unless 1.
 
-    :param tfs: the postings' term frequencies (``float32``).
+    :param tfs: the postings' term frequencies (``uint8`` from a segment's posting arrays file, else ``float32``).
     :param ids: their document numbers in the segment.
     :param length_bytes: the segment's length byte of every document in the term's field.
     :param norms: the field's tabulated length part, by length byte (``engine.scoring.length_norms``).

@@ -332,10 +332,12 @@ class SqliteCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxStor
             db.conn.execute("PRAGMA wal_autocheckpoint = 0")
 
     def checkpoint(self):
-        """Copy the write-ahead log into the database file once it holds ``AUTOCHECKPOINT_PAGES`` pages or more,
-        without waiting for readers or blocking writers (a passive checkpoint: SQLite's own, moved off requests).
+        """Copy the write-ahead log into the database file once the log file is ``AUTOCHECKPOINT_PAGES`` pages long
+        or more, without waiting for readers or blocking writers (a passive checkpoint: SQLite's own, moved off
+        requests). SQLite reuses a checkpointed log from its start rather than shrinking the file, so once it has
+        grown every call asks; a checkpoint with nothing to copy costs a look at the log's index.
 
-        :returns: True when a checkpoint ran.
+        :returns: True when a checkpoint was asked for.
         """
         try:
             size = os.path.getsize(f"{self.path}-wal")
