@@ -184,6 +184,8 @@ class SemanticStage:
             term = field.to_bytes(snapshot.digests[row].tobytes().hex())
             found = []
             for reader, offset in leaves:
+                if ("passage", term) not in reader:  # most segments lack a passage: skip the posting cache for them
+                    continue
                 ids = postings.get(reader, "passage", term).ids
                 mask = live_mask(reader)
                 found += [offset + int(docnum) for docnum in ids if mask is None or mask[docnum]]
