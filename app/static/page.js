@@ -115,6 +115,7 @@
       $("empty").textContent = "";
       $("filters").textContent = "";
       results.textContent = "";
+      delete results.dataset.query;  // an empty list shows no search: a tool waiting for the next one must wait
     }
 
     function run(mode) {
