@@ -15,7 +15,7 @@ from conftest import REAL_DATA, needs_real_data
 from servers import ROOT
 
 from app import SAMPLE_CALLS
-from bench import against_whoosh, corpora, relevance, rerank_train, speed, write_during_import
+from bench import against_whoosh, corpora, relevance, rerank_train, side_by_side, speed, write_during_import
 from bench.baselines import Fts5Baseline, WhooshBaseline
 from bench.corpora import BenchQuery
 from bench.report import format_table, percentile
@@ -175,6 +175,21 @@ def test_speed_runs_without_baselines_for_big_knowledge_bases(tmp_path):
     assert results["baselines"] == {}
     table = format_table(speed.TABLE_COLUMNS, speed.table_rows(results))
     assert "search, product in-process" in table and "baseline" not in table
+
+
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="needs a git checkout (it starts a worktree of a commit)")
+def test_side_by_side_serves_an_earlier_commit_and_this_checkout_in_turn(tmp_path):
+    speed.run(
+        200, tmp_path, query_count=5, concurrency=(1,), http_requests=5, http_seconds=5, writes=0, baselines=False
+    )
+    report = tmp_path / "side.json"
+    arguments = ["--workdir", str(tmp_path), "--before", "HEAD", "--rounds", "1", "--requests", "30", "--clients", "2"]
+    side_by_side.main([*arguments, "--json", str(report)])
+    runs = json.loads(report.read_text(encoding="utf-8"))["runs"]
+    assert [run["version"] for run in runs] == ["before", "after"]
+    assert [(run["n"], run["errors"]) for run in runs] == [(30, 0), (30, 0)]
+    worktrees = subprocess.run(["git", "-C", str(ROOT), "worktree", "list"], capture_output=True, text=True).stdout
+    assert "kb-before-" not in worktrees
 
 
 def test_write_during_import_runs_on_2000_calls(tmp_path, monkeypatch):
