@@ -128,6 +128,8 @@ def intersect(ids, scores, other_ids, other_scores):
     kept, place, size = 0, 0, len(other_ids)
     for number in range(len(ids)):
         target = ids[number]
+        # locate's step-then-gallop loop, written out again: as a shared helper (even inlined) both ran about 35 %
+        # slower on two lists of 400,000.
         stepped = 0
         while place < size and other_ids[place] < target and stepped < LINEAR_STEPS:
             place += 1
