@@ -13,6 +13,7 @@ and ``the``, ``colour``, ``printers``, ``wont``, ``print`` through :func:`surfac
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 
 from whoosh.analysis import STOP_WORDS
 from whoosh.lang.porter import stem as porter_stem
@@ -51,7 +52,11 @@ class Pipeline:
     stemmed: bool = False
     stops: frozenset = STOP_WORDS
     _chunks: dict = field(default_factory=dict, repr=False)
+    _chunk_texts: dict = field(init=False, repr=False)
     _memo: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        self._chunk_texts = _ChunkTexts(self)
 
     def chunk_terms(self, chunk):
         """The terms of one chunk with their characters inside it: ``((term, start, end), ...)``.
@@ -108,7 +113,7 @@ class Pipeline:
                 # The stems of the normalized words: the ``words`` field, indexed from the same text, reuses them.
                 found = tuple(map(stem, words_pipeline().terms(text)))
             else:
-                found = tuple(term for match in CHUNK_PATTERN.findall(text) for term, _, _ in self.chunk_terms(match))
+                found = tuple(chain.from_iterable(map(self._chunk_texts.__getitem__, CHUNK_PATTERN.findall(text))))
             if len(self._memo) >= MEMO_SIZE:
                 self._memo.clear()
             self._memo[text] = found
@@ -126,6 +131,23 @@ class Pipeline:
             if word.position != last_position:
                 last_position = word.position
                 yield word.text
+
+
+class _ChunkTexts(dict):
+    """A pipeline's terms of each chunk, texts only (``cache[chunk]``): what :meth:`Pipeline.terms` joins, looked
+    up without a Python call for a chunk seen before."""
+
+    def __init__(self, pipeline):
+        super().__init__()
+        self.pipeline = pipeline
+
+    def __missing__(self, chunk):
+        texts = tuple(term for term, _, _ in self.pipeline.chunk_terms(chunk))
+        if len(chunk) <= LONGEST_CACHED_CHUNK:
+            if len(self) >= CHUNK_CACHE_SIZE:
+                self.clear()
+            self[chunk] = texts
+        return texts
 
 
 @lru_cache(maxsize=None)

@@ -11,12 +11,13 @@ Here:
 
 - a field indexed by term frequency whose analyzer lists a text's terms directly
   (:class:`analyzers.analyzer.PipelineAnalyzer`) has its terms counted in one step;
-- the pool (:class:`index.term_pool.TermPool`) keeps postings grouped by term in compact arrays,
-  already in document order, spills whole terms past its memory limit and merges them back a term
-  at a time;
-- at commit each document's field length is read once per field and Whoosh's own block
-  writer is handed whole blocks; long lists are also written as plain arrays into the segment
-  (:mod:`index.posting_file`), which searches read without decoding.
+- an untokenized field (``ID``) gives its one term without Whoosh's token machinery;
+- the pool (:class:`index.term_pool.TermPool`) keeps postings in compact arrays, groups them by
+  term only when it writes them out, spills whole terms past its memory limit and merges them back
+  a term at a time;
+- at commit (:mod:`index.posting_blocks`) each term's blocks are written whole, and a term of one
+  block (most terms) without Whoosh's calls for each posting; long lists are also written as plain
+  arrays into the segment (:mod:`index.posting_file`), which searches read without decoding.
 
 Whoosh's files (blocks, statistics, compression) are exactly what Whoosh writes: the tests compare
 them byte for byte. Any other field, option or pool takes Whoosh's own path.
@@ -24,22 +25,14 @@ them byte for byte. Any other field, option or pool takes Whoosh's own path.
 ``index.whoosh_compat.install`` puts this in place for the process and the indexing processes it forks.
 """
 
-from array import array
 from collections import Counter
-from itertools import groupby
-from operator import itemgetter
 
-import numpy as np
-from whoosh.codec.base import OutOfOrderError
-from whoosh.formats import Frequency
+from whoosh.analysis import IDTokenizer
+from whoosh.formats import Existence, Frequency
 from whoosh.writing import SegmentWriter
 
-from index import posting_file, whoosh_compat
-from index.posting_file import PostingFileWriter
-from index.term_pool import GroupedPostings, TermPool
+from index.term_pool import TermPool
 
-# Beyond any field length: "no length in this block" while taking a block's shortest non-zero length.
-_NO_LENGTH = 2**62
 # Whoosh's own method, for the writers this module leaves to Whoosh (captured before any patch).
 _WHOOSH_ADD_DOCUMENT = SegmentWriter.add_document
 
@@ -61,6 +54,19 @@ def term_counts(field, value):
         return None
     texts = terms(value)
     return None if texts is None else Counter(texts)
+
+
+def whole_value_term(field, value):
+    """The one term an untokenized field (``ID``) indexes for a value, when Whoosh's own path would give just that.
+
+    :param field: a Whoosh field of the schema.
+    :param value: the value given for it.
+    :returns: the term's bytes (the value in UTF-8), or ``None`` when Whoosh's own path must index this field
+        (another analyzer or format, or a list value).
+    """
+    if type(field.analyzer) is IDTokenizer and type(field.format) is Existence and isinstance(value, str):
+        return value.encode("utf-8")
+    return None
 
 
 def add_document(self, **fields):
@@ -95,6 +101,10 @@ def add_document(self, **fields):
                 if field.scorable:
                     length = sum(counts.values())
                 pool.add_term_counts(fieldname, docnum, counts, fieldboost)
+            elif (whole := whole_value_term(field, value)) is not None:
+                if field.scorable:
+                    length = 1
+                pool.add((fieldname, whole, docnum, field.format.field_boost * fieldboost, b""))
             else:
                 for tbytes, freq, weight, vbytes in field.index(value):
                     if field.scorable:
@@ -117,90 +127,3 @@ def add_document(self, **fields):
     perdocwriter.finish_doc()
     self._added = True
     self.docnum += 1
-
-
-def _block_stats(weights, term_lengths, starts):
-    """Each block's highest weight and its shortest and longest non-zero length, as Python numbers."""
-    maxima = np.maximum.reduceat(np.asarray(weights, dtype=np.float64), starts).tolist()
-    lengths = np.asarray(term_lengths, dtype=np.int64)
-    shortest = np.minimum.reduceat(np.where(lengths > 0, lengths, _NO_LENGTH), starts).tolist()
-    longest = np.maximum.reduceat(lengths, starts).tolist()
-    return maxima, shortest, longest
-
-
-def _write_term(postwriter, ids, weights, values, term_lengths):
-    """Hand one term's postings to Whoosh's posting writer a block at a time.
-
-    The writer must have been started on the term. The last block stays buffered, as
-    ``add_posting`` leaves it, so that ``finish_postings`` writes it as the last one.
-
-    :returns: each block's ``(count, highest weight, shortest length)``, as its header keeps them.
-    """
-    limit = postwriter._blocklimit
-    count = len(ids)
-    starts = range(0, count, limit)
-    maxima, shortest, longest = _block_stats(weights, term_lengths, list(starts))
-    blocks = []
-    for number, start in enumerate(starts):
-        end = min(start + limit, count)
-        if start:
-            postwriter._write_block()
-        postwriter._ids = array("I", ids[start:end])
-        postwriter._weights = array("f", weights[start:end])
-        postwriter._values = [value for value in values[start:end] if value]
-        postwriter._maxweight = max(0, maxima[number])
-        postwriter._minlength = shortest[number] if shortest[number] != _NO_LENGTH else None
-        postwriter._maxlength = longest[number]
-        blocks.append((end - start, postwriter._maxweight, postwriter._minlength or 0))
-    return blocks
-
-
-def _terms_of(items):
-    """Sorted posting tuples, a term at a time, as :meth:`GroupedPostings.terms` gives them.
-
-    A term whose postings are all Whoosh's spelling-graph markers (document -1) comes with no
-    postings: its field is still started, as Whoosh does.
-    """
-    last = None
-    for key, postings in groupby(items, key=itemgetter(0, 1)):
-        if last is not None and key < last:
-            raise OutOfOrderError(f"Term {last[0]}:{last[1]!r} .. {key[0]}:{key[1]!r}")
-        last = key
-        ids, weights, values = [], [], []
-        for _, _, docnum, weight, value in postings:
-            if docnum != -1:
-                ids.append(docnum)
-                weights.append(weight)
-                values.append(value)
-        yield key[0], key[1], ids, weights, values
-
-
-def add_postings(self, schema, lengths, items):
-    """``FieldWriter.add_postings`` for Whoosh's W3 codec, a term at a time instead of a posting at a time.
-
-    :param schema: the index schema.
-    :param lengths: a per-document reader of the segment (field lengths), or None.
-    :param items: sorted ``(fieldname, btext, docnum, weight, valuebytes)`` postings, or
-        :class:`GroupedPostings`.
-    """
-    terms = items.terms() if isinstance(items, GroupedPostings) else _terms_of(items)
-    arrays = PostingFileWriter(self._segment.create_file(self._storage, posting_file.EXTENSION))
-    lastfn = None
-    field_lengths = None
-    for fieldname, btext, ids, weights, values in terms:
-        if fieldname != lastfn:
-            if lastfn is not None:
-                self.finish_field()
-            self.start_field(fieldname, schema[fieldname])
-            field_lengths = whoosh_compat.document_lengths(lengths, fieldname) if lengths else None
-            lastfn = fieldname
-        if not ids:
-            continue
-        self.start_term(btext)
-        term_lengths = field_lengths[ids] if field_lengths is not None else np.zeros(len(ids), dtype=np.int64)
-        blocks = _write_term(self._postwriter, ids, weights, values, term_lengths)
-        self.finish_term()
-        arrays.add(fieldname, btext, ids, weights, *zip(*blocks))
-    if lastfn is not None:
-        self.finish_field()
-    arrays.close()

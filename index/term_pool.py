@@ -1,34 +1,37 @@
 """The segment writer's pool of postings, kept a term at a time, spilled and merged a term at a time.
 
 Whoosh's ``PostingPool`` holds each posting as a tuple of about 200 bytes, sorts them all, spills sorted runs to
-disk past its memory limit and merges the runs back one posting at a time: at a million calls that merge, not the
-analysis, was the limit of an import. :class:`TermPool` keeps each term's postings in compact arrays (document
-numbers and frequencies, about 8 bytes a posting), already in document order, so only the terms are sorted; past
-the limit it writes a run of whole terms, and at commit it merges runs by term, concatenating each term's arrays
-in run order (runs hold increasing document numbers, since documents are added in order).
+disk past its memory limit and merges them back one posting at a time: at a million calls that merge, not the
+analysis, was the limit of an import. :class:`TermPool` keeps postings in compact arrays, so only the terms are
+sorted; past the limit it writes a run of whole terms, and at commit it merges runs by term, concatenating each
+term's arrays in run order (runs hold increasing document numbers, since documents are added in order).
 
-A term is either **counted** (a frequency-indexed text field, its postings given as frequencies: the weight is
+A posting is either **counted** (a frequency-indexed text field, its postings given as frequencies: the weight is
 the frequency times any field boost, the value is the frequency packed as Whoosh packs it) or **generic** (any
-other field, its postings as Whoosh gives them: weight and value bytes). A counted term that a merged segment's
-postings join becomes generic.
+other field, its postings as Whoosh gives them: weight and value bytes). Counted postings go into three flat
+arrays per field (term number, document, frequency) as a document's counts arrive, with no Python step per
+posting; they are grouped by term only when the pool is written out. Generic postings are kept per term. A term
+with postings of both kinds (a merged segment's postings joining new calls') is written as generic.
 """
 
 import heapq
 import pickle
 from array import array
-from itertools import groupby
+from itertools import groupby, repeat
 from operator import itemgetter
 
 import numpy as np
 from whoosh.externalsort import SortingPool
 from whoosh.writing import PostingPool
 
-# Memory accounting: a counted posting is a document number and a frequency; a term is a dictionary entry
-# with its key and its growable arrays.
-POSTING_BYTES = 8
+# Memory accounting: a counted posting is a term number, a document number and a frequency (and a weight when
+# boosted); a counted term its text, its bytes and a dictionary entry; a generic term a dictionary entry with its
+# key and its growable arrays, a generic posting a document number, a weight and its value bytes.
+POSTING_BYTES = 12
+BOOSTED_POSTING_BYTES = 8
+COUNTED_TERM_BYTES = 150
 GENERIC_POSTING_BYTES = 4 + 8 + 40
 TERM_BYTES = 300
-_COUNTED, _GENERIC = 0, 1
 
 
 class FrequencyValues:
@@ -50,22 +53,69 @@ class FrequencyValues:
         return [int(frequency).to_bytes(4, "big") for frequency in self.frequencies]
 
 
-def _term_output(fieldname, btext, entry):
-    """``(fieldname, btext, ids, weights, values)`` of one term in the pool, its postings in document order."""
-    kind, ids, second, third, unsorted = entry
-    if kind == _COUNTED:
-        weights = third if third is not None else array("d", second)
-        term = (fieldname, btext, ids, weights, FrequencyValues(second))
-    else:
-        term = (fieldname, btext, ids, second, third)
-    return _ordered(term) if unsorted else term
+class _TermNumbers(dict):
+    """Term texts to numbers: ``numbers[text]`` numbers a text on first sight, ``texts[number]`` is its bytes."""
+
+    def __init__(self):
+        super().__init__()
+        self.texts = []
+        self.text_bytes = 0
+
+    def __missing__(self, text):
+        number = self[text] = len(self.texts)
+        btext = text.encode("utf-8")
+        self.texts.append(btext)
+        self.text_bytes += len(btext)
+        return number
 
 
-def _as_generic(entry):
-    """Turn a counted term's entry into a generic one in place (a merged segment's postings join it)."""
-    _, ids, frequencies, weights, unsorted = entry
-    entry[:] = [_GENERIC, ids, weights if weights is not None else array("d", frequencies)]
-    entry += [FrequencyValues(frequencies).each(), unsorted]
+def _as_array(typecode, values):
+    """A NumPy array's items as an ``array.array`` (whose slices are cheap copies)."""
+    result = array(typecode)
+    result.frombytes(values.tobytes())
+    return result
+
+
+class CountedField:
+    """One field's counted postings, in the order documents added them: term number, document, frequency."""
+
+    def __init__(self):
+        self.numbers = _TermNumbers()
+        self.terms = array("I")
+        self.docs = array("I")
+        self.frequencies = array("I")
+        self.weights = None  # the postings' weights, once a boost other than 1.0 has been seen
+        self.in_order = True  # each document added after those before it
+        self._last_doc = -1
+
+    def add(self, docnum, counts, fieldboost):
+        """Add one document's term frequencies, multiplied by ``fieldboost`` for its weights."""
+        if docnum <= self._last_doc:
+            self.in_order = False
+        self._last_doc = max(self._last_doc, docnum)
+        if fieldboost != 1.0 and self.weights is None:
+            self.weights = array("d", self.frequencies)
+        self.terms.extend(map(self.numbers.__getitem__, counts))
+        self.docs.extend(repeat(docnum, len(counts)))
+        self.frequencies.extend(counts.values())
+        if self.weights is not None:
+            self.weights.extend([float(frequency) * fieldboost for frequency in counts.values()])
+
+    def sorted_terms(self, fieldname):
+        """Yield ``(fieldname, btext, ids, weights, FrequencyValues)`` for each term, by term bytes, ids ascending."""
+        texts = self.numbers.texts
+        numbers = np.frombuffer(self.terms, dtype=np.uint32)
+        docs = np.frombuffer(self.docs, dtype=np.uint32)
+        order = np.argsort(numbers, kind="stable") if self.in_order else np.lexsort((docs, numbers))
+        ids = _as_array("I", docs[order])
+        frequencies = _as_array("I", np.frombuffer(self.frequencies, dtype=np.uint32)[order])
+        weights = None if self.weights is None else _as_array("d", np.frombuffer(self.weights)[order])
+        ends = np.cumsum(np.bincount(numbers, minlength=len(texts))).tolist()
+        for number in sorted(range(len(texts)), key=texts.__getitem__):
+            start, end = ends[number - 1] if number else 0, ends[number]
+            term_frequencies = frequencies[start:end]
+            term_weights = array("d", term_frequencies) if weights is None else weights[start:end]
+            yield fieldname, texts[number], ids[start:end], term_weights, FrequencyValues(term_frequencies)
 
 
 class GroupedPostings:
@@ -88,12 +138,21 @@ class GroupedPostings:
                 yield fieldname, btext, docnum, float(weight), value
 
 
-def _sorted_terms(by_field):
-    """The terms of an in-memory pool in Whoosh's order: field, then term bytes."""
-    for fieldname in sorted(by_field):
-        terms = by_field[fieldname]
-        for btext in sorted(terms):
-            yield _term_output(fieldname, btext, terms[btext])
+def _generic_terms(fieldname, terms):
+    """The generic terms of one field of an in-memory pool, by term bytes."""
+    for btext in sorted(terms):
+        ids, weights, values, unsorted = terms[btext]
+        term = (fieldname, btext, ids, weights, values)
+        yield _ordered(term) if unsorted else term
+
+
+def _field_terms(fieldname, by_field, counted):
+    """One field's terms in an in-memory pool, by term bytes: generic, counted, or both merged by term."""
+    if fieldname not in counted:
+        return _generic_terms(fieldname, by_field[fieldname])
+    if fieldname not in by_field:
+        return counted[fieldname].sorted_terms(fieldname)
+    return _merged([_generic_terms(fieldname, by_field[fieldname]), counted[fieldname].sorted_terms(fieldname)])
 
 
 def _ordered(term):
@@ -157,13 +216,7 @@ class TermPool(PostingPool):
     def __init__(self, tempstore, segment, limitmb=128, **kwargs):
         super().__init__(tempstore, segment, limitmb=limitmb, **kwargs)
         self._by_field = {}
-
-    def _terms_of(self, fieldname):
-        terms = self._by_field.get(fieldname)
-        if terms is None:
-            terms = self._by_field[fieldname] = {}
-            self.fieldnames.add(fieldname)
-        return terms
+        self._counted = {}
 
     def add(self, item):
         """Add one ``(fieldname, btext, docnum, weight, valuebytes)`` posting."""
@@ -172,19 +225,19 @@ class TermPool(PostingPool):
             self.current.append(item)
             self.currentsize += TERM_BYTES
         else:
-            terms = self._terms_of(fieldname)
+            terms = self._by_field.get(fieldname)
+            if terms is None:
+                terms = self._by_field[fieldname] = {}
+                self.fieldnames.add(fieldname)
             entry = terms.get(btext)
             if entry is None:
-                entry = terms[btext] = [_GENERIC, array("I"), array("d"), [], False]
+                entry = terms[btext] = [array("I"), array("d"), [], False]
                 self.currentsize += TERM_BYTES + len(btext)
-            else:
-                if entry[0] == _COUNTED:
-                    _as_generic(entry)
-                if entry[1][-1] >= docnum:
-                    entry[4] = True
-            entry[1].append(docnum)
-            entry[2].append(weight)
-            entry[3].append(value)
+            elif entry[0][-1] >= docnum:
+                entry[3] = True
+            entry[0].append(docnum)
+            entry[1].append(weight)
+            entry[2].append(value)
             self.currentsize += GENERIC_POSTING_BYTES
         if self.currentsize > self.limit:
             self.save()
@@ -195,43 +248,34 @@ class TermPool(PostingPool):
         :param counts: term texts and their frequencies in the document.
         :param fieldboost: the document's boost for the field, multiplied into each weight.
         """
-        terms = self._terms_of(fieldname)
-        new_terms = new_bytes = 0
-        for text, freq in counts.items():
-            btext = text.encode("utf-8")
-            entry = terms.get(btext)
-            if entry is None:
-                entry = terms[btext] = [_COUNTED, array("I"), array("I"), None, False]
-                new_terms += 1
-                new_bytes += len(btext)
-            else:
-                if entry[1][-1] >= docnum:
-                    entry[4] = True
-                if entry[0] == _GENERIC:
-                    entry[1].append(docnum)
-                    entry[2].append(float(freq) * fieldboost)
-                    entry[3].append(freq.to_bytes(4, "big"))
-                    continue
-            entry[1].append(docnum)
-            entry[2].append(freq)
-            if fieldboost != 1.0 and entry[3] is None:
-                entry[3] = array("d", entry[2][:-1])
-            if entry[3] is not None:
-                entry[3].append(float(freq) * fieldboost)
-        self.currentsize += POSTING_BYTES * len(counts) + TERM_BYTES * new_terms + new_bytes
+        field = self._counted.get(fieldname)
+        if field is None:
+            field = self._counted[fieldname] = CountedField()
+            self.fieldnames.add(fieldname)
+        terms_before, bytes_before = len(field.numbers.texts), field.numbers.text_bytes
+        field.add(docnum, counts, fieldboost)
+        posting_bytes = POSTING_BYTES + (BOOSTED_POSTING_BYTES if field.weights is not None else 0)
+        self.currentsize += (
+            posting_bytes * len(counts)
+            + COUNTED_TERM_BYTES * (len(field.numbers.texts) - terms_before)
+            + field.numbers.text_bytes
+            - bytes_before
+        )
         if self.currentsize > self.limit:
             self.save()
 
     def _take_sorted(self):
         by_field, self._by_field = self._by_field, {}
-        return _sorted_terms(by_field)
+        counted, self._counted = self._counted, {}
+        names = sorted(by_field.keys() | counted.keys())
+        return (term for name in names for term in _field_terms(name, by_field, counted))
 
     def save(self):
         """Write the pool's terms to a run on disk, a whole term a record, as they come in order."""
         if self.current:  # spelling-graph markers: Whoosh's own runs of tuples for everything
             self.current.extend(GroupedPostings(self._take_sorted()))
             SortingPool.save(self)
-        elif self._by_field:
+        elif self._by_field or self._counted:
             path, run = self._new_run()
             for term in self._take_sorted():
                 pickle.dump(_as_record(term), run, pickle.HIGHEST_PROTOCOL)
@@ -257,6 +301,8 @@ class TermPool(PostingPool):
         if self.current:
             self.save()
             return super().items(maxfiles)
+        if not self.runs:
+            return GroupedPostings(self._take_sorted())
         streams = [self._read_terms(path) for path in self.runs]
         self.runs = []
         return GroupedPostings(_merged([*streams, self._take_sorted()]))

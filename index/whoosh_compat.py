@@ -1,8 +1,8 @@
 """Everything this product relies on inside Whoosh 2.7.4 that Whoosh does not promise: checked, then installed.
 
 The product reads Whoosh's index files faster than Whoosh's public API allows, and writes them
-through a leaner path (see ``index.fast_writing`` and ``index.mapped_files``). Both depend on
-internals of exactly one release, so this module is the one place that
+through a leaner path (see ``index.fast_writing``, ``index.posting_blocks`` and ``index.mapped_files``).
+All depend on internals of exactly one release, so this module is the one place that
 
 - checks the installed Whoosh is release 2.7.4 of the ``Whoosh`` distribution (``whoosh-reloaded``
   and other forks use the same import name but other internals) and refuses to start otherwise;
@@ -81,11 +81,11 @@ _SHIPPED = {
 
 def _faster():
     """This product's writing and reading, for :func:`install` (imported then: they use this module)."""
-    from index import fast_writing, term_pool
+    from index import fast_writing, posting_blocks, term_pool
 
     return {
         "add_document": fast_writing.add_document,
-        "add_postings": fast_writing.add_postings,
+        "add_postings": posting_blocks.add_postings,
         "PostingPool": term_pool.TermPool,
         "open_file": mapped_files.open_file,
     }
