@@ -11,6 +11,7 @@ from engine.semantic import SemanticStage
 from engine.service import SearchService
 from engine.sources import OutcomesFromFeedback, SynonymsFile
 from engine.vocabulary import VocabularyCache
+from index import grouping
 from index.build import apply_changes, rebuild
 from index.generations import IndexBusyError, IndexHome, IndexMissingError
 from index.schema import matches_call_schema
@@ -100,9 +101,10 @@ class Services:
         """Load the word lists and the vocabulary now, once, rather than in the first search.
 
         Under gunicorn the app is preloaded, so the workers fork with all of it in memory, the search's compiled
-        loops included (``engine.kernels.warm_up``).
+        loops included (``engine.kernels.warm_up``, and ``index.grouping.warm_up`` for the follower's writes).
         """
         kernels.warm_up()
+        grouping.warm_up()
         try:
             self.search.search("printer offline")
         except IndexMissingError:

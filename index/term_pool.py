@@ -24,6 +24,8 @@ import numpy as np
 from whoosh.externalsort import SortingPool
 from whoosh.writing import PostingPool
 
+from index.grouping import group_by_term
+
 # Memory accounting: a counted posting is a term number, a document number and a frequency (and a weight when
 # boosted); a counted term its text, its bytes and a dictionary entry; a generic term a dictionary entry with its
 # key and its growable arrays, a generic posting a document number, a weight and its value bytes.
@@ -106,11 +108,15 @@ class CountedField:
         texts = self.numbers.texts
         numbers = np.frombuffer(self.terms, dtype=np.uint32)
         docs = np.frombuffer(self.docs, dtype=np.uint32)
-        order = np.argsort(numbers, kind="stable") if self.in_order else np.lexsort((docs, numbers))
+        if self.in_order:
+            order, ends = group_by_term(numbers, len(texts))
+            ends = ends.tolist()
+        else:
+            order = np.lexsort((docs, numbers))
+            ends = np.cumsum(np.bincount(numbers, minlength=len(texts))).tolist()
         ids = _as_array("I", docs[order])
         frequencies = _as_array("I", np.frombuffer(self.frequencies, dtype=np.uint32)[order])
         weights = None if self.weights is None else _as_array("d", np.frombuffer(self.weights)[order])
-        ends = np.cumsum(np.bincount(numbers, minlength=len(texts))).tolist()
         for number in sorted(range(len(texts)), key=texts.__getitem__):
             start, end = ends[number - 1] if number else 0, ends[number]
             term_frequencies = frequencies[start:end]
