@@ -184,6 +184,17 @@ def test_any_support_text_is_analysed_as_whooshs_stock_filters_would(value, name
     assert terms(name, value) == [t.text for t in _composed(name)(value)]
 
 
+_SPACES = ["\t", "\n", "\xa0", "\u2028", "\u3000", "\x1c"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES + _SPACES), max_size=40).map("".join), st.sampled_from(sorted(PIPELINES)))
+def test_the_terms_the_index_counts_are_the_analysed_words_whatever_spaces_part_them(value, name):
+    """The writer counts ``index_terms``, read a piece between spaces at a time; highlights read ``words``."""
+    analyzer = PipelineAnalyzer(name)
+    assert list(analyzer.index_terms(value)) == [token.text for token in analyzer(value)]
+
+
 ANY_CHARACTER = st.one_of(
     st.characters(exclude_categories=()),
     st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF, exclude_categories=()),
