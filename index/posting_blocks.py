@@ -136,7 +136,7 @@ def _write_one_block_term(fieldwriter, btext, ids, weights, values, term_lengths
     postfile.write(databytes)
     extent = len(WHOOSH3_HEADER_MAGIC) + _INT_SIZE + len(infobytes) + len(databytes)
     terminfo = W3TermInfo._struct.pack(
-        False, sum(block_weights), count, minlength_byte, maxlength_byte, max(0, maxweight), ids[0], ids[-1]
+        False, sum(block_weights), count, minlength_byte, maxlength_byte, maxweight, ids[0], ids[-1]
     )
     fieldwriter._tindex.add(pack_ushort(fieldwriter._fieldid) + btext, terminfo + pack_long(offset) + pack_int(extent))
     return count, maxweight, minlength or 0
