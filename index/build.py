@@ -66,7 +66,7 @@ def rebuild(store, home, progress=_no_progress, procs=1):
                     progress(done, total)
             writer.commit()
         except BaseException:
-            writer.cancel()
+            _cancel(writer)
             raise
         progress(done, total)
         home.write_applied_seq(folder, snapshot_seq)
@@ -74,6 +74,15 @@ def rebuild(store, home, progress=_no_progress, procs=1):
             applied = _apply_feed(store, home, folder, ix)
             home.swap_to(folder)
     return RebuildResult(documents=done, applied_seq=applied, seconds=time.perf_counter() - started)
+
+
+def _cancel(writer):
+    """Abandon a writer's documents, its indexing processes included: Whoosh's ``cancel`` only marks them
+    cancelled in this process, so one waiting for work would wait for ever, and this process for it at exit."""
+    writer.cancel()
+    for task in getattr(writer, "tasks", ()):
+        task.terminate()
+        task.join()
 
 
 def _open_folder(folder):

@@ -1,6 +1,7 @@
 """The command line: import, rebuild, check, export, backup and restore (issue #2, #6)."""
 
 import json
+import multiprocessing
 import shutil
 import sys
 from pathlib import Path
@@ -9,8 +10,10 @@ import pytest
 from conftest import TEST_DATA
 from whoosh.qparser import QueryParser
 
+from index import build
 from index.build import check
 from indexer.context import open_knowledge_base
+from store.base import StoreUnavailableError
 
 SAMPLE_CALLS = Path(__file__).resolve().parents[1] / "sample" / "calls.jsonl"
 
@@ -202,6 +205,38 @@ def test_a_rebuild_by_two_indexing_processes_finds_what_one_process_finds(runner
     two_processes = search_ids(data_folder, "printer OR outlook OR password")
     assert two_processes == (one_process[0], True)
     assert len(one_process[0]) > 20
+
+
+class StoreLostDuringRebuild:
+    """The store, until a rebuild has read ``after`` of its calls: then it is gone."""
+
+    def __init__(self, store, after):
+        self.store, self.after = store, after
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def iter_records(self):
+        for number, record in enumerate(self.store.iter_records()):
+            if number == self.after:
+                raise StoreUnavailableError("the store went away")
+            yield record
+
+
+def test_a_rebuild_that_fails_stops_its_indexing_processes_and_keeps_the_index_in_use(runner, data_folder, monkeypatch):
+    monkeypatch.setattr(build, "DOCUMENTS_PER_JOB", 20)
+    assert runner("import", SAMPLE_CALLS).exit_code == 0
+    kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(data_folder)}, environ={})
+    try:
+        in_use = kb.home.current_dir()
+        before = set(multiprocessing.active_children())
+        # Both processes have had their one job and wait for more when the store fails.
+        with pytest.raises(StoreUnavailableError):
+            build.rebuild(StoreLostDuringRebuild(kb.store, after=50), kb.home, procs=2)
+        assert set(multiprocessing.active_children()) - before == set()
+        assert (kb.home.current_dir(), check(kb.store, kb.home).agrees) == (in_use, True)
+    finally:
+        kb.close()
 
 
 def test_check_on_a_missing_index_exits_1_and_repair_builds_it(runner, data_folder):
