@@ -52,13 +52,11 @@ class Pipeline:
     stemmed: bool = False
     stops: frozenset = STOP_WORDS
     _chunks: dict = field(default_factory=dict, repr=False)
-    _chunk_texts: dict = field(init=False, repr=False)
     _piece_texts: dict = field(init=False, repr=False)
     _memo: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
-        self._chunk_texts = _ChunkTexts(self)
-        self._piece_texts = _PieceTexts(self._chunk_texts)
+        self._piece_texts = _PieceTexts(self)
 
     def chunk_terms(self, chunk):
         """The terms of one chunk with their characters inside it: ``((term, start, end), ...)``.
@@ -135,23 +133,6 @@ class Pipeline:
                 yield word.text
 
 
-class _ChunkTexts(dict):
-    """A pipeline's terms of each chunk, texts only (``cache[chunk]``): what :meth:`Pipeline.terms` joins, looked
-    up without a Python call for a chunk seen before."""
-
-    def __init__(self, pipeline):
-        super().__init__()
-        self.pipeline = pipeline
-
-    def __missing__(self, chunk):
-        texts = tuple(term for term, _, _ in self.pipeline.chunk_terms(chunk))
-        if len(chunk) <= LONGEST_CACHED_CHUNK:
-            if len(self) >= CHUNK_CACHE_SIZE:
-                self.clear()
-            self[chunk] = texts
-        return texts
-
-
 class _PieceTexts(dict):
     """The terms of each run of non-space characters (``cache["printer,"]``), for :meth:`Pipeline.terms`.
 
@@ -160,12 +141,13 @@ class _PieceTexts(dict):
     costs a look-up instead of a run of ``CHUNK_PATTERN`` over its characters.
     """
 
-    def __init__(self, chunk_texts):
+    def __init__(self, pipeline):
         super().__init__()
-        self.chunk_texts = chunk_texts
+        self.pipeline = pipeline
 
     def __missing__(self, piece):
-        texts = tuple(chain.from_iterable(map(self.chunk_texts.__getitem__, CHUNK_PATTERN.findall(piece))))
+        chunk_terms = self.pipeline.chunk_terms
+        texts = tuple(term for chunk in CHUNK_PATTERN.findall(piece) for term, _, _ in chunk_terms(chunk))
         if len(piece) <= LONGEST_CACHED_CHUNK:
             if len(self) >= CHUNK_CACHE_SIZE:
                 self.clear()
