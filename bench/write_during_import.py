@@ -72,10 +72,11 @@ class Searchers:
             turn += len(self._threads)
             started = time.perf_counter()
             try:
-                status, _ = request(connection, "GET", search_path(text))
-            except OSError:
-                status, connection = 0, self.server.connection()
-            self.answers.append((started, time.perf_counter() - started, status))
+                status, body = request(connection, "GET", search_path(text))
+                why = "" if status == 200 else f"{status} {(body or {}).get('error', body)}"
+            except OSError as error:
+                status, why, connection = 0, repr(error), self.server.connection()
+            self.answers.append((started, time.perf_counter() - started, status, why))
 
     def between(self, start, end):
         """The answers to searches sent between two ``perf_counter`` times."""
@@ -153,6 +154,7 @@ def search_figures(answers):
         **latency_summary(seconds),
         "max_ms": round(max(seconds, default=0) * 1000, 1),
         "errors": sum(1 for answer in answers if answer[2] != 200),
+        "error_answers": sorted({answer[3] for answer in answers if answer[2] != 200}),
     }
 
 

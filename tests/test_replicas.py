@@ -16,6 +16,9 @@ pytestmark = pytest.mark.postgres
 SERVERS = 3
 VISIBLE_WITHIN_S = 1.0
 CONVERGE_TIMEOUT_S = 30
+# Three servers, PostgreSQL and the test's pollers share two cores, so a search may now and then wait far past
+# the product's 300 ms limit and be cut short (best hits so far): these tests compare whole answers.
+SEARCH_TIME_LIMIT_MS = 10_000
 AUTH = {"Authorization": f"Bearer {WRITE_KEY}"}
 _tokens = random.Random(8)
 
@@ -37,9 +40,16 @@ def call(call_id, token, n=0):
 
 
 def search_ids(server, query, limit=10):
+    return [hit["id"] for hit in search(server, query, limit)["results"]]
+
+
+def search(server, query, limit):
+    """The answer of one server to a query, which must be whole (not cut short by the search time limit)."""
     response = server.request("GET", f"/api/v1/search?q={quote(query)}&limit={limit}", timeout=10)
     assert response.status == 200, response.body
-    return [hit["id"] for hit in response.json()["results"]]
+    answer = response.json()
+    assert not answer["timed_out"], f"a search ran past {SEARCH_TIME_LIMIT_MS} ms: {answer}"
+    return answer
 
 
 RANKING_QUERY = "printer spooler stuck queue"
@@ -48,12 +58,10 @@ RANKING_QUERY = "printer spooler stuck queue"
 def ranked_groups(server, query):
     """The hits of a query as (score, sorted ids with that score) pairs, best first.
 
-    Scores are compared to two decimals: each server's typo and sound-alike vocabulary is a snapshot
-    refreshed on its own clock (``engine.vocabulary.REFRESH_SECONDS``), which moves scores in the fourth.
+    Scores are compared to two decimals, as the page shows them.
     """
-    response = server.request("GET", f"/api/v1/search?q={quote(query)}&limit=50", timeout=10)
     groups = {}
-    for hit in response.json()["results"]:
+    for hit in search(server, query, limit=50)["results"]:
         groups.setdefault(round(hit["score"], 2), []).append(hit["id"])
     return [(score, sorted(ids)) for score, ids in groups.items()]
 
@@ -85,6 +93,7 @@ def start_server(folder, url):
         KB_DATABASE_URL=url,
         KB_FOLLOW_INTERVAL_S=0.1,
         KB_RATE_LIMIT="",
+        KB_SEARCH_TIME_LIMIT_MS=str(SEARCH_TIME_LIMIT_MS),
     ).start()
 
 
