@@ -21,7 +21,8 @@ DOCUMENTS_PER_JOB = 1000
 _FETCH_CHUNK = 500
 
 
-def _no_progress(done, total):
+def no_progress(done, total):
+    """A progress callback that reports nothing."""
     return None
 
 
@@ -34,7 +35,7 @@ class RebuildResult:
     seconds: float
 
 
-def rebuild(store, home, progress=_no_progress, procs=1):
+def rebuild(store, home, progress=no_progress, procs=1):
     """Build a new index generation from every record in the store and swap it in whole.
 
     Writes that land in the store while the build runs are applied to the new
@@ -51,29 +52,44 @@ def rebuild(store, home, progress=_no_progress, procs=1):
     total = store.count()
     folder = home.new_generation()
     with home.building(folder), home.rebuilding(snapshot_seq):
-        ix = _open_folder(folder)
-        options = {"limitmb": WRITER_MEMORY_MB}
-        if procs > 1:
-            options.update(procs=procs, multisegment=True, batchsize=DOCUMENTS_PER_JOB)
-            grouping.warm_up()
-        writer = ix.writer(**options)
-        done = 0
-        try:
-            for record in store.iter_records():
-                writer.add_document(**index_document(record, content_hash(record)))
-                done += 1
-                if done % 500 == 0:
-                    progress(done, total)
-            writer.commit()
-        except BaseException:
-            _cancel(writer)
-            raise
-        progress(done, total)
+        ix = open_folder(folder)
+        documents = (index_document(record, content_hash(record)) for record in store.iter_records())
+        done = write_documents(ix, documents, total, procs, progress)
         home.write_applied_seq(folder, snapshot_seq)
         with home.writer_lock(timeout=600):
             applied = _apply_feed(store, home, folder, ix)
             home.swap_to(folder)
     return RebuildResult(documents=done, applied_seq=applied, seconds=time.perf_counter() - started)
+
+
+def write_documents(ix, documents, total, procs=1, progress=no_progress):
+    """Add documents to an index not yet in use, in one commit.
+
+    :param ix: the Whoosh index of a new generation.
+    :param documents: ``index_document`` keyword arguments, one dict a call, in the store's id order.
+    :param total: about how many there are, for ``progress``.
+    :param procs: indexing processes; more than one writes several segments at once.
+    :param progress: called as ``progress(done, total)`` while documents are added.
+    :returns: how many documents were added.
+    """
+    options = {"limitmb": WRITER_MEMORY_MB}
+    if procs > 1:
+        options.update(procs=procs, multisegment=True, batchsize=DOCUMENTS_PER_JOB)
+        grouping.warm_up()
+    writer = ix.writer(**options)
+    done = 0
+    try:
+        for document in documents:
+            writer.add_document(**document)
+            done += 1
+            if done % 500 == 0:
+                progress(done, total)
+        writer.commit()
+    except BaseException:
+        _cancel(writer)
+        raise
+    progress(done, max(done, total))
+    return done
 
 
 def _cancel(writer):
@@ -85,24 +101,25 @@ def _cancel(writer):
         task.join()
 
 
-def _open_folder(folder):
+def open_folder(folder):
+    """The Whoosh index in a generation folder."""
     from whoosh import index as whoosh_index
 
     return whoosh_index.open_dir(str(folder))
 
 
-def _apply_feed(store, home, folder, ix, progress=_no_progress, most=None):
+def _apply_feed(store, home, folder, ix, progress=no_progress, most=None):
     applied = home.read_applied_seq(folder)
     latest = store.latest_seq()
     if latest <= applied:
         return applied
     upto = latest if most is None else min(latest, applied + most)
-    _reindex(ix, store, store.changed_ids(applied, upto), progress)
+    reindex(ix, store, store.changed_ids(applied, upto), progress)
     home.write_applied_seq(folder, upto)
     return upto
 
 
-def _reindex(ix, store, call_ids, progress=_no_progress):
+def reindex(ix, store, call_ids, progress=no_progress):
     """Write the store's current version of each call into the index (or delete it), in one commit."""
     writer = ix.writer(limitmb=WRITER_MEMORY_MB)
     try:
@@ -122,7 +139,7 @@ def _reindex(ix, store, call_ids, progress=_no_progress):
         raise
 
 
-def apply_changes(store, home, timeout=30.0, progress=_no_progress, most=None):
+def apply_changes(store, home, timeout=30.0, progress=no_progress, most=None):
     """Apply every store change the index in use has not seen yet (or the next ``most`` of them).
 
     Builds the index from the store first when none exists.
@@ -191,7 +208,7 @@ def check(store, home):
     return report
 
 
-def repair(store, home, report, progress=_no_progress):
+def repair(store, home, report, progress=no_progress):
     """Fix what a check found: rebuild a missing or damaged index, else reindex what differs.
 
     :returns: the number of documents written or deleted.
@@ -200,5 +217,5 @@ def repair(store, home, report, progress=_no_progress):
         return rebuild(store, home, progress).documents
     differing = report.missing + report.stale + report.extra
     with home.writer_lock(timeout=600):
-        _reindex(home.open_index(), store, differing, progress)
+        reindex(home.open_index(), store, differing, progress)
     return len(differing)

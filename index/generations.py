@@ -5,13 +5,14 @@ Layout under the data folder::
     index/CURRENT      name of the generation folder in use (replaced atomically)
     index/gen-*/       one Whoosh index each, with ``applied_seq`` beside its files
     index/writer.lock  held by whoever applies store changes to the current generation
-    index/REBUILDING   while a rebuild runs: its process id and the store change it started from
+    index/REBUILDING   while a rebuild runs: its process id and the store change it started from (or ``end``)
 
 A rebuild fills a new generation folder and swaps ``CURRENT`` to it in one rename,
 so a reader sees either the old index or the new one, never half of one.
 """
 
 import fcntl
+import math
 import os
 import shutil
 import time
@@ -29,6 +30,8 @@ REBUILDING_FILE = "REBUILDING"
 APPLIED_SEQ_FILE = "applied_seq"
 BUILDING_LOCK_FILE = ".building"
 GENERATION_PREFIX = "gen-"
+# In the REBUILDING file, in place of a change number: the rebuild takes in every change until it ends.
+UNTIL_THE_END = "end"
 
 
 class IndexMissingError(RuntimeError):
@@ -160,9 +163,12 @@ class IndexHome:
         """Say, for the length of a ``with`` block, that this process rebuilds the index from change ``snapshot_seq``.
 
         A server's follower then leaves the changes up to it to the rebuild instead of indexing them twice.
+
+        :param snapshot_seq: a change number, or None for a rebuild that takes in every change made until it ends
+            (an import indexed while the store writes it: its changes are not numbered yet).
         """
         marker = self.root / REBUILDING_FILE
-        mine = f"{os.getpid()} {snapshot_seq}\n"
+        mine = f"{os.getpid()} {UNTIL_THE_END if snapshot_seq is None else snapshot_seq}\n"
         _write_atomically(marker, mine)
         try:
             yield
@@ -174,15 +180,17 @@ class IndexHome:
                 pass
 
     def rebuild_in_progress(self):
-        """The store change a running rebuild started from, or None when none runs (or its process died)."""
+        """The store change a running rebuild started from, or None when none runs (or its process died);
+        ``math.inf`` for a rebuild that takes in every change made until it ends."""
         try:
             pid, snapshot_seq = (self.root / REBUILDING_FILE).read_text(encoding="utf-8").split()
+            snapshot = math.inf if snapshot_seq == UNTIL_THE_END else int(snapshot_seq)
             os.kill(int(pid), 0)
         except (FileNotFoundError, ValueError, ProcessLookupError):
             return None
         except PermissionError:  # a process of another user: alive
             pass
-        return int(snapshot_seq)
+        return snapshot
 
     @contextmanager
     def writer_lock(self, timeout):

@@ -14,6 +14,7 @@ import click
 from tqdm import tqdm
 
 from index import whoosh_compat
+from index.alongside import BuildAlongside
 from index.build import apply_changes, check, rebuild, repair
 from index.generations import IndexBusyError
 from indexer.context import open_knowledge_base
@@ -67,16 +68,47 @@ def knowledge_base():
         kb.close()
 
 
-def bring_index_in_step(kb, changed):
+def rebuilds(changed, count):
+    """Whether changing ``changed`` calls of a store that then holds ``count`` rebuilds the index."""
+    return changed >= REBUILD_THRESHOLD or changed > count // 2
+
+
+def indexing_processes(calls):
+    """How many processes index ``calls`` calls."""
+    return 2 if calls >= PARALLEL_THRESHOLD else 1
+
+
+def alongside_the_write(kb):
+    """``index_alongside`` for ``import_file``: when a file's calls will rebuild the index whatever the store
+    holds, index them while the store writes them (``index.alongside``).
+
+    :returns: a function from the file's records to the started ``BuildAlongside``, or to None.
+    """
+
+    def start(records):
+        stored = kb.store.count()
+        surely_new = len(records) - stored
+        if surely_new <= 0 or not rebuilds(surely_new, stored + surely_new):
+            return None
+        building = BuildAlongside(kb.store, kb.home, procs=indexing_processes(stored + len(records)))
+        building.start(records)
+        return building
+
+    return start
+
+
+def bring_index_in_step(kb, changed, last_file=None):
     """Update the index after a write, rebuilding it when most of it changed.
 
+    :param last_file: the ``FileImport`` of the write's last file, whose ``indexing`` (if any) is finished here.
     :returns: the store sequence number the index reflects.
     """
     try:
         with progress_bar("indexing") as progress:
-            if changed >= REBUILD_THRESHOLD or changed > kb.store.count() // 2:
-                procs = 2 if changed >= PARALLEL_THRESHOLD else 1
-                return rebuild(kb.store, kb.home, progress, procs=procs).applied_seq
+            if last_file is not None and last_file.indexing is not None:
+                return last_file.indexing.finish(last_file.calls_written, progress)
+            if rebuilds(changed, kb.store.count()):
+                return rebuild(kb.store, kb.home, progress, procs=indexing_processes(changed)).applied_seq
             return apply_changes(kb.store, kb.home, timeout=600, progress=progress)
     except IndexBusyError as error:
         raise click.ClickException(
@@ -120,10 +152,13 @@ def import_command(paths, skip_invalid):
     failed_files = 0
     with knowledge_base() as kb:
         rules = rules_in_force(kb)
-        for path in paths:
+        for number, path in enumerate(paths):
+            alongside = alongside_the_write(kb) if number == len(paths) - 1 else None
             try:
                 region = kb.settings["KB_PHONE_REGION"]
-                outcome = import_file(kb.store, path, skip_invalid=skip_invalid, rules=rules, region=region)
+                outcome = import_file(
+                    kb.store, path, skip_invalid=skip_invalid, rules=rules, region=region, index_alongside=alongside
+                )
             except StoreUnavailableError as error:
                 raise click.ClickException(f"{path}: {error}") from error
             for problem in outcome.problems:
@@ -140,7 +175,7 @@ def import_command(paths, skip_invalid):
                 totals[key] += getattr(outcome, key)
             for key in customers:
                 customers[key] += outcome.customers.get(key, 0)
-        bring_index_in_step(kb, totals["inserted"] + totals["updated"])
+        bring_index_in_step(kb, totals["inserted"] + totals["updated"], last_file=outcome)
     seconds = time.perf_counter() - started
     moved = "".join(f", {totals[k]} {k} rows" for k in ("history", "feedback") if totals[k])
     if any(customers.values()):
@@ -163,7 +198,7 @@ def import_command(paths, skip_invalid):
 def rebuild_command(procs):
     """Rebuild the index from the store into a new folder and swap it in whole."""
     with knowledge_base() as kb, progress_bar("rebuilding") as progress:
-        procs = procs or (2 if kb.store.count() >= PARALLEL_THRESHOLD else 1)
+        procs = procs or indexing_processes(kb.store.count())
         result = rebuild(kb.store, kb.home, progress, procs=procs)
     click.echo(f"indexed {result.documents} calls (store sequence {result.applied_seq}) in {result.seconds:.1f} s")
 

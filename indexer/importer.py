@@ -40,6 +40,9 @@ class FileImport:
     feedback: int = 0
     problems: list = field(default_factory=list)
     seconds: float = 0.0
+    # The store write of the file's calls (a ``WriteSummary``), and the index being built alongside it, if any.
+    calls_written: object = None
+    indexing: object = None
 
 
 SIDE_ROWS = {"_history": ("call_id", "at", "actor", "op", "changes"), "_feedback": ("call_id", "query", "at")}
@@ -113,7 +116,7 @@ def validate_rows(path, rows, region="GB"):
     return found["call"], problems, found["customer"]
 
 
-def import_file(store, path, skip_invalid=False, actor="import", rules=None, region="GB"):
+def import_file(store, path, skip_invalid=False, actor="import", rules=None, region="GB", index_alongside=None):
     """Import one file: its customers in one store transaction, then its calls in one.
 
     Without ``skip_invalid`` any bad row means nothing from the file is stored. Customers go first, so that a
@@ -125,6 +128,9 @@ def import_file(store, path, skip_invalid=False, actor="import", rules=None, reg
     :param actor: who the changes are recorded as.
     :param rules: the service ``Rules`` to apply to each record, or None.
     :param region: ``KB_PHONE_REGION``, for customers' phone numbers.
+    :param index_alongside: ``index_alongside(records)``, called with the calls just before they are stored,
+        returns an ``index.alongside.BuildAlongside`` it started on them (kept as the outcome's ``indexing``)
+        or None; it is abandoned if the store write fails.
     :returns: a :class:`FileImport`.
     """
     started = time.perf_counter()
@@ -144,14 +150,20 @@ def import_file(store, path, skip_invalid=False, actor="import", rules=None, reg
         return outcome
     if customers:
         outcome.customers = store.upsert_customers(customers, actor=actor)
-    if records:
-        if rules is not None:
-            customer_ids = {record["extra"].get("customer_id") for record in records}
-            apply_on_write(records, with_key_accounts(rules, store, customer_ids))
-        summary = store.upsert(records, actor=actor)
-        outcome.inserted, outcome.updated, outcome.unchanged = summary.inserted, summary.updated, summary.unchanged
-    if history or feedback:
-        outcome.history, outcome.feedback = store.restore_history_and_feedback(history, feedback)
+    try:
+        if records:
+            if rules is not None:
+                customer_ids = {record["extra"].get("customer_id") for record in records}
+                apply_on_write(records, with_key_accounts(rules, store, customer_ids))
+            outcome.indexing = index_alongside(records) if index_alongside is not None else None
+            summary = outcome.calls_written = store.upsert(records, actor=actor)
+            outcome.inserted, outcome.updated, outcome.unchanged = summary.inserted, summary.updated, summary.unchanged
+        if history or feedback:
+            outcome.history, outcome.feedback = store.restore_history_and_feedback(history, feedback)
+    except BaseException:
+        if outcome.indexing is not None:
+            outcome.indexing.abandon()
+        raise
     outcome.stored = True
     outcome.seconds = time.perf_counter() - started
     return outcome

@@ -34,6 +34,10 @@ class WriteSummary:
     unchanged: int = 0
     deleted: int = 0
     latest_seq: int = 0
+    # The change number of the write's first row, or None when it wrote none. A write's rows take consecutive
+    # numbers, ``first_seq`` to ``latest_seq``, with no other write's between (each store hands them out under
+    # its write lock).
+    first_seq: int = None
     written_ids: list = field(default_factory=list)
     # The version of each call written or left unchanged, by id.
     versions: dict = field(default_factory=dict)

@@ -260,7 +260,7 @@ class PostgresCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxSt
                     cursor.executemany(UPSERT_CALL, rows)
                 if history:
                     cursor.executemany(INSERT_HISTORY, history)
-                summary = plan.summary(changes[-1][0] if changes else latest)
+                summary = plan.summary(latest, changes)
                 for message in messages_for(messages, summary):
                     cursor.execute(portable_to_psycopg(ENQUEUE), enqueue_params(message, now))
             return summary

@@ -186,7 +186,7 @@ class SqliteCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxStor
                 db.conn.executemany(UPSERT_CALL, rows)
             if history:
                 db.conn.executemany(INSERT_HISTORY, history)
-            summary = plan.summary(changes[-1][0] if changes else latest)
+            summary = plan.summary(latest, changes)
             for message in messages_for(messages, summary):
                 db.execute(ENQUEUE, enqueue_params(message, now))
         return summary

@@ -124,9 +124,15 @@ class WritePlan:
                 history.append(planned.history)
         return rows, changes, history
 
-    def summary(self, latest_seq):
-        """The :class:`WriteSummary` of the planned outcomes."""
-        summary = WriteSummary(latest_seq=latest_seq)
+    def summary(self, latest_seq, changes):
+        """The :class:`WriteSummary` of the planned outcomes.
+
+        :param latest_seq: the store's latest change number before the write.
+        :param changes: the feed's entries the write added (:meth:`writes`).
+        """
+        summary = WriteSummary(latest_seq=changes[-1][0] if changes else latest_seq)
+        if changes:
+            summary.first_seq = changes[0][0]
         for record, planned in zip(self.records, self.outcomes):
             if planned.kind == "conflict":
                 summary.conflicts[record["id"]] = planned.version

@@ -1,0 +1,174 @@
+"""Indexing an import while the store writes it: a new index generation built in a forked process.
+
+An import that rebuilds the index used to write the store first, on one core, and only then index every
+call on both. Here the calls are handed to a forked process (the *builder*) just before the store write:
+it indexes the store as it was plus the imported calls, in the store's id order, exactly as a rebuild
+would, while this process writes them. The store stays the source of truth: once both are done, every
+call another writer changed before or after the import's own changes (consecutive change numbers,
+``WriteSummary.first_seq`` to ``latest_seq``) is indexed again from the store, under the writer lock,
+and the generation is swapped in whole.
+
+If the store write fails, the builder is stopped and its generation removed; if the builder fails, the
+index is rebuilt from the store as before. A builder whose parent dies is sent SIGTERM by the kernel,
+and stops its own indexing processes.
+"""
+
+import ctypes
+import gc
+import heapq
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+from contextlib import ExitStack
+from multiprocessing import util as multiprocessing_util
+from operator import itemgetter
+
+from index import build
+from index.schema import index_document
+from store.records import content_hash
+
+log = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+_WAIT_STEP_S = 0.2
+
+
+class BuildAlongside:
+    """A new index generation built from the store plus the records a write is about to store.
+
+    Use: :meth:`start` with the records, write them to the store, then :meth:`finish` with the write's
+    summary; or :meth:`abandon` when the write failed.
+    """
+
+    def __init__(self, store, home, procs=2):
+        """
+        :param store: a ``CallStore``.
+        :param home: the ``IndexHome``.
+        :param procs: the builder's indexing processes.
+        """
+        self.store = store
+        self.home = home
+        self.procs = procs
+        self.folder = None
+        self.snapshot_seq = None
+        self.total = 0
+        self._held = ExitStack()
+        self._builder = None
+        self._done = None
+
+    def start(self, records):
+        """Start indexing the store as it is now plus ``records`` (clean, with distinct ids) in a new generation.
+
+        :param records: the records the caller will write next, as it will write them.
+        """
+        self.snapshot_seq = self.store.latest_seq()
+        self.total = self.store.count() + len(records)
+        self.folder = self.home.new_generation()
+        self._held.enter_context(self.home.building(self.folder))
+        self._held.enter_context(self.home.rebuilding(None))
+        context = multiprocessing.get_context("fork")
+        self._done = context.Value("q", 0, lock=False)
+        self._builder = context.Process(
+            target=_build,
+            args=(self.store, self.folder, records, self.procs, self._done, self.total, os.getpid()),
+            name="index-builder",
+        )
+        self._builder.start()
+
+    def abandon(self):
+        """Stop the builder and remove its generation (the store write failed: the index in use stays)."""
+        if self._builder is not None and self._builder.is_alive():
+            self._builder.terminate()
+        if self._builder is not None:
+            self._builder.join()
+        self._held.close()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def finish(self, summary, progress=build.no_progress):
+        """Wait for the builder, index what others changed meanwhile, and put the generation in use.
+
+        :param summary: the ``WriteSummary`` of the store write of the records given to :meth:`start`.
+        :param progress: called as ``progress(done, total)`` while the builder runs.
+        :returns: the store change number the index in use now reflects.
+        """
+        try:
+            while self._builder.is_alive():
+                progress(self._done.value, self.total)
+                self._builder.join(_WAIT_STEP_S)
+            if self._builder.exitcode != 0:
+                log.warning(
+                    "indexing alongside the store write failed (exit code %s); rebuilding from the store",
+                    self._builder.exitcode,
+                )
+                self.abandon()
+                return build.rebuild(self.store, self.home, progress, procs=self.procs).applied_seq
+            progress(self._done.value, self._done.value)
+            with self.home.writer_lock(timeout=600):
+                applied = self._catch_up(summary)
+                self.home.swap_to(self.folder)
+            return applied
+        finally:
+            self._held.close()
+
+    def _catch_up(self, summary):
+        """Index again every call changed since the snapshot by a write other than the import's own."""
+        latest = self.store.latest_seq()
+        if summary.first_seq is None:
+            others = self.store.changed_ids(self.snapshot_seq, latest)
+        else:
+            before = self.store.changed_ids(self.snapshot_seq, summary.first_seq - 1)
+            after = self.store.changed_ids(summary.latest_seq, latest)
+            others = list(dict.fromkeys([*before, *after]))
+        if others:
+            build.reindex(build.open_folder(self.folder), self.store, others)
+        self.home.write_applied_seq(self.folder, latest)
+        return latest
+
+
+def merged_documents(stored, records):
+    """The documents of a rebuild over the stored calls with ``records`` written over them, in id order.
+
+    :param stored: the store's records, in id order (``CallStore.iter_records``).
+    :param records: clean records with distinct ids; each replaces the stored call with its id.
+    :returns: an iterator of ``index_document`` keyword arguments.
+    """
+    replacing = {record["id"] for record in records}
+    kept = (record for record in stored if record["id"] not in replacing)
+    by_id = itemgetter("id")
+    for record in heapq.merge(kept, sorted(records, key=by_id), key=by_id):
+        yield index_document(record, content_hash(record))
+
+
+def _build(store, folder, records, procs, done, total, parent):
+    """The builder process: index the store plus ``records`` into ``folder`` (not in use), then exit."""
+    # The parent's objects never change here: keep the collector from touching (and so copying) their pages.
+    gc.freeze()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    _die_with_parent(parent)
+    builder = os.getpid()
+    multiprocessing_util.register_after_fork(_die_with_parent, lambda _: _die_with_parent(builder))
+
+    def progress(count, _total):
+        done.value = count
+
+    documents = merged_documents(store.iter_records(), records)
+    build.write_documents(build.open_folder(folder), documents, total, procs, progress)
+    store.close()
+
+
+def _die_with_parent(parent):
+    """Have the kernel send this process SIGTERM when its parent dies (Linux; elsewhere, nothing), and end it
+    now if ``parent`` died before it was asked.
+
+    :param parent: the process id of the parent this process was forked from.
+    """
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:
+        sys.exit(1)

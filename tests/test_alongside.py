@@ -1,0 +1,188 @@
+"""An import indexed while the store writes it: the same index as a rebuild, with every other writer's change."""
+
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import time
+
+import pytest
+from conftest import TEST_DATA
+
+from index import build
+from index.alongside import BuildAlongside
+from index.build import check, rebuild
+from indexer.cli import alongside_the_write
+from indexer.context import open_knowledge_base
+from indexer.importer import import_file
+from store.base import StoreUnavailableError
+from store.records import validate_record
+
+
+@pytest.fixture
+def kb(data_folder):
+    """The knowledge base of the test data folder, with 200 calls stored and indexed."""
+    kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(data_folder), "KB_DATABASE_URL": ""}, environ={})
+    kb.store.upsert([call(f"OLD-{n:03}", "printer spooler stuck") for n in range(200)])
+    rebuild(kb.store, kb.home)
+    yield kb
+    kb.close()
+
+
+def call(call_id, words):
+    return validate_record({"id": call_id, "title": f"{words} {call_id}", "problem": words, "resolution": "fixed"})
+
+
+def documents_in_order(home):
+    """Every document of the index in use, as stored, in document order."""
+    with home.open_index().searcher() as searcher:
+        return [dict(fields) for fields in searcher.all_stored_fields()]
+
+
+def children_of(pid):
+    """The process ids whose parent is ``pid`` (read from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="utf-8") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+# Replacing 100 stored calls and adding 300, in an order that is not the ids'.
+IMPORTED = [call(f"OLD-{n:03}", "outlook freezes on start") for n in range(199, 99, -1)] + [
+    call(f"NEW-{n:03}", "wifi drops every hour") for n in range(300)
+]
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_an_import_indexed_alongside_its_store_write_is_the_index_a_rebuild_makes(kb, procs, monkeypatch):
+    monkeypatch.setattr(build, "DOCUMENTS_PER_JOB", 50)
+    building = BuildAlongside(kb.store, kb.home, procs=procs)
+    building.start([dict(record) for record in IMPORTED])
+    building.finish(kb.store.upsert(IMPORTED))
+    alongside = documents_in_order(kb.home)
+    rebuild(kb.store, kb.home, procs=procs)
+    rebuilt = documents_in_order(kb.home)
+    if procs == 2:
+        # Two processes' segments come in the order they finish, for a rebuild as well: ties rank by id.
+        alongside, rebuilt = (sorted(documents, key=lambda fields: fields["id"]) for documents in (alongside, rebuilt))
+    assert alongside == rebuilt
+    assert len(alongside) == 500
+    assert check(kb.store, kb.home).agrees
+
+
+def test_writes_of_others_before_and_after_the_import_are_in_the_index(kb):
+    building = BuildAlongside(kb.store, kb.home, procs=1)
+    building.start(IMPORTED)
+    # Before the import's own changes: a new call, and a change to a call the import then replaces.
+    kb.store.upsert([call("AGENT-1", "docking station flickers"), call("NEW-005", "written by an agent first")])
+    summary = kb.store.upsert(IMPORTED)
+    # After them: a change to an imported call, and a stored call deleted.
+    kb.store.upsert([call("NEW-007", "written by an agent after the import")])
+    kb.store.delete("OLD-000")
+    applied = building.finish(summary)
+    assert applied == kb.store.latest_seq()
+    assert check(kb.store, kb.home).agrees
+    indexed = {fields["id"]: fields for fields in documents_in_order(kb.home)}
+    assert "AGENT-1" in indexed and "OLD-000" not in indexed
+    assert indexed["NEW-005"]["problem"] == "wifi drops every hour"
+    assert indexed["NEW-007"]["problem"] == "written by an agent after the import"
+
+
+def test_while_the_builder_runs_followers_leave_every_change_to_it(kb):
+    building = BuildAlongside(kb.store, kb.home, procs=1)
+    building.start(IMPORTED)
+    assert kb.home.rebuild_in_progress() == float("inf")
+    building.finish(kb.store.upsert(IMPORTED))
+    assert kb.home.rebuild_in_progress() is None
+
+
+class StoreThatFailsToWrite:
+    """The test's store, whose writes of calls fail as an unreachable PostgreSQL's would."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def upsert(self, records, **options):
+        time.sleep(0.3)  # the builder is at work by now
+        raise StoreUnavailableError("the store went away")
+
+
+def test_a_failed_store_write_stops_the_builder_and_keeps_the_index_in_use(kb, tmp_path):
+    path = tmp_path / "calls.jsonl"
+    fields = ("id", "title", "problem", "resolution")
+    path.write_text("".join(json.dumps({name: record[name] for name in fields}) + "\n" for record in IMPORTED))
+    kb.store.delete("OLD-000")  # a store of 199 calls, so that 400 in a file surely rebuild the index
+    in_use, before = kb.home.current_dir(), documents_in_order(kb.home)
+    started = []
+
+    def index_alongside(records):
+        started.append(alongside_the_write(kb)(records))
+        return started[-1]
+
+    with pytest.raises(StoreUnavailableError):
+        import_file(StoreThatFailsToWrite(kb.store), path, index_alongside=index_alongside)
+    assert isinstance(started[0], BuildAlongside)
+    assert multiprocessing.active_children() == []
+    assert (kb.home.current_dir(), documents_in_order(kb.home)) == (in_use, before)
+    assert [folder.name for folder in kb.home.root.glob("gen-*")] == [in_use.name]
+    assert kb.home.rebuild_in_progress() is None
+
+
+def test_when_the_builder_dies_the_index_is_rebuilt_from_the_store_and_its_processes_stop(kb, monkeypatch, caplog):
+    monkeypatch.setattr(build, "DOCUMENTS_PER_JOB", 20)
+    imported = [call(f"MANY-{n:04}", "printer offline after update") for n in range(3000)]  # seconds of work
+    building = BuildAlongside(kb.store, kb.home, procs=2)
+    building.start(imported)
+    builder = building._builder.pid
+    deadline = time.monotonic() + 30
+    while len(children_of(builder)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    indexing = children_of(builder)
+    assert len(indexing) >= 2
+    os.kill(builder, signal.SIGKILL)
+    summary = kb.store.upsert(imported)
+    with caplog.at_level(logging.WARNING, logger="index.alongside"):
+        building.finish(summary)
+    assert "rebuilding from the store" in caplog.text
+    assert check(kb.store, kb.home).agrees
+    while any(alive(pid) for pid in indexing) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [pid for pid in indexing if alive(pid)] == []
+    assert [folder.name for folder in kb.home.root.glob("gen-*")] == [kb.home.current_dir().name]
+
+
+def test_an_import_indexes_alongside_only_when_it_will_rebuild_the_index_whatever_the_store_holds(kb):
+    start = alongside_the_write(kb)
+    assert start(IMPORTED[:100]) is None  # 100 calls over 200 stored: maybe all updates
+    assert start(IMPORTED) is None  # 400 over 200: at least 200 new, but maybe not more than half of 400
+    kb.store.delete("OLD-000")
+    building = start(IMPORTED)  # 400 over 199: at least 201 new, more than half the store then
+    assert isinstance(building, BuildAlongside)
+    building.abandon()
+
+
+def test_the_command_line_import_into_an_empty_store_is_indexed_alongside_and_agrees(runner, data_folder):
+    result = runner("import", TEST_DATA / "calls.json")
+    assert result.exit_code == 0, result.output
+    assert runner("check").exit_code == 0
+    assert [folder.name for folder in (data_folder / "index").glob("gen-*")] == [
+        (data_folder / "index" / "CURRENT").read_text().strip()
+    ]
