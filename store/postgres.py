@@ -105,6 +105,10 @@ class PostgresCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxSt
         self._opened = []
         self._opened_lock = threading.Lock()
 
+    def __reduce__(self):
+        """A store goes to another process as its URL, and opens its own connections there."""
+        return type(self), (self.url,)
+
     # -- connections -------------------------------------------------------------------------
 
     def _connection(self):

@@ -43,6 +43,10 @@ class SqliteCallStore(CustomerStore, KnowledgeLoopStore, ApiKeyStore, OutboxStor
         self._local = threading.local()
         self._autocheckpoint_pages = AUTOCHECKPOINT_PAGES
 
+    def __reduce__(self):
+        """A store goes to another process as its file's path, and opens its own connection there."""
+        return type(self), (self.path,)
+
     def _db(self):
         if getattr(self._local, "pid", None) != os.getpid():
             # A connection must never cross a fork (gunicorn preloads the app in its master).

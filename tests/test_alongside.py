@@ -10,7 +10,7 @@ import time
 import pytest
 from conftest import TEST_DATA
 
-from index import build
+from index import build, posting_file, whoosh_compat
 from index.alongside import BuildAlongside
 from index.build import check, rebuild
 from indexer.cli import alongside_the_write
@@ -38,6 +38,13 @@ def documents_in_order(home):
     """Every document of the index in use, as stored, in document order."""
     with home.open_index().searcher() as searcher:
         return [dict(fields) for fields in searcher.all_stored_fields()]
+
+
+def written_by_the_products_writer(home):
+    """Whether every segment of the index in use has the posting arrays file only this product's writer writes."""
+    with home.open_index().searcher() as searcher:
+        segments = [reader for reader, _ in searcher.reader().leaf_readers()]
+        return all(whoosh_compat.segment_file(reader, posting_file.EXTENSION) is not None for reader in segments)
 
 
 def children_of(pid):
@@ -75,6 +82,7 @@ def test_an_import_indexed_alongside_its_store_write_is_the_index_a_rebuild_make
     building.start([dict(record) for record in IMPORTED])
     building.finish(kb.store.upsert(IMPORTED))
     alongside = documents_in_order(kb.home)
+    assert written_by_the_products_writer(kb.home)
     rebuild(kb.store, kb.home, procs=procs)
     rebuilt = documents_in_order(kb.home)
     if procs == 2:
