@@ -12,7 +12,9 @@ Two independent ways to rank a query tree (:mod:`engine.query`) over an index:
   posting with Whoosh's own ``BM25F`` scorer, and combines the scores per document in plain
   Python dictionaries by the tree's documented rules. It covers every tree, ``BestOf`` included.
 
-Both run inside ``whoosh_compat.shipped()``: Whoosh reads its files as it ships.
+Both run inside ``whoosh_compat.shipped()``: Whoosh reads its files as it ships. Both average field lengths
+over the documents' length bytes, as the product does (``whoosh_compat.length_total``), where Whoosh adds
+exact lengths for the documents written into a segment.
 """
 
 from whoosh import query as Q
@@ -61,6 +63,7 @@ def whoosh_search(index, tree, filters=(), limit=10):
     whoosh_query = to_whoosh(tree)
     restrict = Q.And([Q.Term(term.field, term.text) for term in filters]) if filters else None
     with whoosh_compat.shipped(), index.searcher(weighting=BM25F()) as searcher:
+        average_lengths_from_length_bytes(searcher)
         results = searcher.search(whoosh_query, limit=None, filter=restrict)
         hits = [(hit.score, hit.docnum) for hit in results]
     hits.sort(key=lambda hit: (-hit[0], hit[1]))
@@ -76,6 +79,7 @@ def reference_scores(index, tree, filters=()):
     :returns: a dict from document number to score.
     """
     with whoosh_compat.shipped(), index.searcher(weighting=BM25F()) as searcher:
+        average_lengths_from_length_bytes(searcher)
         scores = _combine(tree, searcher)
         allowed = None
         for term in filters:
@@ -87,6 +91,16 @@ def reference_scores(index, tree, filters=()):
             for docnum, score in scores.items()
             if not reader.is_deleted(docnum) and (allowed is None or docnum in allowed)
         }
+
+
+def average_lengths_from_length_bytes(searcher):
+    """Have ``BM25F`` average field lengths over the length bytes, as the product does (its scorers ask the
+    top searcher).
+
+    :param searcher: a top-level Whoosh searcher, changed in place.
+    """
+    reader = searcher.reader()
+    searcher.field_length = lambda fieldname: whoosh_compat.length_total(reader, fieldname)
 
 
 def reference_top(index, tree, filters=(), limit=10):

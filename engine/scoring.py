@@ -2,9 +2,10 @@
 
 Whoosh's ``BM25F`` scores a term in a call as ``idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * length
 / average length))``, with the idf and the average field length taken from the whole index and the
-call's field length from its length byte. Here the length part is tabulated once per length byte,
-and each word's document frequency is looked up once per searcher (a search asks for the same words
-several times: is it indexed, how common is it, what is its idf). The arithmetic is Whoosh's,
+call's field length from its length byte (the average from every call's length byte too, where Whoosh
+adds exact lengths for some calls: ``whoosh_compat.length_total``). Here the length part is tabulated
+once per length byte, and each word's document frequency is looked up once per searcher (a search asks for
+the same words several times: is it indexed, how common is it, what is its idf). The arithmetic is Whoosh's,
 operation for operation, on 64-bit floats: the tests compare it with Whoosh's own scorer.
 """
 
@@ -13,6 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 from whoosh.util.numeric import byte_to_length
+
+from index import whoosh_compat
 
 # Whoosh's BM25F defaults, which the index has always been ranked with.
 B = 0.75
@@ -92,10 +95,13 @@ class IndexStatistics:
         return math.log(self.doc_count_all / (self.doc_frequency(field, text) + 1)) + 1
 
     def average_length(self, field):
-        """The field's average length over the index, as Whoosh's ``BM25F`` takes it (1 for an empty field)."""
+        """The field's average length over the index, as Whoosh's ``BM25F`` takes it (1 for an empty field), from
+        each document's length byte: the same on every server holding the same calls
+        (``whoosh_compat.length_total``)."""
         found = self._averages.get(field)
         if found is None:
-            found = self._averages[field] = self.searcher.field_length(field) / (self.doc_count_all or 1) or 1
+            total = whoosh_compat.length_total(self.searcher.reader(), field)
+            found = self._averages[field] = total / (self.doc_count_all or 1) or 1
         return found
 
     def norms(self, field):

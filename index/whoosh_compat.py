@@ -44,6 +44,9 @@ _NO_IDS = np.zeros(0, dtype=np.int32)
 _DECODED_LENGTHS = np.array([0] + [byte_to_length(byte) for byte in range(1, 256)], dtype=np.int64)
 _NO_WEIGHTS = np.zeros(0, dtype=np.float32)
 
+# Each segment's length total by (segment id, field): a segment's documents and lengths never change.
+_length_totals = {}
+_LENGTH_TOTALS_KEPT = 4096
 _install_lock = threading.Lock()
 _installed = False
 
@@ -313,6 +316,34 @@ def length_bytes(reader, fieldname):
         raise WhooshVersionError(f"field lengths of {fieldname!r} are not one byte each: not written by Whoosh 2.7.4")
     stored = bytes(column._dbfile.get(column._basepos, column._count))
     return stored + bytes(doc_count - len(stored))
+
+
+def length_total(reader, fieldname):
+    """The sum of every document's length in a field as its length byte keeps it, over every segment of a reader
+    (deleted documents included, as Whoosh counts them).
+
+    Whoosh's own total (``field_length``) adds the exact lengths of the documents written into a segment and the
+    decoded bytes of those merged into it, so it depends on how the calls were batched into commits: two servers
+    holding the same calls would average lengths, and so score, slightly apart. This total depends only on the
+    documents. Each segment's is computed once.
+
+    :param reader: a Whoosh reader (one segment, or several).
+    :param fieldname: an indexed, scorable field.
+    :returns: an ``int``.
+    """
+    total = 0
+    for segment_reader, _offset in reader.leaf_readers():
+        key = (segment_key(segment_reader), fieldname)
+        found = _length_totals.get(key) if key[0] is not None else None
+        if found is None:
+            counts = np.bincount(np.frombuffer(length_bytes(segment_reader, fieldname), dtype=np.uint8), minlength=256)
+            found = int(counts @ _DECODED_LENGTHS)
+            if key[0] is not None:
+                if len(_length_totals) >= _LENGTH_TOTALS_KEPT:
+                    _length_totals.clear()
+                _length_totals[key] = found
+        total += found
+    return total
 
 
 def _self_test():

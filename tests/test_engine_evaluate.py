@@ -15,7 +15,7 @@ from sample_kb import edited_knowledge_base, sample_records
 from whoosh import query as Q
 from whoosh.scoring import BM25F
 
-from bench.whoosh_reference import Untranslatable, reference_top, whoosh_search
+from bench.whoosh_reference import Untranslatable, average_lengths_from_length_bytes, reference_top, whoosh_search
 from engine import evaluate as evaluation
 from engine.evaluate import evaluate
 from engine.postings import PostingArrays, live_mask
@@ -112,6 +112,7 @@ def test_deleted_calls_are_masked_out(searcher):
 
 def test_a_terms_scores_equal_whooshs_bm25f_to_the_last_bit(searcher, common_terms):
     stats = IndexStatistics(searcher)
+    average_lengths_from_length_bytes(searcher)
     for leaf, _ in searcher.leaf_searchers():
         reader = leaf.reader()
         for text in common_terms[:10]:

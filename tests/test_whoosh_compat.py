@@ -77,3 +77,29 @@ def test_the_self_test_leaves_another_process_spill_folder_alone(tmp_path, monke
     (tmp_path / "MAIN.tmp" / "another-process.ctmp").write_bytes(b"spilled columns")
     whoosh_compat._self_test()
     assert sorted(path.name for path in tmp_path.rglob("*")) == ["MAIN.tmp", "another-process.ctmp"]
+
+
+def test_the_length_total_depends_on_the_calls_not_on_how_their_commits_were_batched(tmp_path):
+    from index.build import apply_changes, rebuild
+    from indexer.context import open_knowledge_base
+    from store.records import validate_record
+
+    def call(number):
+        words = "printer spooler stuck " + "queue " * (number % 9) + "word " * (number % 37)
+        return validate_record({"id": f"R-{number:03}", "title": f"Spooler {number}", "problem": words})
+
+    totals = []
+    for batch in (1, 7, 50):
+        folder = tmp_path / f"batches-of-{batch}"
+        kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(folder), "KB_DATABASE_URL": ""}, environ={})
+        kb.store.upsert([call(0)])
+        rebuild(kb.store, kb.home)
+        for start in range(1, 300, batch):
+            kb.store.upsert([call(number) for number in range(start, min(300, start + batch))])
+            apply_changes(kb.store, kb.home)
+        with kb.home.open_index().searcher() as searcher:
+            totals.append((searcher.field_length("text"), whoosh_compat.length_total(searcher.reader(), "text")))
+        kb.close()
+    whooshs, ours = zip(*totals)
+    assert len(set(whooshs)) > 1  # Whoosh's own total moves with the merges
+    assert len(set(ours)) == 1
