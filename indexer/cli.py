@@ -33,6 +33,9 @@ from store.records import public_record
 REBUILD_THRESHOLD = 20_000
 # Below this many calls, starting indexing processes costs more than it saves.
 PARALLEL_THRESHOLD = 5_000
+# Below this many new calls in a file, indexing them while the store writes them (a builder process started
+# from a fresh interpreter, about half a second) costs more than it saves.
+ALONGSIDE_THRESHOLD = 5_000
 
 
 @contextmanager
@@ -80,7 +83,8 @@ def indexing_processes(calls):
 
 def alongside_the_write(kb):
     """``index_alongside`` for ``import_file``: when a file's calls will rebuild the index whatever the store
-    holds, index them while the store writes them (``index.alongside``).
+    holds, and there are ``ALONGSIDE_THRESHOLD`` new ones at least, index them while the store writes them
+    (``index.alongside``).
 
     :returns: a function from the file's records to the started ``BuildAlongside``, or to None.
     """
@@ -88,7 +92,7 @@ def alongside_the_write(kb):
     def start(records):
         stored = kb.store.count()
         surely_new = len(records) - stored
-        if surely_new <= 0 or not rebuilds(surely_new, stored + surely_new):
+        if surely_new < max(ALONGSIDE_THRESHOLD, 1) or not rebuilds(surely_new, stored + surely_new):
             return None
         building = BuildAlongside(kb.store, kb.home, procs=indexing_processes(stored + len(records)))
         building.start(records)

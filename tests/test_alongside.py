@@ -13,6 +13,7 @@ from conftest import TEST_DATA
 from index import build, posting_file, whoosh_compat
 from index.alongside import BuildAlongside
 from index.build import check, rebuild
+from indexer import cli
 from indexer.cli import alongside_the_write
 from indexer.context import open_knowledge_base
 from indexer.importer import import_file
@@ -133,13 +134,14 @@ class StoreThatFailsToWrite:
         raise StoreUnavailableError("the store went away")
 
 
-def test_a_failed_store_write_stops_the_builder_and_keeps_the_index_in_use(kb, tmp_path):
+def test_a_failed_store_write_stops_the_builder_and_keeps_the_index_in_use(kb, tmp_path, monkeypatch):
     path = tmp_path / "calls.jsonl"
     fields = ("id", "title", "problem", "resolution")
     path.write_text("".join(json.dumps({name: record[name] for name in fields}) + "\n" for record in IMPORTED))
     kb.store.delete("OLD-000")  # a store of 199 calls, so that 400 in a file surely rebuild the index
     in_use, before = kb.home.current_dir(), documents_in_order(kb.home)
     started = []
+    monkeypatch.setattr(cli, "ALONGSIDE_THRESHOLD", 0)
 
     def index_alongside(records):
         started.append(alongside_the_write(kb)(records))
@@ -177,7 +179,8 @@ def test_when_the_builder_dies_the_index_is_rebuilt_from_the_store_and_its_proce
     assert [folder.name for folder in kb.home.root.glob("gen-*")] == [kb.home.current_dir().name]
 
 
-def test_an_import_indexes_alongside_only_when_it_will_rebuild_the_index_whatever_the_store_holds(kb):
+def test_an_import_indexes_alongside_only_when_it_will_rebuild_the_index_whatever_the_store_holds(kb, monkeypatch):
+    monkeypatch.setattr(cli, "ALONGSIDE_THRESHOLD", 0)
     start = alongside_the_write(kb)
     assert start(IMPORTED[:100]) is None  # 100 calls over 200 stored: maybe all updates
     assert start(IMPORTED) is None  # 400 over 200: at least 200 new, but maybe not more than half of 400
@@ -187,9 +190,23 @@ def test_an_import_indexes_alongside_only_when_it_will_rebuild_the_index_whateve
     building.abandon()
 
 
-def test_the_command_line_import_into_an_empty_store_is_indexed_alongside_and_agrees(runner, data_folder):
-    result = runner("import", TEST_DATA / "calls.json")
-    assert result.exit_code == 0, result.output
+def test_a_command_line_import_of_many_new_calls_is_indexed_alongside_and_agrees(runner, data_folder, tmp_path):
+    path = tmp_path / "many.jsonl"
+    calls = ({"id": f"M-{n:05}", "title": f"VPN drops {n}", "problem": "tunnel resets"} for n in range(5000))
+    path.write_text("".join(json.dumps(record) + "\n" for record in calls))
+    builders = []
+    start = BuildAlongside.start
+
+    def counted_start(self, records):
+        builders.append(len(records))
+        start(self, records)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BuildAlongside, "start", counted_start)
+        result = runner("import", path)
+        assert result.exit_code == 0, result.output
+        assert runner("import", TEST_DATA / "calls.json").exit_code == 0  # a few calls: the plain path
+    assert builders == [5000]
     assert runner("check").exit_code == 0
     assert [folder.name for folder in (data_folder / "index").glob("gen-*")] == [
         (data_folder / "index" / "CURRENT").read_text().strip()
