@@ -74,19 +74,23 @@ class BuildAlongside:
         self.snapshot_seq = self.store.latest_seq()
         self.total = self.store.count() + len(records)
         self.folder = self.home.new_generation()
-        self._held.enter_context(self.home.building(self.folder))
-        self._held.enter_context(self.home.rebuilding(None))
-        context = builder_context()
-        self._done = context.Value("q", 0, lock=False)
-        in_id_order = sorted(records, key=itemgetter("id"))
-        chunks = [
-            pickle.dumps(in_id_order[start : start + RECORDS_PER_CHUNK], pickle.HIGHEST_PROTOCOL)
-            for start in range(0, len(in_id_order), RECORDS_PER_CHUNK)
-        ]
-        self._builder = context.Process(
-            target=_build, args=(self.store, self.folder, chunks, self.procs, self._done, self.total)
-        )
-        self._builder.start()
+        try:
+            self._held.enter_context(self.home.building(self.folder))
+            self._held.enter_context(self.home.rebuilding(None))
+            context = builder_context()
+            self._done = context.Value("q", 0, lock=False)
+            in_id_order = sorted(records, key=itemgetter("id"))
+            chunks = [
+                pickle.dumps(in_id_order[start : start + RECORDS_PER_CHUNK], pickle.HIGHEST_PROTOCOL)
+                for start in range(0, len(in_id_order), RECORDS_PER_CHUNK)
+            ]
+            self._builder = context.Process(
+                target=_build, args=(self.store, self.folder, chunks, self.procs, self._done, self.total)
+            )
+            self._builder.start()
+        except BaseException:
+            self.abandon()
+            raise
 
     def abandon(self):
         """Stop the builder and remove its generation (the store write failed: the index in use stays)."""
