@@ -81,24 +81,40 @@ def indexing_processes(calls):
     return 2 if calls >= PARALLEL_THRESHOLD else 1
 
 
-def alongside_the_write(kb):
+class IndexAlongside:
     """``index_alongside`` for ``import_file``: when a file's calls will rebuild the index whatever the store
     holds, and there are ``ALONGSIDE_THRESHOLD`` new ones at least, index them while the store writes them
-    (``index.alongside``).
+    (``index.alongside``)."""
 
-    :returns: a function from the file's records to the started ``BuildAlongside``, or to None.
-    """
+    def __init__(self, kb):
+        self.kb = kb
 
-    def start(records):
-        stored = kb.store.count()
-        surely_new = len(records) - stored
-        if surely_new < max(ALONGSIDE_THRESHOLD, 1) or not rebuilds(surely_new, stored + surely_new):
-            return None
-        building = BuildAlongside(kb.store, kb.home, procs=indexing_processes(stored + len(records)))
-        building.start(records)
+    def stream(self, expected):
+        """A build started now, to be handed about ``expected`` calls as they are validated, or None.
+
+        :returns: a started ``BuildAlongside`` or None.
+        """
+        building = self._build_for(expected)
+        if building is not None:
+            building.begin(expected)
         return building
 
-    return start
+    def start(self, records):
+        """A build started on a file's validated ``records``, or None.
+
+        :returns: a started ``BuildAlongside`` or None.
+        """
+        building = self._build_for(len(records))
+        if building is not None:
+            building.start(records)
+        return building
+
+    def _build_for(self, calls):
+        stored = self.kb.store.count()
+        surely_new = calls - stored
+        if surely_new < max(ALONGSIDE_THRESHOLD, 1) or not rebuilds(surely_new, stored + surely_new):
+            return None
+        return BuildAlongside(self.kb.store, self.kb.home, procs=indexing_processes(stored + calls))
 
 
 def bring_index_in_step(kb, changed, last_file=None):
@@ -157,7 +173,7 @@ def import_command(paths, skip_invalid):
     with knowledge_base() as kb:
         rules = rules_in_force(kb)
         for number, path in enumerate(paths):
-            alongside = alongside_the_write(kb) if number == len(paths) - 1 else None
+            alongside = IndexAlongside(kb) if number == len(paths) - 1 else None
             try:
                 region = kb.settings["KB_PHONE_REGION"]
                 outcome = import_file(

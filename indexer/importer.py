@@ -10,6 +10,8 @@ from store.customer_models import InvalidCustomerRecordError, validate_customer
 from store.records import InvalidCallRecordError, validate_record
 
 KINDS = ("call", "customer")
+# Rows validated between two hand-overs of their calls to an index built alongside the import.
+ROWS_PER_HANDOVER = 20_000
 
 
 @dataclass
@@ -80,17 +82,23 @@ def _kind_and_record(row, region):
     return kind, validate_customer(typed_customer_cells(data) if row.from_cells else data, region)
 
 
-def validate_rows(path, rows, region="GB"):
+def validate_rows(path, rows, region="GB", on_calls=None):
     """Validate raw rows, calls and customers (``kind``); duplicates within the file are refused after their first
     line.
 
     :param path: the file name used in messages.
     :param rows: the :class:`~indexer.readers.RawRow` list of one file.
     :param region: ``KB_PHONE_REGION``, for customers' phone numbers.
+    :param on_calls: called as ``on_calls(calls, refused)`` after every ``ROWS_PER_HANDOVER`` rows and after the
+        last, with the clean calls of those rows and whether any row so far was refused.
     :returns: (clean call records, list of :class:`RowProblem`, clean customer records).
     """
     found, problems, first_line_of = {"call": [], "customer": []}, [], {}
-    for row in rows:
+    handed = 0
+    for number, row in enumerate(rows, 1):
+        if on_calls is not None and number % ROWS_PER_HANDOVER == 0:
+            on_calls(found["call"][handed:], bool(problems))
+            handed = len(found["call"])
         if row.error:
             problems.append(RowProblem(path, row.line, row.error))
             continue
@@ -113,6 +121,8 @@ def validate_rows(path, rows, region="GB"):
             continue
         first_line_of[(kind, record["id"])] = row.line
         found[kind].append(record)
+    if on_calls is not None:
+        on_calls(found["call"][handed:], bool(problems))
     return found["call"], problems, found["customer"]
 
 
@@ -128,9 +138,10 @@ def import_file(store, path, skip_invalid=False, actor="import", rules=None, reg
     :param actor: who the changes are recorded as.
     :param rules: the service ``Rules`` to apply to each record, or None.
     :param region: ``KB_PHONE_REGION``, for customers' phone numbers.
-    :param index_alongside: ``index_alongside(records)``, called with the calls just before they are stored,
-        returns an ``index.alongside.BuildAlongside`` it started on them (kept as the outcome's ``indexing``)
-        or None; it is abandoned if the store write fails.
+    :param index_alongside: what starts an index build alongside the store write (``indexer.cli.IndexAlongside``),
+        or None: ``stream(expected)`` before validation, handed the calls as they are validated, or else
+        ``start(records)`` just before they are stored; either returns an ``index.alongside.BuildAlongside``
+        or None. The build is kept as the outcome's ``indexing``, and abandoned if nothing is stored.
     :returns: a :class:`FileImport`.
     """
     started = time.perf_counter()
@@ -141,29 +152,100 @@ def import_file(store, path, skip_invalid=False, actor="import", rules=None, reg
         outcome.problems.append(RowProblem(str(path), error.line or 0, error.message))
         outcome.seconds = time.perf_counter() - started
         return outcome
-    records, outcome.problems, customers = validate_rows(str(path), rows, region)
-    history, feedback, side_problems = side_rows(str(path), rows)
-    outcome.problems += side_problems
-    outcome.skipped = len(outcome.problems)
-    if outcome.problems and not skip_invalid:
-        outcome.seconds = time.perf_counter() - started
-        return outcome
-    if customers:
-        outcome.customers = store.upsert_customers(customers, actor=actor)
+    streamed = _IndexAsValidated.begin(index_alongside, rows, store, rules, skip_invalid)
     try:
-        if records:
-            if rules is not None:
-                customer_ids = {record["extra"].get("customer_id") for record in records}
-                apply_on_write(records, with_key_accounts(rules, store, customer_ids))
-            outcome.indexing = index_alongside(records) if index_alongside is not None else None
-            summary = outcome.calls_written = store.upsert(records, actor=actor)
-            outcome.inserted, outcome.updated, outcome.unchanged = summary.inserted, summary.updated, summary.unchanged
-        if history or feedback:
-            outcome.history, outcome.feedback = store.restore_history_and_feedback(history, feedback)
+        _store_rows(store, path, rows, outcome, skip_invalid, actor, rules, region, index_alongside, streamed)
     except BaseException:
         if outcome.indexing is not None:
             outcome.indexing.abandon()
         raise
-    outcome.stored = True
+    finally:
+        if streamed is not None and outcome.indexing is None:
+            streamed.stop()
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def _store_rows(store, path, rows, outcome, skip_invalid, actor, rules, region, index_alongside, streamed):
+    records, outcome.problems, customers = validate_rows(
+        str(path), rows, region, on_calls=None if streamed is None else streamed.add
+    )
+    history, feedback, side_problems = side_rows(str(path), rows)
+    outcome.problems += side_problems
+    outcome.skipped = len(outcome.problems)
+    if outcome.problems and not skip_invalid:
+        return
+    if customers:
+        outcome.customers = store.upsert_customers(customers, actor=actor)
+    if records:
+        if streamed is not None and streamed.building is not None:
+            streamed.building.end()  # its records have the rules applied
+            outcome.indexing = streamed.building
+        else:
+            if rules is not None:
+                apply_rules(records, rules, store)
+            outcome.indexing = index_alongside.start(records) if index_alongside is not None else None
+        summary = outcome.calls_written = store.upsert(records, actor=actor)
+        outcome.inserted, outcome.updated, outcome.unchanged = summary.inserted, summary.updated, summary.unchanged
+    if history or feedback:
+        outcome.history, outcome.feedback = store.restore_history_and_feedback(history, feedback)
+    outcome.stored = True
+
+
+def apply_rules(records, rules, store):
+    """The service rules applied to clean call records, in place (key accounts' calls raised in priority)."""
+    customer_ids = {record["extra"].get("customer_id") for record in records}
+    apply_on_write(records, with_key_accounts(rules, store, customer_ids))
+
+
+class _IndexAsValidated:
+    """A file's calls handed to an index build alongside the import as validation goes, with the rules applied.
+
+    It gives up, stopping the build, at a refused row (unless those are skipped) or at calls out of ascending id
+    order; the import then takes the usual path (``index_alongside.start``) once the file is validated.
+    """
+
+    def __init__(self, building, store, rules, skip_invalid):
+        self.building = building
+        self.store = store
+        self.rules = rules
+        self.skip_invalid = skip_invalid
+
+    @classmethod
+    def begin(cls, index_alongside, rows, store, rules, skip_invalid):
+        """Start a build handed the calls of ``rows`` as they are validated, when ``index_alongside`` starts one
+        for that many calls and no row is a customer's (their calls' priorities wait for those to be stored).
+
+        :returns: an ``_IndexAsValidated``, or None.
+        """
+        if index_alongside is None:
+            return None
+        calls = 0
+        for row in rows:
+            data = row.data
+            if isinstance(data, dict):
+                if data.get("kind") == "customer":
+                    return None
+                if data.keys() & SIDE_ROWS:
+                    continue
+            calls += 1
+        building = index_alongside.stream(calls)
+        return None if building is None else cls(building, store, rules, skip_invalid)
+
+    def add(self, calls, refused):
+        """Hand the build the next validated calls (``validate_rows``'s ``on_calls``)."""
+        if self.building is None:
+            return
+        if refused and not self.skip_invalid:
+            self.stop()
+            return
+        if self.rules is not None and calls:
+            apply_rules(calls, self.rules, self.store)
+        if not self.building.add(calls):
+            self.stop()
+
+    def stop(self):
+        """Stop the build (its generation removed; the index in use stays)."""
+        if self.building is not None:
+            self.building.abandon()
+            self.building = None

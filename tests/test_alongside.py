@@ -13,10 +13,11 @@ from conftest import TEST_DATA
 from index import build, posting_file, whoosh_compat
 from index.alongside import BuildAlongside
 from index.build import check, rebuild
-from indexer import cli
-from indexer.cli import alongside_the_write
+from indexer import cli, importer
+from indexer.cli import IndexAlongside
 from indexer.context import open_knowledge_base
 from indexer.importer import import_file
+from rules.parse import Rules
 from store.base import StoreUnavailableError
 from store.records import validate_record
 
@@ -143,12 +144,13 @@ def test_a_failed_store_write_stops_the_builder_and_keeps_the_index_in_use(kb, t
     started = []
     monkeypatch.setattr(cli, "ALONGSIDE_THRESHOLD", 0)
 
-    def index_alongside(records):
-        started.append(alongside_the_write(kb)(records))
-        return started[-1]
+    class Started(IndexAlongside):
+        def start(self, records):
+            started.append(super().start(records))
+            return started[-1]
 
     with pytest.raises(StoreUnavailableError):
-        import_file(StoreThatFailsToWrite(kb.store), path, index_alongside=index_alongside)
+        import_file(StoreThatFailsToWrite(kb.store), path, index_alongside=Started(kb))
     assert isinstance(started[0], BuildAlongside)
     assert multiprocessing.active_children() == []
     assert (kb.home.current_dir(), documents_in_order(kb.home)) == (in_use, before)
@@ -181,7 +183,7 @@ def test_when_the_builder_dies_the_index_is_rebuilt_from_the_store_and_its_proce
 
 def test_an_import_indexes_alongside_only_when_it_will_rebuild_the_index_whatever_the_store_holds(kb, monkeypatch):
     monkeypatch.setattr(cli, "ALONGSIDE_THRESHOLD", 0)
-    start = alongside_the_write(kb)
+    start = IndexAlongside(kb).start
     assert start(IMPORTED[:100]) is None  # 100 calls over 200 stored: maybe all updates
     assert start(IMPORTED) is None  # 400 over 200: at least 200 new, but maybe not more than half of 400
     kb.store.delete("OLD-000")
@@ -195,14 +197,14 @@ def test_a_command_line_import_of_many_new_calls_is_indexed_alongside_and_agrees
     calls = ({"id": f"M-{n:05}", "title": f"VPN drops {n}", "problem": "tunnel resets"} for n in range(5000))
     path.write_text("".join(json.dumps(record) + "\n" for record in calls))
     builders = []
-    start = BuildAlongside.start
+    begin = BuildAlongside.begin
 
-    def counted_start(self, records):
-        builders.append(len(records))
-        start(self, records)
+    def counted_begin(self, expected):
+        builders.append(expected)
+        begin(self, expected)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(BuildAlongside, "start", counted_start)
+        patch.setattr(BuildAlongside, "begin", counted_begin)
         result = runner("import", path)
         assert result.exit_code == 0, result.output
         assert runner("import", TEST_DATA / "calls.json").exit_code == 0  # a few calls: the plain path
@@ -211,3 +213,120 @@ def test_a_command_line_import_of_many_new_calls_is_indexed_alongside_and_agrees
     assert [folder.name for folder in (data_folder / "index").glob("gen-*")] == [
         (data_folder / "index" / "CURRENT").read_text().strip()
     ]
+
+
+def write_calls(path, records, bad_line_at=None):
+    """A JSON-lines file of the records' fields as a file would give them, with a bad row at ``bad_line_at``."""
+    fields = ("id", "title", "problem", "resolution")
+    lines = [json.dumps({name: record[name] for name in fields}) + "\n" for record in records]
+    if bad_line_at is not None:
+        lines.insert(bad_line_at, json.dumps({"id": "BAD-1", "title": ""}) + "\n")
+    path.write_text("".join(lines))
+    return path
+
+
+class HandOvers:
+    """Counts what an import hands its builders: calls as validated (``add``), or all at once (``start``)."""
+
+    def __init__(self, monkeypatch):
+        self.added, self.started = [], []
+        add, start = BuildAlongside.add, BuildAlongside.start
+
+        def counted_add(building, records):
+            self.added.append(len(records))
+            return add(building, records)
+
+        def counted_start(building, records):
+            self.started.append(len(records))
+            return start(building, records)
+
+        monkeypatch.setattr(BuildAlongside, "add", counted_add)
+        monkeypatch.setattr(BuildAlongside, "start", counted_start)
+
+
+@pytest.fixture
+def streaming(kb, monkeypatch):
+    """Imports index alongside from the first new call, handing over every 50 rows validated; 199 calls stored."""
+    monkeypatch.setattr(cli, "ALONGSIDE_THRESHOLD", 0)
+    monkeypatch.setattr(importer, "ROWS_PER_HANDOVER", 50)
+    kb.store.delete("OLD-000")
+    return HandOvers(monkeypatch)
+
+
+IN_ID_ORDER = sorted(IMPORTED, key=lambda record: record["id"])
+
+
+def imported_and_indexed(kb, outcome):
+    """Finish the import's build as the command line does; the index's documents in order."""
+    assert outcome.stored and outcome.indexing is not None
+    outcome.indexing.finish(outcome.calls_written)
+    return documents_in_order(kb.home)
+
+
+def test_calls_in_id_order_reach_the_builder_while_the_file_is_still_validated(kb, streaming, tmp_path):
+    path = write_calls(tmp_path / "calls.jsonl", IN_ID_ORDER)
+    indexed = imported_and_indexed(kb, import_file(kb.store, path, index_alongside=IndexAlongside(kb)))
+    assert streaming.added == [49, 50, 50, 50, 50, 50, 50, 50, 1] and streaming.started == []
+    rebuild(kb.store, kb.home)
+    assert indexed == documents_in_order(kb.home)
+    assert check(kb.store, kb.home).agrees
+
+
+def test_calls_out_of_id_order_stop_the_hand_over_and_are_indexed_alongside_once_validated(kb, streaming, tmp_path):
+    path = write_calls(tmp_path / "calls.jsonl", IMPORTED)  # 100 ids descending, then 300 ascending
+    indexed = imported_and_indexed(kb, import_file(kb.store, path, index_alongside=IndexAlongside(kb)))
+    assert streaming.added[0] == 49 and streaming.started == [400]
+    assert [folder.name for folder in kb.home.root.glob("gen-*")] == [kb.home.current_dir().name]
+    rebuild(kb.store, kb.home)
+    assert indexed == documents_in_order(kb.home)
+    assert check(kb.store, kb.home).agrees
+
+
+def test_a_bad_row_stops_the_builder_and_leaves_the_store_and_index_as_they_were(kb, streaming, tmp_path):
+    path = write_calls(tmp_path / "calls.jsonl", IN_ID_ORDER, bad_line_at=320)
+    in_use, before, count = kb.home.current_dir(), documents_in_order(kb.home), kb.store.count()
+    outcome = import_file(kb.store, path, index_alongside=IndexAlongside(kb))
+    assert not outcome.stored and [problem.line for problem in outcome.problems] == [321]
+    assert streaming.added[:6] == [49, 50, 50, 50, 50, 50] and streaming.started == []
+    assert multiprocessing.active_children() == []
+    assert (kb.home.current_dir(), documents_in_order(kb.home), kb.store.count()) == (in_use, before, count)
+    assert [folder.name for folder in kb.home.root.glob("gen-*")] == [in_use.name]
+    assert kb.home.rebuild_in_progress() is None
+
+
+def test_with_bad_rows_skipped_the_valid_calls_are_still_handed_over_as_validated(kb, streaming, tmp_path):
+    path = write_calls(tmp_path / "calls.jsonl", IN_ID_ORDER, bad_line_at=120)
+    outcome = import_file(kb.store, path, skip_invalid=True, index_alongside=IndexAlongside(kb))
+    indexed = imported_and_indexed(kb, outcome)
+    assert (outcome.skipped, sum(streaming.added), streaming.started) == (1, 400, [])
+    assert "BAD-1" not in {fields["id"] for fields in indexed}
+    assert check(kb.store, kb.home).agrees
+
+
+def test_calls_handed_over_as_validated_get_the_rules_priority_in_the_store_and_the_index(kb, streaming, tmp_path):
+    path = tmp_path / "calls.jsonl"
+    rows = [
+        {"id": f"KEY-{n:03}", "title": "vpn drops", "problem": "tunnel", "customer_id": "ACC-KEY"} for n in range(400)
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    rules = Rules(key_customers=frozenset({"ACC-KEY"}), key_priority="high")
+    indexed = imported_and_indexed(kb, import_file(kb.store, path, rules=rules, index_alongside=IndexAlongside(kb)))
+    assert sum(streaming.added) == 400 and streaming.started == []
+    assert {kb.store.get("KEY-123")["extra"]["priority"]} == {"high"}
+    assert check(kb.store, kb.home).agrees
+    rebuild(kb.store, kb.home)
+    assert indexed == documents_in_order(kb.home)
+
+
+def test_a_file_with_customers_is_handed_over_whole_once_they_are_stored(kb, streaming, tmp_path):
+    path = tmp_path / "calls.jsonl"
+    customer = {"kind": "customer", "id": "ACC-9", "name": "Ada Lovelace", "key_account": True}
+    rows = [
+        {"id": f"CUS-{n:03}", "title": "vpn drops", "problem": "tunnel", "customer_id": "ACC-9"} for n in range(400)
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in [customer, *rows]))
+    indexed = imported_and_indexed(kb, import_file(kb.store, path, rules=Rules(), index_alongside=IndexAlongside(kb)))
+    assert (streaming.added, streaming.started) == ([400], [400])  # start hands the sorted calls over itself
+    assert kb.store.get("CUS-007")["extra"]["priority"] == "high"
+    assert check(kb.store, kb.home).agrees
+    assert {fields["id"] for fields in indexed} >= {"CUS-000", "CUS-399"}
