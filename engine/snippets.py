@@ -4,6 +4,7 @@ from functools import lru_cache
 from html import escape
 
 from analyzers.pipeline import text_pipeline
+from analyzers.tokenizer import CHUNK_PATTERN
 
 SNIPPET_CHARS = 240
 # Snippets and "why it matched" read this much of each text: enough for the window, bounded for speed.
@@ -28,18 +29,17 @@ def matched_spans(text, terms):
 @lru_cache(maxsize=512)
 def _spans(text, terms):
     spans = []
-    for start, end, term in _term_spans(text):
-        if term in terms and end > start:
-            if spans and start < spans[-1][1]:
-                continue
-            spans.append((start, end, term))
+    chunk_terms = text_pipeline().chunk_terms
+    # The index's own analysis, chunk by chunk (``Pipeline.words`` without its positions).
+    for match in CHUNK_PATTERN.finditer(text):
+        offset = match.start()
+        for term, start, end in chunk_terms(match.group()):
+            if term in terms and end > start:
+                start, end = offset + start, offset + end
+                if spans and start < spans[-1][1]:
+                    continue
+                spans.append((start, end, term))
     return tuple(spans)
-
-
-def _term_spans(text):
-    """The ``text`` field's terms of a text with their characters, as (start, end, term): the index's own analysis."""
-    for word in text_pipeline().words(text):
-        yield word.start, word.end, word.text
 
 
 def _window(text, spans, size):

@@ -253,6 +253,23 @@ def test_highlights_mark_exactly_the_indexed_words_and_typed_words_find_them(sam
             assert typed <= held, record["id"]
 
 
+def test_a_highlight_marks_the_analysis_words_of_the_matched_terms_and_no_others():
+    texts = [
+        "Wi-Fi drops; the e-mail to help@example.com fails with 0x80070005 on Outlook 2016 (colour printer)",
+        "The printers' spooler re-started, printer's queue is cleared: printing again",
+        *(record["problem"] for record in SAMPLE_RECORDS[:40]),
+    ]
+    for text in texts:
+        words = list(text_pipeline().words(text))
+        for chosen in ({word.text for word in words[::3]}, {word.text for word in words[1:2]}):
+            expected, end = [], -1
+            for word in words:
+                if word.text in chosen and word.end > word.start and word.start >= end:
+                    expected.append((word.start, word.end, word.text))
+                    end = word.end
+            assert list(matched_spans(text, chosen)) == expected, text
+
+
 def test_an_index_built_with_another_analysis_is_rebuilt_from_the_store_at_start(data_folder, runner, caplog):
     from conftest import TEST_DATA, settings_for
     from whoosh.analysis import StandardAnalyzer
