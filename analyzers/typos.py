@@ -18,6 +18,8 @@ LONG_WORD = 8  # from this length on, two edits are allowed
 # Longer tokens are identifiers, paths or run-together text, not mistyped words, and the two-edit
 # search grows with the square of the length ("internationalization" has 20 letters).
 MAX_LETTERS = 20
+# Typed words whose corrections a corrector keeps (a few MB at most).
+REMEMBERED_WORDS = 20_000
 
 
 @lru_cache(maxsize=1)
@@ -86,6 +88,8 @@ class TypoCorrector:
                 for key in _deletes(word):
                     self._two_edit_index.setdefault(key, []).append(word)
         self._english = english_words()
+        # The corrections of words typed before: the vocabulary is fixed for this corrector's life.
+        self._remembered = {}
 
     def is_known(self, word):
         """Tell whether a word is spelt correctly: a corpus word, English, or a UK spelling.
@@ -108,10 +112,20 @@ class TypoCorrector:
             ordered by edit distance, then corpus frequency; empty for words with digits, all
             capitals, under 4 or over 20 letters, non-letters, or known words.
         """
+        found = self._remembered.get((word, limit))
+        if found is None:
+            found = self._corrections(word, limit)
+            # Clearing is one atomic step under the GIL, unlike evicting the oldest entry.
+            if len(self._remembered) >= REMEMBERED_WORDS:
+                self._remembered.clear()
+            self._remembered[(word, limit)] = found
+        return list(found)
+
+    def _corrections(self, word, limit):
         if not MIN_LETTERS <= len(word) <= MAX_LETTERS or not word.isalpha() or word.isupper():
-            return []
+            return ()
         if self.is_known(word):
-            return []
+            return ()
         typed = word.lower()
         if len(typed) < LONG_WORD:
             found = self._checker.known(self._checker.edit_distance_1(typed))
@@ -128,4 +142,4 @@ class TypoCorrector:
             if edits <= max_edits:
                 scored.append((edits, -self._frequencies.get(candidate, 0), candidate))
         scored.sort()
-        return [candidate for _, _, candidate in scored[:limit]]
+        return tuple(candidate for _, _, candidate in scored[:limit])

@@ -140,3 +140,10 @@ def test_two_edit_search_finds_what_a_full_scan_finds():
     typed = "abcdefgg"
     expected = sorted(w for w in words if jellyfish.damerau_levenshtein_distance(typed, w) <= 2)
     assert sorted(corrector.corrections(typed, limit=10)) == expected
+
+
+def test_a_word_typed_again_gets_the_same_corrections_whatever_the_caller_did_with_the_first(corrector):
+    first = corrector.corrections("pasword")
+    first.append("changed by the caller")
+    assert corrector.corrections("pasword") == ["password"]
+    assert corrector.corrections("pasword", limit=0) == []
