@@ -261,6 +261,14 @@ def builder_context():
     return context
 
 
+def stop_builder_server():
+    """Stop the server builders are forked from, if it runs (a later build starts it again). It reaps its
+    builders and is reaped here, so the process's CPU accounting of its children counts their work."""
+    stop = getattr(forkserver._forkserver, "_stop", None)  # CPython's own; absent, the server ends with us
+    if stop is not None:
+        stop()
+
+
 def _build(store, folder, chunks, procs, done, total):
     """The builder process: index the store plus the records pickled in the chunks the ``chunks`` connection
     brings into ``folder`` (not in use)."""

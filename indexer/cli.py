@@ -14,13 +14,14 @@ import click
 from tqdm import tqdm
 
 from index import whoosh_compat
-from index.alongside import BuildAlongside
+from index.alongside import stop_builder_server
 from index.build import apply_changes, check, rebuild, repair
 from index.generations import IndexBusyError
 from indexer.context import open_knowledge_base
 from indexer.customer_data import customer_group
 from indexer.embed import backlog_line, embed_command
 from indexer.importer import import_file
+from indexer.rebuild_policy import PARALLEL_THRESHOLD, IndexAlongside, indexing_processes, rebuilds
 from notify.delivery import DeliveryPolicy, deliver_all_due
 from rules.customer_messages import CustomerMessagesError, parse_customer_messages_file
 from rules.follow_ups import escalate_follow_ups
@@ -28,14 +29,6 @@ from rules.logic import apply_rules
 from rules.parse import RulesFileError, parse_rules_file
 from store.base import StoreUnavailableError
 from store.records import public_record
-
-# Changing this many calls (or more than half the store) rebuilds the index instead of updating it.
-REBUILD_THRESHOLD = 20_000
-# Below this many calls, starting indexing processes costs more than it saves.
-PARALLEL_THRESHOLD = 5_000
-# Below this many new calls in a file, indexing them while the store writes them (a builder process started
-# from a fresh interpreter, about half a second) costs more than it saves.
-ALONGSIDE_THRESHOLD = 5_000
 
 
 @contextmanager
@@ -71,52 +64,6 @@ def knowledge_base():
         kb.close()
 
 
-def rebuilds(changed, count):
-    """Whether changing ``changed`` calls of a store that then holds ``count`` rebuilds the index."""
-    return changed >= REBUILD_THRESHOLD or changed > count // 2
-
-
-def indexing_processes(calls):
-    """How many processes index ``calls`` calls."""
-    return 2 if calls >= PARALLEL_THRESHOLD else 1
-
-
-class IndexAlongside:
-    """``index_alongside`` for ``import_file``: when a file's calls will rebuild the index whatever the store
-    holds, and there are ``ALONGSIDE_THRESHOLD`` new ones at least, index them while the store writes them
-    (``index.alongside``)."""
-
-    def __init__(self, kb):
-        self.kb = kb
-
-    def stream(self, expected):
-        """A build started now, to be handed about ``expected`` calls as they are validated, or None.
-
-        :returns: a started ``BuildAlongside`` or None.
-        """
-        building = self._build_for(expected)
-        if building is not None:
-            building.begin(expected)
-        return building
-
-    def start(self, records):
-        """A build started on a file's validated ``records``, or None.
-
-        :returns: a started ``BuildAlongside`` or None.
-        """
-        building = self._build_for(len(records))
-        if building is not None:
-            building.start(records)
-        return building
-
-    def _build_for(self, calls):
-        stored = self.kb.store.count()
-        surely_new = calls - stored
-        if surely_new < max(ALONGSIDE_THRESHOLD, 1) or not rebuilds(surely_new, stored + surely_new):
-            return None
-        return BuildAlongside(self.kb.store, self.kb.home, procs=indexing_processes(stored + calls))
-
-
 def bring_index_in_step(kb, changed, last_file=None):
     """Update the index after a write, rebuilding it when most of it changed.
 
@@ -126,7 +73,10 @@ def bring_index_in_step(kb, changed, last_file=None):
     try:
         with progress_bar("indexing") as progress:
             if last_file is not None and last_file.indexing is not None:
-                return last_file.indexing.finish(last_file.calls_written, progress)
+                try:
+                    return last_file.indexing.finish(last_file.calls_written, progress)
+                finally:
+                    stop_builder_server()  # its builder's CPU time then counts as this command's children's
             if rebuilds(changed, kb.store.count()):
                 return rebuild(kb.store, kb.home, progress, procs=indexing_processes(changed)).applied_seq
             return apply_changes(kb.store, kb.home, timeout=600, progress=progress)

@@ -13,10 +13,10 @@ from conftest import TEST_DATA
 from index import build, posting_file, whoosh_compat
 from index.alongside import BuildAlongside
 from index.build import check, rebuild
-from indexer import cli, importer
-from indexer.cli import IndexAlongside
+from indexer import importer, rebuild_policy
 from indexer.context import open_knowledge_base
 from indexer.importer import import_file
+from indexer.rebuild_policy import IndexAlongside
 from rules.parse import Rules
 from store.base import StoreUnavailableError
 from store.records import validate_record
@@ -61,6 +61,14 @@ def children_of(pid):
             except (OSError, IndexError, ValueError):
                 continue
     return found
+
+
+def command_line(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as command:
+            return command.read()
+    except OSError:
+        return b""
 
 
 def alive(pid):
@@ -142,7 +150,7 @@ def test_a_failed_store_write_stops_the_builder_and_keeps_the_index_in_use(kb, t
     kb.store.delete("OLD-000")  # a store of 199 calls, so that 400 in a file surely rebuild the index
     in_use, before = kb.home.current_dir(), documents_in_order(kb.home)
     started = []
-    monkeypatch.setattr(cli, "ALONGSIDE_THRESHOLD", 0)
+    monkeypatch.setattr(rebuild_policy, "ALONGSIDE_THRESHOLD", 0)
 
     class Started(IndexAlongside):
         def start(self, records):
@@ -182,7 +190,7 @@ def test_when_the_builder_dies_the_index_is_rebuilt_from_the_store_and_its_proce
 
 
 def test_an_import_indexes_alongside_only_when_it_will_rebuild_the_index_whatever_the_store_holds(kb, monkeypatch):
-    monkeypatch.setattr(cli, "ALONGSIDE_THRESHOLD", 0)
+    monkeypatch.setattr(rebuild_policy, "ALONGSIDE_THRESHOLD", 0)
     start = IndexAlongside(kb).start
     assert start(IMPORTED[:100]) is None  # 100 calls over 200 stored: maybe all updates
     assert start(IMPORTED) is None  # 400 over 200: at least 200 new, but maybe not more than half of 400
@@ -209,6 +217,7 @@ def test_a_command_line_import_of_many_new_calls_is_indexed_alongside_and_agrees
         assert result.exit_code == 0, result.output
         assert runner("import", TEST_DATA / "calls.json").exit_code == 0  # a few calls: the plain path
     assert builders == [5000]
+    assert not any(b"forkserver" in command_line(pid) for pid in children_of(os.getpid()))  # stopped, reaped
     assert runner("check").exit_code == 0
     assert [folder.name for folder in (data_folder / "index").glob("gen-*")] == [
         (data_folder / "index" / "CURRENT").read_text().strip()
@@ -247,7 +256,7 @@ class HandOvers:
 @pytest.fixture
 def streaming(kb, monkeypatch):
     """Imports index alongside from the first new call, handing over every 50 rows validated; 199 calls stored."""
-    monkeypatch.setattr(cli, "ALONGSIDE_THRESHOLD", 0)
+    monkeypatch.setattr(rebuild_policy, "ALONGSIDE_THRESHOLD", 0)
     monkeypatch.setattr(importer, "ROWS_PER_HANDOVER", 50)
     kb.store.delete("OLD-000")
     return HandOvers(monkeypatch)
