@@ -5,10 +5,10 @@ call on both. Here the calls are handed to another process (the *builder*), whic
 was plus the imported calls, in the store's id order, exactly as a rebuild would, while this process
 writes them. When a file's calls come in ascending id order (as most exports write them), they are handed
 over as each part of the file is validated, so indexing starts while the rest is still read; otherwise
-all at once, sorted, just before the store write. The store stays the source of truth: once both are done, every
-call another writer changed before or after the import's own changes (consecutive change numbers,
-``WriteSummary.first_seq`` to ``latest_seq``) is indexed again from the store, under the writer lock,
-and the generation is swapped in whole.
+all at once, sorted, just before the store write. The store stays the source of truth: once both are
+done, every call another writer changed before or after the import's own changes (consecutive change
+numbers, ``WriteSummary.first_seq`` to ``latest_seq``) is indexed again from the store, under the writer
+lock, and the generation is swapped in whole.
 
 The builder is forked from a small server process (multiprocessing's ``forkserver``) and gets the calls
 in id order, pickled in chunks through a pipe, unpickling one at a time as it indexes them. Forked from the

@@ -138,10 +138,11 @@ def import_file(store, path, skip_invalid=False, actor="import", rules=None, reg
     :param actor: who the changes are recorded as.
     :param rules: the service ``Rules`` to apply to each record, or None.
     :param region: ``KB_PHONE_REGION``, for customers' phone numbers.
-    :param index_alongside: what starts an index build alongside the store write (``indexer.cli.IndexAlongside``),
-        or None: ``stream(expected)`` before validation, handed the calls as they are validated, or else
-        ``start(records)`` just before they are stored; either returns an ``index.alongside.BuildAlongside``
-        or None. The build is kept as the outcome's ``indexing``, and abandoned if nothing is stored.
+    :param index_alongside: what starts an index build alongside the store write
+        (``indexer.rebuild_policy.IndexAlongside``), or None: ``stream(expected)`` before validation, handed
+        the calls as they are validated, or else ``start(records)`` just before they are stored; either
+        returns an ``index.alongside.BuildAlongside`` or None. The build is kept as the outcome's
+        ``indexing``, and abandoned if nothing is stored.
     :returns: a :class:`FileImport`.
     """
     started = time.perf_counter()
