@@ -17,7 +17,7 @@ from index.generations import IndexBusyError, IndexHome, IndexMissingError
 from index.schema import matches_call_schema
 from rules.customer_messages import CustomerMessagesFile
 from rules.customer_notices import customer_notices, customers_of
-from rules.logic import apply_on_write, with_key_accounts
+from rules.logic import apply_on_write_with_key_accounts
 from rules.parse import RulesFile
 from store.base import StoreUnavailableError, open_store
 
@@ -126,9 +126,8 @@ class Services:
         :raises StoreUnavailableError: when the store cannot be written (nothing was).
         """
         started = time.monotonic()
-        customer_ids = {record["extra"].get("customer_id") for record in records}
         rules = self.rules.current()
-        apply_on_write(records, with_key_accounts(rules, self.store, customer_ids))
+        apply_on_write_with_key_accounts(records, rules, self.store)
         webhook = rules.customer_webhook
         customers = customers_of(self.store, records, webhook)
         notices = customer_notices(records, customers, webhook, self.customer_messages.current())

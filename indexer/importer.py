@@ -4,7 +4,7 @@ import time
 from dataclasses import dataclass, field
 
 from indexer.readers import ImportFileError, read_rows
-from rules.logic import apply_on_write, with_key_accounts
+from rules.logic import apply_on_write_with_key_accounts
 from store.cells import typed_customer_cells
 from store.customer_models import InvalidCustomerRecordError, validate_customer
 from store.records import InvalidCallRecordError, validate_record
@@ -184,19 +184,13 @@ def _store_rows(store, path, rows, outcome, skip_invalid, actor, rules, region, 
             outcome.indexing = streamed.building
         else:
             if rules is not None:
-                apply_rules(records, rules, store)
+                apply_on_write_with_key_accounts(records, rules, store)
             outcome.indexing = index_alongside.start(records) if index_alongside is not None else None
         summary = outcome.calls_written = store.upsert(records, actor=actor)
         outcome.inserted, outcome.updated, outcome.unchanged = summary.inserted, summary.updated, summary.unchanged
     if history or feedback:
         outcome.history, outcome.feedback = store.restore_history_and_feedback(history, feedback)
     outcome.stored = True
-
-
-def apply_rules(records, rules, store):
-    """The service rules applied to clean call records, in place (key accounts' calls raised in priority)."""
-    customer_ids = {record["extra"].get("customer_id") for record in records}
-    apply_on_write(records, with_key_accounts(rules, store, customer_ids))
 
 
 class _IndexAsValidated:
@@ -241,7 +235,7 @@ class _IndexAsValidated:
             self.stop()
             return
         if self.rules is not None and calls:
-            apply_rules(calls, self.rules, self.store)
+            apply_on_write_with_key_accounts(calls, self.rules, self.store)
         if not self.building.add(calls):
             self.stop()
 

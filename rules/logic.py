@@ -36,6 +36,17 @@ def with_key_accounts(rules, store, customer_ids=None):
     return replace(rules, key_customers=rules.key_customers | store.key_account_ids(ids))
 
 
+def apply_on_write_with_key_accounts(records, rules, store):
+    """:func:`apply_on_write` with the store's key accounts among the records' customers added to ``rules``.
+
+    :param records: clean records, changed in place.
+    :param store: a store with ``key_account_ids``.
+    :returns: the records.
+    """
+    customer_ids = {record["extra"].get("customer_id") for record in records}
+    return apply_on_write(records, with_key_accounts(rules, store, customer_ids))
+
+
 def apply_on_write(records, rules):
     """Raise key accounts' calls to the key-account priority (never lower one); the same on every write path.
 
