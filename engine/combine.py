@@ -15,6 +15,9 @@ from engine.query import AllOf, AllTerms, AnyOf, BestOf, Term
 
 # Merging in an array as long as the document range beats sorting once the lists hold a sixteenth of its length.
 DENSE_SHARE = 16
+# Every word required: a word is looked up on the documents the words before it left while they are fewer than
+# this share of its postings in the range; past it, scoring its postings and intersecting is cheaper.
+REQUIRED_LOOKUP_SHARE = 8
 NO_IDS = np.zeros(0, dtype=np.int32)
 NO_SCORES = np.zeros(0, dtype=np.float64)
 
@@ -27,6 +30,7 @@ def _term_scores(term, segment, low, high):
     ids = found.ids[start:end]
     if not len(ids):
         return NO_IDS, NO_SCORES
+    segment.touched += len(ids)
     stats = segment.stats
     lengths = length_bytes(segment.reader, term.field)
     idf = stats.idf(term.field, term.text)
@@ -68,9 +72,18 @@ def _intersect_all(parts, segment, low, high):
     for part in parts[1:]:
         if not len(ids):
             break
-        other_ids, other_scores = score_range(part, segment, low, high)
-        ids, scores = kernels.intersect(ids, scores, other_ids, other_scores)
+        if len(ids) * REQUIRED_LOOKUP_SHARE < _postings_in_range(part, segment, low, high):
+            found, other_scores = score_at(part, segment, ids)
+            ids, scores = ids[found], scores[found] + other_scores[found]
+        else:
+            other_ids, other_scores = score_range(part, segment, low, high)
+            ids, scores = kernels.intersect(ids, scores, other_ids, other_scores)
     return ids, scores
+
+
+def _postings_in_range(node, segment, low, high):
+    """About how many postings of a node's terms fall in ``[low, high)``: its share of the segment's."""
+    return segment.size(node) * (high - low) / max(1, segment.doc_count)
 
 
 def positions(ids, within):
@@ -162,7 +175,9 @@ def score_at(node, segment, ids):
         stats = segment.stats
         lengths, norms = length_bytes(segment.reader, node.field), stats.norms(node.field)
         idf = stats.idf(node.field, node.text)
-        return kernels.term_scores_at(ids, postings.ids, postings.weights, lengths, norms, idf, node.boost)
+        found, scores = kernels.term_scores_at(ids, postings.ids, postings.weights, lengths, norms, idf, node.boost)
+        segment.touched += int(np.count_nonzero(found))
+        return found, scores
     if kind is AllTerms:
         found, scores = np.ones(len(ids), dtype=bool), np.zeros(len(ids))
         for part in sorted(node.parts, key=segment.size):

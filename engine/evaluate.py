@@ -21,7 +21,6 @@ from time import monotonic
 
 import numpy as np
 
-from engine import kernels
 from engine.bounds import word_bound
 from engine.combine import NO_IDS, documents_of, positions, score_at, score_range, top
 from engine.postings import live_mask
@@ -65,6 +64,8 @@ class SegmentView:
         self.stats = stats
         self.postings = postings
         self.doc_count = reader.doc_count_all()
+        # Postings of the query's terms scored or looked up here so far (:mod:`engine.combine` counts them).
+        self.touched = 0
         self._lists = {}
         self._live = live_mask(reader)
         self._allowed = self._allowed_by(filters)
@@ -180,13 +181,15 @@ def evaluate(searcher, stats, postings, tree, filters, limit, deadline, facet_fi
     return _max_score(segments, tree, limit, deadline, count_up_to)
 
 
-def _everything(segments, tree, limit, deadline, facet_fields):
+def _everything(segments, tree, limit, deadline, facet_fields, walked=0):
+    """Every posting of the query's terms in turn, range by range (``walked``: postings an earlier pass went
+    through without scoring, counted among those this pass touched)."""
     per_segment, held = [], 0
     for segment in segments:
         ranges, postings_held = segment.exhaustive_ranges(tree.terms())
         per_segment.append([(segment, low, high) for low, high, _ in ranges])
         held += postings_held
-    best, total, scored, timed_out = _Best(limit), 0, 0, False
+    best, total, timed_out = _Best(limit), 0, False
     facets = {name: {} for name in facet_fields}
     units = [
         ranges[place]
@@ -200,10 +203,10 @@ def _everything(segments, tree, limit, deadline, facet_fields):
             break
         ids, scores = segment.matches(tree, low, high)
         total += len(ids)
-        scored += held if len(units) == 1 else _postings_in(segment, tree, low, high)
         for name, counts in facets.items():
             _count_values(counts, segment, name, ids)
         best.add(ids, scores, segment.offset)
+    scored = sum(segment.touched for segment in segments) + walked
     return PassResult(best.hits(), total, timed_out, facets, scored, held)
 
 
@@ -213,7 +216,7 @@ def _max_score(segments, tree, limit, deadline, count_up_to):
     order = sorted(tree.finding, key=lambda word: -bounds[word])
     unread = sum(bounds[word] for word in order) + sum(bounds[word] for word in tree.scoring)
     seen = [np.zeros(segment.doc_count, dtype=bool) for segment in segments]
-    best, total, scored, timed_out = _Best(limit), 0, 0, False
+    best, total, walked, timed_out = _Best(limit), 0, 0, False
     lookup_budget, brought = sum(segment.doc_count for segment in segments) / LOOKUP_SHARE, 0
     left = list(order)
     while left:
@@ -224,17 +227,16 @@ def _max_score(segments, tree, limit, deadline, count_up_to):
             break
         brought += sum(segment.size(left[0]) for segment in segments)
         if brought > lookup_budget:
-            return _everything(segments, tree, limit, deadline, ())
+            return _everything(segments, tree, limit, deadline, (), walked)
         word = left.pop(0)
         unread -= bounds[word]
         for number, segment in enumerate(segments):
             ids, candidates = segment.new_candidates(word, seen[number])
-            scored += len(ids)
+            walked += len(ids)
             if not len(candidates):
                 continue
-            scores, looked_up = _scores_of(tree, segment, candidates)
-            total, scored = total + len(candidates), scored + looked_up
-            best.add(candidates, scores, segment.offset)
+            total += len(candidates)
+            best.add(candidates, _scores_of(tree, segment, candidates), segment.offset)
     if not timed_out and total < count_up_to:
         for word in left:
             for number, segment in enumerate(segments):
@@ -242,28 +244,18 @@ def _max_score(segments, tree, limit, deadline, count_up_to):
             if total >= count_up_to:
                 break
     held = sum(segment.size(term) for segment in segments for term in set(tree.terms()))
+    scored = sum(segment.touched for segment in segments) + walked
     return PassResult(best.hits(), total, timed_out, {}, scored, held)
 
 
 def _scores_of(tree, segment, candidates):
     """Every word's scores summed on some calls, in the tree's order (as :func:`engine.combine.score_range` adds
-    them), and how many postings were looked up on the way."""
-    totals, looked_up = np.zeros(len(candidates)), 0
+    them)."""
+    totals = np.zeros(len(candidates))
     for word in tree.finding + tree.scoring:
         found, scores = score_at(word, segment, candidates)
         totals[found] += scores[found]
-        looked_up += int(found.sum())
-    return totals, looked_up
-
-
-def _postings_in(segment, tree, low, high):
-    found = 0
-    for term in set(tree.terms()):
-        postings = segment.postings_of(term)
-        if postings is not None:
-            start, end = kernels.span(postings.ids, low, high)
-            found += int(end - start)
-    return found
+    return totals
 
 
 def _count_values(counts, segment, field_name, ids):

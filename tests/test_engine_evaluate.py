@@ -16,6 +16,7 @@ from whoosh import query as Q
 from whoosh.scoring import BM25F
 
 from bench.whoosh_reference import Untranslatable, average_lengths_from_length_bytes, reference_top, whoosh_search
+from engine import combine as combination
 from engine import evaluate as evaluation
 from engine.evaluate import evaluate
 from engine.postings import PostingArrays, live_mask
@@ -342,6 +343,25 @@ def test_leaving_unread_the_words_that_cannot_win_ranks_exactly_as_scoring_every
             skipped_some += pruned.postings_scored < pruned.postings_total
     assert compared >= 600
     assert skipped_some >= (100 if lookup_share == 1 else 20)
+
+
+def test_every_word_required_ranks_the_same_to_the_bit_whether_later_words_are_looked_up_or_scored_whole(
+    knowledge_base, searcher, common_terms, monkeypatch
+):
+    """The words after the rarest are looked up on the calls it left, or scored over the range and intersected:
+    the same calls, the same sums in the same order, so the same scores to the last bit; fewer postings touched."""
+    cases = [case for case in _skipping_cases(knowledge_base, common_terms) if type(case[1]) is AllOf]
+    assert len(cases) >= 150
+
+    def passes(lookup_share):
+        monkeypatch.setattr(combination, "REQUIRED_LOOKUP_SHARE", lookup_share)
+        return [_ours(searcher, tree, filters, limit=15) for _, tree, filters in cases]
+
+    looked_up, scored_whole = passes(0), passes(float("inf"))
+    for (text, _, _), by_lookup, by_scoring in zip(cases, looked_up, scored_whole):
+        assert (by_lookup.hits, by_lookup.total) == (by_scoring.hits, by_scoring.total), text
+        assert by_lookup.postings_scored <= by_scoring.postings_scored, text
+    assert sum(found.postings_scored for found in looked_up) < sum(found.postings_scored for found in scored_whole)
 
 
 def test_a_pass_cut_short_between_words_keeps_the_best_of_what_it_scored(searcher, common_terms, monkeypatch):
