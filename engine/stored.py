@@ -26,6 +26,12 @@ class HitFields(Mapping):
             return self._id
         return self._fields()[key]
 
+    def get(self, key, default=None):
+        """A field's value, or ``default`` (as ``dict.get``, without ``Mapping.get``'s exception on a miss)."""
+        if key == ID_FIELD:
+            return self._id
+        return self._fields().get(key, default)
+
     def __iter__(self):
         return iter(self._fields())
 

@@ -25,6 +25,9 @@ MAGIC = b"KBPLA001"
 MIN_POSTINGS = 1024
 _FOOTER = struct.Struct("<QQ8s")
 _WEIGHT_TYPES = {"u1": np.uint8, "f4": np.float32}
+# Lists read from one file kept as arrays (their headers only: the data stays in the map), forgotten all at once
+# when this many are held.
+KEPT_LISTS = 8_192
 # Whoosh quantises a field length to one byte and back; block minima are kept as the length that byte gives.
 _LENGTHS = np.array(_length_byte_cache, dtype=np.int64)
 _LONGEST_EXACT = 106374
@@ -104,6 +107,7 @@ class PostingFile:
             raise ValueError("not a posting arrays file")
         self.buffer = buffer
         self.directory = pickle.loads(bytes(buffer[offset : offset + length]))
+        self._read = {}
 
     def get(self, field, term_bytes):
         """A term's arrays, or None when its list was too short to be written here.
@@ -111,9 +115,20 @@ class PostingFile:
         :returns: ``(ids, weights, block_ends, block_max_weights, block_min_lengths)``, read-only arrays
             over the file.
         """
-        entry = self.directory.get((field, term_bytes))
-        if entry is None:
-            return None
+        key = (field, term_bytes)
+        found = self._read.get(key)
+        if found is None:
+            entry = self.directory.get(key)
+            if entry is None:
+                return None
+            found = self._arrays(entry)
+            # Clearing is one atomic step under the GIL, unlike evicting the oldest entry.
+            if len(self._read) >= KEPT_LISTS:
+                self._read.clear()
+            self._read[key] = found
+        return found
+
+    def _arrays(self, entry):
         position, count, blocks, weight_type = entry
         parts = []
         for dtype, length in (

@@ -169,8 +169,12 @@ def segment_key(reader):
     :param reader: a Whoosh ``SegmentReader``.
     :returns: a hashable key, or None when the reader is not one segment.
     """
-    segment = reader.segment() if reader.is_atomic() and hasattr(reader, "segment") else None
-    return None if segment is None else segment.segment_id()
+    key = getattr(reader, "_kb_segment_key", False)
+    if key is False:
+        segment = reader.segment() if reader.is_atomic() and hasattr(reader, "segment") else None
+        key = None if segment is None else segment.segment_id()
+        reader._kb_segment_key = key
+    return key
 
 
 def segment_file(reader, extension):

@@ -153,8 +153,10 @@ def test_document_and_field_boosts_reach_the_directly_counted_weights(tmp_path):
 
 
 def test_long_posting_lists_are_also_written_as_the_arrays_whoosh_reads(tmp_path, monkeypatch):
-    """Every list of at least MIN_POSTINGS postings, in every segment (merges included), as plain arrays."""
+    """Every list of at least MIN_POSTINGS postings, in every segment (merges included), as plain arrays; read
+    again from the few lists a file keeps (forgotten whenever it holds KEPT_LISTS), the same arrays."""
     monkeypatch.setattr(posting_file, "MIN_POSTINGS", 64)
+    monkeypatch.setattr(posting_file, "KEPT_LISTS", 5)
     batches = [
         call_documents(sample_twice()[:400]),
         call_documents(sample_twice()[400:]),
@@ -178,6 +180,8 @@ def test_long_posting_lists_are_also_written_as_the_arrays_whoosh_reads(tmp_path
                     expected.block_max_weights.tolist(),
                 )
                 assert minima.tolist() == expected.block_min_lengths.tolist()
+                again = arrays.get(fieldname, term)
+                assert [part.tolist() for part in again] == [part.tolist() for part in found]
                 checked += 1
     assert checked >= 20
 
