@@ -220,7 +220,7 @@ def product_in_process(data_folder, queries, warmup, embedder=None):
     result = {
         "all": latency_summary(seconds),
         "timed_out": sum(timed_out[len(warmup) :]),
-        # Of the postings of every term the timed queries used, the share their passes scored.
+        # Of the postings of every term the timed queries used, the share their passes scored or looked up.
         "postings_scored_share": round(sum(s for s, _ in timed) / max(1, sum(t for _, t in timed)), 4),
         "repeated": latency_summary(repeated),
         "facets": latency_summary(with_facets),
