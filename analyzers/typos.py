@@ -128,7 +128,8 @@ class TypoCorrector:
             return ()
         typed = word.lower()
         if len(typed) < LONG_WORD:
-            found = self._checker.known(self._checker.edit_distance_1(typed))
+            # The checker's own known() checks each of these hundreds of strings for numbers; its words are letters.
+            found = {candidate for candidate in self._checker.edit_distance_1(typed) if candidate in self._frequencies}
             max_edits = 1
         else:
             letters = set(string.ascii_lowercase) | set(typed)
