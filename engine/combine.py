@@ -50,7 +50,8 @@ def score_range(node, segment, low, high):
         return _term_scores(node, segment, low, high)
     if kind is AllTerms or kind is AllOf:
         parts = node.parts if kind is AllTerms else node.words
-        ids, scores = _intersect_all(sorted(parts, key=segment.size), segment, low, high)
+        sized = sorted((segment.size(part), place) for place, part in enumerate(parts))
+        ids, scores = _intersect_all([(size, parts[place]) for size, place in sized], segment, low, high)
         return ids, (scores * node.boost if kind is AllTerms and node.boost != 1.0 else scores)
     if kind is BestOf:
         if not node.options:
@@ -65,25 +66,24 @@ def score_range(node, segment, low, high):
     raise TypeError(f"not a query node: {node!r}")
 
 
-def _intersect_all(parts, segment, low, high):
-    if not parts:
+def _intersect_all(sized_parts, segment, low, high):
+    """The documents every part matches, scores summed; ``sized_parts``: ``(postings in the segment, part)``,
+    fewest first."""
+    if not sized_parts:
         return NO_IDS, NO_SCORES
-    ids, scores = score_range(parts[0], segment, low, high)
-    for part in parts[1:]:
+    ids, scores = score_range(sized_parts[0][1], segment, low, high)
+    # A part's postings in the range, taken as its share of the segment's.
+    range_share = (high - low) / max(1, segment.doc_count)
+    for size, part in sized_parts[1:]:
         if not len(ids):
             break
-        if len(ids) * REQUIRED_LOOKUP_SHARE < _postings_in_range(part, segment, low, high):
+        if len(ids) * REQUIRED_LOOKUP_SHARE < size * range_share:
             found, other_scores = score_at(part, segment, ids)
             ids, scores = ids[found], scores[found] + other_scores[found]
         else:
             other_ids, other_scores = score_range(part, segment, low, high)
             ids, scores = kernels.intersect(ids, scores, other_ids, other_scores)
     return ids, scores
-
-
-def _postings_in_range(node, segment, low, high):
-    """About how many postings of a node's terms fall in ``[low, high)``: its share of the segment's."""
-    return segment.size(node) * (high - low) / max(1, segment.doc_count)
 
 
 def positions(ids, within):
