@@ -19,6 +19,7 @@ from whoosh.analysis import STOP_WORDS
 from whoosh.lang.porter import stem as porter_stem
 
 from analyzers.accents import fold_accents
+from analyzers.memo import BoundedMemo
 from analyzers.spelling import us_spelling
 from analyzers.tokenizer import CHUNK_PATTERN, split_chunk
 
@@ -51,9 +52,9 @@ class Pipeline:
     normalize: bool = True
     stemmed: bool = False
     stops: frozenset = STOP_WORDS
-    _chunks: dict = field(default_factory=dict, repr=False)
+    _chunks: dict = field(default_factory=lambda: BoundedMemo(CHUNK_CACHE_SIZE), repr=False)
     _piece_texts: dict = field(init=False, repr=False)
-    _memo: dict = field(default_factory=dict, repr=False)
+    _memo: dict = field(default_factory=lambda: BoundedMemo(MEMO_SIZE), repr=False)
 
     def __post_init__(self):
         self._piece_texts = _PieceTexts(self)
@@ -67,10 +68,7 @@ class Pipeline:
         if found is None:
             found = tuple(self._analyse_chunk(chunk))
             if len(chunk) <= LONGEST_CACHED_CHUNK:
-                # Clearing is one atomic step under the GIL, unlike evicting the oldest entry.
-                if len(self._chunks) >= CHUNK_CACHE_SIZE:
-                    self._chunks.clear()
-                self._chunks[chunk] = found
+                self._chunks.keep(chunk, found)
         return found
 
     def _analyse_chunk(self, chunk):
@@ -114,9 +112,7 @@ class Pipeline:
                 found = tuple(map(stem, words_pipeline().terms(text)))
             else:
                 found = tuple(chain.from_iterable(map(self._piece_texts.__getitem__, text.split())))
-            if len(self._memo) >= MEMO_SIZE:
-                self._memo.clear()
-            self._memo[text] = found
+            self._memo.keep(text, found)
         return found
 
     def whole_terms(self, text):
@@ -133,7 +129,7 @@ class Pipeline:
                 yield word.text
 
 
-class _PieceTexts(dict):
+class _PieceTexts(BoundedMemo):
     """The terms of each run of non-space characters (``cache["printer,"]``), for :meth:`Pipeline.terms`.
 
     No chunk holds a space, and a space is no word character, so the chunks of a text are those of its pieces
@@ -142,16 +138,14 @@ class _PieceTexts(dict):
     """
 
     def __init__(self, pipeline):
-        super().__init__()
+        super().__init__(CHUNK_CACHE_SIZE)
         self.pipeline = pipeline
 
     def __missing__(self, piece):
         chunk_terms = self.pipeline.chunk_terms
         texts = tuple(term for chunk in CHUNK_PATTERN.findall(piece) for term, _, _ in chunk_terms(chunk))
         if len(piece) <= LONGEST_CACHED_CHUNK:
-            if len(self) >= CHUNK_CACHE_SIZE:
-                self.clear()
-            self[piece] = texts
+            self.keep(piece, texts)
         return texts
 
 

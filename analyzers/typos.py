@@ -11,6 +11,7 @@ from functools import lru_cache
 import jellyfish
 from spellchecker import SpellChecker
 
+from analyzers.memo import BoundedMemo
 from analyzers.spelling import is_spelling_variant
 
 MIN_LETTERS = 4
@@ -89,7 +90,7 @@ class TypoCorrector:
                     self._two_edit_index.setdefault(key, []).append(word)
         self._english = english_words()
         # The corrections of words typed before: the vocabulary is fixed for this corrector's life.
-        self._remembered = {}
+        self._remembered = BoundedMemo(REMEMBERED_WORDS)
 
     def is_known(self, word):
         """Tell whether a word is spelt correctly: a corpus word, English, or a UK spelling.
@@ -114,11 +115,7 @@ class TypoCorrector:
         """
         found = self._remembered.get((word, limit))
         if found is None:
-            found = self._corrections(word, limit)
-            # Clearing is one atomic step under the GIL, unlike evicting the oldest entry.
-            if len(self._remembered) >= REMEMBERED_WORDS:
-                self._remembered.clear()
-            self._remembered[(word, limit)] = found
+            found = self._remembered.keep((word, limit), self._corrections(word, limit))
         return list(found)
 
     def _corrections(self, word, limit):

@@ -20,13 +20,14 @@ import struct
 import numpy as np
 from whoosh.util.numeric import _length_byte_cache
 
+from analyzers.memo import BoundedMemo
+
 EXTENSION = ".pla"
 MAGIC = b"KBPLA001"
 MIN_POSTINGS = 1024
 _FOOTER = struct.Struct("<QQ8s")
 _WEIGHT_TYPES = {"u1": np.uint8, "f4": np.float32}
-# Lists read from one file kept as arrays (their headers only: the data stays in the map), forgotten all at once
-# when this many are held.
+# Lists read from one file kept as arrays (their headers only: the data stays in the map).
 KEPT_LISTS = 8_192
 # Whoosh quantises a field length to one byte and back; block minima are kept as the length that byte gives.
 _LENGTHS = np.array(_length_byte_cache, dtype=np.int64)
@@ -107,7 +108,7 @@ class PostingFile:
             raise ValueError("not a posting arrays file")
         self.buffer = buffer
         self.directory = pickle.loads(bytes(buffer[offset : offset + length]))
-        self._read = {}
+        self._read = BoundedMemo(KEPT_LISTS)
 
     def get(self, field, term_bytes):
         """A term's arrays, or None when its list was too short to be written here.
@@ -121,11 +122,7 @@ class PostingFile:
             entry = self.directory.get(key)
             if entry is None:
                 return None
-            found = self._arrays(entry)
-            # Clearing is one atomic step under the GIL, unlike evicting the oldest entry.
-            if len(self._read) >= KEPT_LISTS:
-                self._read.clear()
-            self._read[key] = found
+            found = self._read.keep(key, self._arrays(entry))
         return found
 
     def _arrays(self, entry):

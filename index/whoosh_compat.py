@@ -30,6 +30,7 @@ from whoosh.filedb.compound import CompoundStorage
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from analyzers.memo import BoundedMemo
 from index import mapped_files
 
 SUPPORTED_VERSION = (2, 7, 4)
@@ -45,8 +46,8 @@ _DECODED_LENGTHS = np.array([0] + [byte_to_length(byte) for byte in range(1, 256
 _NO_WEIGHTS = np.zeros(0, dtype=np.float32)
 
 # Each segment's length total by (segment id, field): a segment's documents and lengths never change.
-_length_totals = {}
 _LENGTH_TOTALS_KEPT = 4096
+_length_totals = BoundedMemo(_LENGTH_TOTALS_KEPT)
 _install_lock = threading.Lock()
 _installed = False
 
@@ -343,9 +344,7 @@ def length_total(reader, fieldname):
             counts = np.bincount(np.frombuffer(length_bytes(segment_reader, fieldname), dtype=np.uint8), minlength=256)
             found = int(counts @ _DECODED_LENGTHS)
             if key[0] is not None:
-                if len(_length_totals) >= _LENGTH_TOTALS_KEPT:
-                    _length_totals.clear()
-                _length_totals[key] = found
+                _length_totals.keep(key, found)
         total += found
     return total
 
