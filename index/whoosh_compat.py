@@ -170,6 +170,7 @@ def segment_key(reader):
     :param reader: a Whoosh ``SegmentReader``.
     :returns: a hashable key, or None when the reader is not one segment.
     """
+    # Kept on the reader (one per segment, never reused for another): a weak-keyed dict costs as much as working it out.
     key = getattr(reader, "_kb_segment_key", False)
     if key is False:
         segment = reader.segment() if reader.is_atomic() and hasattr(reader, "segment") else None
