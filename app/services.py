@@ -6,7 +6,7 @@ import time
 from app.embed_worker import EmbedWorker
 from app.follower import Follower
 from app.search_log import SearchLogBuffer
-from engine import kernels
+from engine import kernels, nearest
 from engine.semantic import SemanticStage
 from engine.service import SearchService
 from engine.sources import OutcomesFromFeedback, SynonymsFile
@@ -101,9 +101,11 @@ class Services:
         """Load the word lists and the vocabulary now, once, rather than in the first search.
 
         Under gunicorn the app is preloaded, so the workers fork with all of it in memory, the search's compiled
-        loops included (``engine.kernels.warm_up``, and ``index.grouping.warm_up`` for the follower's writes).
+        loops included (``engine.kernels.warm_up``, ``engine.nearest.warm_up``, and ``index.grouping.warm_up`` for the
+        follower's writes).
         """
         kernels.warm_up()
+        nearest.warm_up()
         grouping.warm_up()
         try:
             self.search.search("printer offline")

@@ -9,11 +9,12 @@ A search here:
 
 1. embeds what the agent meant: the query with the plan's typo corrections and sound-alikes put in
    (:func:`meant_text`), through a per-process cache of recent query vectors;
-2. compares that vector's sign bits with every call's (Hamming distance, a few milliseconds at 100,000 calls), takes
-   the closest ``SHORTLIST_FACTOR`` times as many rows as needed, every row as close as the last one included, and
-   scores that shortlist exactly (cosine similarity in float64, rounded to 6 decimals). The shortlist depends only
-   on the set of vectors, never on their order on disk, so every server ranks alike;
-3. maps the best rows to the calls in the index that hold that text (filters applied), best first, ties by id;
+2. compares that vector's sign bits with every call's (``engine.nearest``: under a millisecond at 100,000 calls),
+   takes the closest ``SHORTLIST_FACTOR`` times as many rows as needed, every row as close as the last one included,
+   and scores that shortlist exactly (cosine similarity in float64, rounded to 6 decimals). The shortlist depends
+   only on the set of vectors, never on their order on disk, so every server ranks alike;
+3. maps the best rows to the calls in the index that hold that text (``engine.passages``, from each segment's
+   passage column; filters applied), best first, ties by id;
 4. orders the calls of both lists by the learned re-ranker shipped for the model (``engine.rerank``), or, without
    one, fuses the two lists by weighted reciprocal rank fusion (:func:`fuse`).
 """
@@ -25,6 +26,8 @@ from collections import OrderedDict
 import numpy as np
 
 from engine.embedding import DEFAULT_MODEL, load_embedder
+from engine.nearest import closest_rows
+from engine.passages import PassageTables, digest_prefix_keys, whole_digests
 from engine.postings import live_mask
 from engine.rerank import candidate_features, load_reranker
 from index.vectors import VectorStore, sign_codes
@@ -88,6 +91,7 @@ class SemanticStage:
         self._reranker = load_reranker(model_name) if rerank else None
         self._store = None
         self._queries = OrderedDict()
+        self.passages = PassageTables()
 
     def use(self, embedder):
         """Use a model loaded elsewhere (the benchmarks share one between engines) instead of loading it."""
@@ -142,19 +146,14 @@ class SemanticStage:
         """The rows closest to ``vector``, best first: ``(rows, similarities)``; see the module's step 2."""
         if snapshot.count == 0:
             return np.zeros(0, np.int64), np.zeros(0)
-        distances = snapshot.hamming_distances(sign_codes(vector[None, :])[0])
-        shortlist = max(SHORTLIST_MIN, SHORTLIST_FACTOR * wanted)
-        if shortlist < snapshot.count:
-            cut = np.partition(distances, shortlist - 1)[shortlist - 1]
-            rows = np.flatnonzero(distances <= cut)
-        else:
-            rows = np.arange(snapshot.count)
+        rows = closest_rows(
+            snapshot.codes, sign_codes(vector[None, :])[0], max(SHORTLIST_MIN, SHORTLIST_FACTOR * wanted)
+        )
         similarities = np.round(
             np.asarray(snapshot.vectors[rows], dtype=np.float64) @ vector.astype(np.float64), SIMILARITY_DIGITS
         )
         # Ties in similarity go by the text's digest, never by where the row happens to be on disk.
-        tie_break = np.ascontiguousarray(snapshot.digests[rows][:, :8]).view(">u8").ravel()
-        order = np.lexsort((tie_break, -similarities))
+        order = np.lexsort((digest_prefix_keys(snapshot.digests[rows]), -similarities))
         return rows[order], similarities[order]
 
     def dense_hits(self, searcher, postings, vector, filters, wanted, fields_of=None):
@@ -174,22 +173,19 @@ class SemanticStage:
         if snapshot is None or snapshot.count == 0:
             return []
         rows, similarities = self.ranked_rows(snapshot, vector, wanted)
+        close = int(np.count_nonzero(similarities >= MIN_SIMILARITY))  # best first, so the close ones lead
         leaves = [(leaf.reader(), offset) for leaf, offset in searcher.leaf_searchers()]
-        field = searcher.schema["passage"]
+        tables = [self.passages.table(reader) for reader, _ in leaves]
+        if all(table is not None for table in tables):
+            holders = _holders_by_table(leaves, tables, snapshot.digests[rows[:close]])
+        else:
+            holders = _holders_by_term(leaves, postings, searcher.schema["passage"], snapshot.digests, rows[:close])
         wanted_filters = {name: value for name, value in filters.items() if value}
         hits = []
-        for row, similarity in zip(rows.tolist(), similarities.tolist()):
-            if similarity < MIN_SIMILARITY or len(hits) >= wanted:
+        for place, similarity in enumerate(similarities[:close].tolist()):
+            if len(hits) >= wanted:
                 break
-            term = field.to_bytes(snapshot.digests[row].tobytes().hex())
-            found = []
-            for reader, offset in leaves:
-                if ("passage", term) not in reader:  # most segments lack a passage: skip the posting cache for them
-                    continue
-                ids = postings.get(reader, "passage", term).ids
-                mask = live_mask(reader)
-                found += [offset + int(docnum) for docnum in ids if mask is None or mask[docnum]]
-            for docnum in found:
+            for docnum in holders(place):
                 stored = fields_of(docnum)
                 if all(stored.get(name) == value for name, value in wanted_filters.items()):
                     hits.append((similarity, stored, docnum))
@@ -248,6 +244,48 @@ class SemanticStage:
             return None
         value = float(np.asarray(snapshot.vectors[row], dtype=np.float64) @ vector.astype(np.float64))
         return round(value, SIMILARITY_DIGITS)
+
+
+def _holders_by_table(leaves, tables, digests):
+    """The live calls holding each of the closest passages, found in each segment's :mod:`engine.passages` table.
+
+    :param leaves: ``(segment reader, offset of its first document)`` in order.
+    :param tables: each segment's ``SegmentPassages``.
+    :param digests: the closest rows' raw digests, best first.
+    :returns: a function from a row's place in ``digests`` to the whole-index document numbers holding it,
+        segment by segment, in document order.
+    """
+    keys = digest_prefix_keys(digests)
+    held = {}
+    for (reader, offset), table in zip(leaves, tables):
+        starts, ends = table.holders(keys)
+        places = np.flatnonzero(ends > starts).tolist()
+        if not places:
+            continue
+        column, mask = whole_digests(reader), live_mask(reader)
+        for place in places:
+            whole = digests[place].tobytes().hex().encode("ascii")
+            for docnum in table.docnums[starts[place] : ends[place]].tolist():
+                if column[docnum] == whole and (mask is None or mask[docnum]):
+                    held.setdefault(place, []).append(offset + docnum)
+    return lambda place: held.get(place, ())
+
+
+def _holders_by_term(leaves, postings, field, digests, rows):
+    """As :func:`_holders_by_table`, for an index with a segment written before the passage column: each row's
+    digest looked up as a term of the ``passage`` field, only when asked for."""
+
+    def holders(place):
+        term = field.to_bytes(digests[rows[place]].tobytes().hex())
+        found = []
+        for reader, offset in leaves:
+            if ("passage", term) not in reader:  # most segments lack a passage: skip the posting cache for them
+                continue
+            ids, mask = postings.get(reader, "passage", term).ids, live_mask(reader)
+            found += [offset + int(docnum) for docnum in ids if mask is None or mask[docnum]]
+        return found
+
+    return holders
 
 
 def fuse(lexical, dense):

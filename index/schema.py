@@ -8,11 +8,14 @@ server can answer from its own index even when the central store is away.
 
 import hashlib
 
+from whoosh.columns import FixedBytesColumn
 from whoosh.fields import BOOLEAN, ID, STORED, TEXT, Schema
 
 from analyzers.analyzer import text_analyzer, words_analyzer
 from store.records import status_of
 
+# A passage digest (sha256) as hex characters.
+PASSAGE_DIGEST_HEX_LENGTH = 64
 # ID fields cannot hold an empty value; calls without a product or category get this one.
 NO_VALUE = "(none)"
 
@@ -44,8 +47,9 @@ def call_schema():
         escalated_at=STORED(),
         channel=STORED(),
         # The digest of the text ranked by meaning (``passage_text``): the key of the call's vector
-        # (index/vectors.py), looked up from a vector to the calls that hold that text.
-        passage=ID(stored=True),
+        # (index/vectors.py). Its fixed-width column takes a vector to the calls that hold that text
+        # (engine/passages.py); an index written before the column is searched through the term instead.
+        passage=ID(stored=True, sortable=FixedBytesColumn(PASSAGE_DIGEST_HEX_LENGTH)),
     )
 
 

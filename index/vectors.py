@@ -40,25 +40,13 @@ def model_folder_name(model_name):
 
 @dataclass(frozen=True)
 class VectorSnapshot:
-    """The complete rows at one moment: read-only views over the memory map, each digest's row, and the sign
-    codes again column by column (one array per 64 dimensions, in this process's memory), which a search scans
-    five times faster than the rows."""
+    """The complete rows at one moment: read-only views over the memory map, and each digest's row."""
 
     count: int
     vectors: np.ndarray
     codes: np.ndarray
     digests: np.ndarray
     rows: dict
-    code_columns: tuple = ()
-
-    def hamming_distances(self, query_codes):
-        """The number of sign bits each row differs in from a query's (``sign_codes`` of one vector), as uint16."""
-        if self.count == 0:
-            return np.zeros(0, np.uint16)
-        distances = np.bitwise_count(self.code_columns[0] ^ query_codes[0]).astype(np.uint16)
-        for column, word in zip(self.code_columns[1:], query_codes[1:]):
-            distances += np.bitwise_count(column ^ word)
-        return distances
 
     def row_of(self, digest_hex):
         """The row of a passage digest (hex), or None when its vector is not there yet."""
@@ -95,8 +83,6 @@ class VectorStore:
         self._snapshot = None
         self._rows = {}
         self._read = 0
-        # The sign codes column by column, grown by doubling; the first ``_read`` rows are filled.
-        self._columns = np.zeros((self._words, 0), np.uint64)
 
     # Reading
 
@@ -131,14 +117,8 @@ class VectorStore:
         raw = digests[self._read : count].tobytes()
         for offset in range(0, len(raw), DIGEST_BYTES):
             self._rows.setdefault(raw[offset : offset + DIGEST_BYTES].hex(), self._read + offset // DIGEST_BYTES)
-        if count > self._columns.shape[1]:
-            grown = np.zeros((self._words, max(count, 2 * self._columns.shape[1])), np.uint64)
-            grown[:, : self._columns.shape[1]] = self._columns
-            self._columns = grown
-        self._columns[:, self._read : count] = codes[self._read : count].T
         self._read = max(self._read, count)
-        columns = tuple(column[:count] for column in self._columns)
-        return VectorSnapshot(count, vectors, codes, digests, self._rows, columns)
+        return VectorSnapshot(count, vectors, codes, digests, self._rows)
 
     # Writing (one process at a time, under :meth:`writing`)
 

@@ -15,6 +15,7 @@ from conftest import TEST_DATA, WRITE_KEY, auth, settings_for
 from servers import run_cli
 
 from app import create_app
+from engine.nearest import closest_rows
 from engine.plan import index_terms, plan_query
 from engine.semantic import MIN_SIMILARITY, fuse, meant_text
 from engine.vocabulary import Vocabulary
@@ -123,18 +124,22 @@ def test_vector_store_cuts_rows_a_killed_writer_left_past_the_count(tmp_path):
     assert snapshot.vectors[2].tobytes() == np.eye(1, 64, 5, dtype=np.float32).tobytes()
 
 
-def test_hamming_distances_by_column_equal_the_rows_counted_bit_by_bit_as_rows_are_added(tmp_path):
+def test_the_sign_bit_shortlist_is_every_row_as_close_as_the_nth_counted_bit_by_bit_as_rows_are_added(tmp_path):
     store = VectorStore(tmp_path, "model/test==1/128-tokens", 128)
     rng = np.random.default_rng(3)
     query = rng.standard_normal(128).astype(np.float32)
-    for batch in (5, 1, 40):
+    for batch in (5, 1, 40, 300):
         with store.writing():
             vectors = rng.standard_normal((batch, 128)).astype(np.float32)
             store.append([rng.bytes(32).hex() for _ in range(batch)], vectors)
         snapshot = store.snapshot()
         codes = np.fromfile(store.folder / "codes.u64", np.uint64).reshape(-1, 2)
         bits = np.unpackbits(np.ascontiguousarray(codes ^ sign_codes(query[None, :])[0]).view(np.uint8), axis=1)
-        assert snapshot.hamming_distances(sign_codes(query[None, :])[0]).tolist() == bits.sum(axis=1).tolist()
+        differing = bits.sum(axis=1)
+        for shortlist in (1, 7, 40, 10_000):
+            edge = np.sort(differing)[min(shortlist, len(differing)) - 1]
+            expected = np.flatnonzero(differing <= edge).tolist()
+            assert closest_rows(snapshot.codes, sign_codes(query[None, :])[0], shortlist).tolist() == expected
 
 
 def test_the_product_starts_and_answers_by_words_when_the_model_is_missing(

@@ -1,5 +1,5 @@
-"""A hit's stored fields (``engine.stored``): its id from the index's id column, the rest read when first asked
-for, and an index written before the column existed read as before."""
+"""A hit's stored fields (``engine.stored``): its id and passage digest from the index's columns, the rest read
+when first asked for, and an index written before the columns existed read as before."""
 
 from sample_kb import edited_knowledge_base
 from whoosh import fields
@@ -25,6 +25,7 @@ def test_every_calls_id_from_the_column_is_its_stored_id_across_segments_and_edi
                 hit = reader.fields(docnum)
                 assert isinstance(hit, HitFields)
                 assert hit["id"] == searcher.stored_fields(docnum)["id"]
+                assert hit["passage"] == searcher.stored_fields(docnum)["passage"]
             assert dict(reader.fields(live[7])) == searcher.stored_fields(live[7])
     finally:
         kb.close()
@@ -37,6 +38,7 @@ def test_a_hits_other_fields_are_read_only_when_asked_for(tmp_path):
             hit = StoredFieldReader(searcher).fields(3)
             assert hit._all is None
             assert hit["id"] and hit._all is None
+            assert hit["passage"] and hit.get("passage") and hit._all is None
             assert hit.get("title") == searcher.stored_fields(3)["title"]
             assert hit._all is not None
     finally:
