@@ -253,22 +253,30 @@ def _holders_by_table(leaves, tables, digests):
     :param tables: each segment's ``SegmentPassages``.
     :param digests: the closest rows' raw digests, best first.
     :returns: a function from a row's place in ``digests`` to the whole-index document numbers holding it,
-        segment by segment, in document order.
+        segment by segment, in document order (each match checked against the whole digest only when asked for).
     """
     keys = digest_prefix_keys(digests)
-    held = {}
+    spans = []
     for (reader, offset), table in zip(leaves, tables):
         starts, ends = table.holders(keys)
-        places = np.flatnonzero(ends > starts).tolist()
-        if not places:
-            continue
-        column, mask = whole_digests(reader), live_mask(reader)
-        for place in places:
-            whole = digests[place].tobytes().hex().encode("ascii")
-            for docnum in table.docnums[starts[place] : ends[place]].tolist():
+        if (ends > starts).any():
+            spans.append((reader, offset, table.docnums, starts.tolist(), ends.tolist()))
+    columns = {}
+
+    def holders(place):
+        found, whole = [], digests[place].tobytes().hex().encode("ascii")
+        for reader, offset, docnums, starts, ends in spans:
+            if ends[place] == starts[place]:
+                continue
+            if reader not in columns:
+                columns[reader] = (whole_digests(reader), live_mask(reader))
+            column, mask = columns[reader]
+            for docnum in docnums[starts[place] : ends[place]].tolist():
                 if column[docnum] == whole and (mask is None or mask[docnum]):
-                    held.setdefault(place, []).append(offset + docnum)
-    return lambda place: held.get(place, ())
+                    found.append(offset + docnum)
+        return found
+
+    return holders
 
 
 def _holders_by_term(leaves, postings, field, digests, rows):
