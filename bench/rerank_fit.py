@@ -20,12 +20,18 @@ TOP_K = 10
 
 @dataclass(frozen=True)
 class TrainingQuery:
-    """One query's candidates: their features, whether each answers the query, and the query's group."""
+    """One query's candidates: their features, whether each answers the query, and the query's group.
+
+    ``source`` names the query its set's variants (clean, typos, British) were all made from; cross-validation keeps
+    them in one fold, so a query's misspelt copy is never trained on while the query itself is scored. Empty: the
+    query stands alone (its ``qid``).
+    """
 
     qid: str
     group: str
     matrix: np.ndarray
     answers: np.ndarray
+    source: str = ""
 
 
 def standardisation(queries):
@@ -89,12 +95,14 @@ def mean_rr_by_group(queries, score):
     return {group: float(np.mean(values)) for group, values in sorted(by_group.items())}
 
 
-def _fold(qid):
-    return int.from_bytes(hashlib.sha256(qid.encode()).digest()[:4], "big") % FOLDS
+def fold_of(query):
+    """The cross-validation fold of a training query: by a hash of its source, so its variants share a fold."""
+    key = query.source or query.qid
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") % FOLDS
 
 
 def choose_penalty(queries, mean, scale, penalties=PENALTIES):
-    """The penalty with the best mean of group MRRs over ``FOLDS`` folds of the queries (split by qid hash).
+    """The penalty with the best mean of group MRRs over ``FOLDS`` folds of the queries (split by :func:`fold_of`).
 
     :returns: ``(penalty, {penalty: mean MRR})``.
     """
@@ -102,8 +110,8 @@ def choose_penalty(queries, mean, scale, penalties=PENALTIES):
     for penalty in penalties:
         by_group = {}
         for fold in range(FOLDS):
-            train = [query for query in queries if _fold(query.qid) != fold]
-            test = [query for query in queries if _fold(query.qid) == fold]
+            train = [query for query in queries if fold_of(query) != fold]
+            test = [query for query in queries if fold_of(query) == fold]
             w = fit_weights(train, mean, scale, penalty)
             for query in test:
                 rr = reciprocal_rank(((query.matrix - mean) / scale) @ w, query.answers)

@@ -85,7 +85,8 @@ def _record(item):
     ids, matrix = stage.recorded
     keep = [position for position, call_id in enumerate(ids) if call_id not in excluded]
     answers = np.array([ids[position] in relevant for position in keep], dtype=bool)
-    return TrainingQuery(qid=f"{group}/{qid}", group=group, matrix=matrix[keep], answers=answers)
+    query_set = group.split("/", 1)[0]
+    return TrainingQuery(f"{group}/{qid}", group, matrix[keep], answers, source=f"{query_set}/{qid}")
 
 
 def tune_runs(data):

@@ -10,7 +10,7 @@ from conftest import settings_for
 from test_semantic import imported, needs_model, ranked
 
 from app import create_app
-from bench.rerank_fit import TrainingQuery, fit_weights, mean_rr_by_group, standardisation
+from bench.rerank_fit import FOLDS, TrainingQuery, fit_weights, fold_of, mean_rr_by_group, standardisation
 from engine import rerank
 from engine.embedding import DEFAULT_MODEL
 
@@ -88,6 +88,18 @@ def test_fitting_learns_the_feature_that_tells_answers_apart():
     assert np.argmax(np.abs(weights)) == 3 and weights[3] > 0
     model = rerank.LinearReranker(weights, mean, scale)
     assert mean_rr_by_group(queries, model.scores) == {"g": 1.0}
+
+
+def test_cross_validation_keeps_every_variant_of_a_query_in_one_fold():
+    matrix, answers = np.zeros((2, len(rerank.FEATURES))), np.array([True, False])
+    folds_by_source = {}
+    for number in range(200):
+        for variant in ("clean", "typos", "british"):
+            group = f"set/{variant}"
+            query = TrainingQuery(f"{group}/Q{number}", group, matrix, answers, source=f"set/Q{number}")
+            folds_by_source.setdefault(query.source, set()).add(fold_of(query))
+    assert all(len(folds) == 1 for folds in folds_by_source.values())
+    assert {fold for (fold,) in folds_by_source.values()} == set(range(FOLDS))
 
 
 def test_fitting_without_a_single_usable_query_says_so():
