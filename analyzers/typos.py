@@ -21,6 +21,9 @@ LONG_WORD = 8  # from this length on, two edits are allowed
 MAX_LETTERS = 20
 # Typed words whose corrections a corrector keeps (a few MB at most).
 REMEMBERED_WORDS = 20_000
+# A corpus word that is no English word is taken for a misspelling of a word one edit away when that word is in at
+# least this many times as many calls ("adress" in 3 calls, "address" in 400).
+COMMONER_BY = 50
 
 
 @lru_cache(maxsize=1)
@@ -141,3 +144,33 @@ class TypoCorrector:
                 scored.append((edits, -self._frequencies.get(candidate, 0), candidate))
         scored.sort()
         return tuple(candidate for _, _, candidate in scored[:limit])
+
+    def likelier_spelling(self, word):
+        """The word a rare, non-English corpus word most likely misspells: the commonest corpus word one edit away
+        with the same first letter, when it is in at least ``COMMONER_BY`` times as many calls; '' otherwise.
+
+        Corpus words are never corrected in search, since product names and error codes must match as typed. This
+        is for what the agent meant ("adress" typed, and a few calls spelling it so): the query ranked by meaning.
+
+        :param word: one query word with its original casing (an all-capitals word is left alone).
+        """
+        found = self._remembered.get(("likelier", word))
+        if found is None:
+            found = self._remembered.keep(("likelier", word), self._likelier_spelling(word))
+        return found
+
+    def _likelier_spelling(self, word):
+        if not MIN_LETTERS < len(word) <= MAX_LETTERS or not word.isalpha() or word.isupper():
+            return ""
+        typed = word.lower()
+        if typed in self._english or is_spelling_variant(typed):
+            return ""
+        floor = COMMONER_BY * max(self._frequencies.get(typed, 0), 1)
+        found = [
+            (count, candidate)
+            for candidate in self._checker.edit_distance_1(typed)
+            # The first letter is kept, as typists rarely get it wrong, and a product name that prefixes a
+            # common word ("icloud", "xbox") is no misspelling of it.
+            if candidate[:1] == typed[:1] and (count := self._frequencies.get(candidate, 0)) >= floor
+        ]
+        return max(found)[1] if found else ""

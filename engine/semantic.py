@@ -56,15 +56,23 @@ SIMILARITY_DIGITS = 6
 SCORE_DIGITS = 2
 
 
-def meant_text(plan):
+def meant_text(plan, vocabulary=None):
     """The query as the agent meant it: each unknown word replaced by the word it most likely stands for
     (``WordPlan.meant``: of its typo corrections and sound-alikes, the closest, then the commonest), so the model
-    embeds "outlook" rather than "outlok", and "phone" rather than "fone".
+    embeds "outlook" rather than "outlok", and "phone" rather than "fone"; and, given the vocabulary, each known
+    word that only a few calls misspell the same way replaced by the far commoner word one edit away
+    (``TypoCorrector.likelier_spelling``: "adress" by "address"). Search by words still looks for the word typed.
 
     :param plan: an ``engine.plan.QueryPlan``.
+    :param vocabulary: the ``engine.vocabulary.Vocabulary`` searched, or None to leave known words as typed.
     :returns: the text to embed (the cleaned query when nothing was corrected).
     """
     replaced = {word.typed: word.meant for word in plan.words if not word.known and word.meant}
+    if vocabulary is not None:
+        for word in plan.words:
+            likelier = vocabulary.typos.likelier_spelling(word.typed) if word.known else ""
+            if likelier:
+                replaced[word.typed] = likelier
     if not replaced:
         return plan.text
     return " ".join(replaced.get(word.lower(), word) for word in plan.text.split())

@@ -240,7 +240,8 @@ class SearchService:
         boosts = sources[2].boosts(plan.term_sources.keys()) if sources[2] else {}
         # With feedback to apply, rank a wider window so a boosted call can move up into view.
         window = max(wanted * 3, 30) if boosts else wanted + TIE_MARGIN
-        vector = self._query_vector(plan)
+        meant = meant_text(plan, sources[0]) if self.semantic is not None else plan.text
+        vector = self._query_vector(plan, meant)
         if vector is not None:
             window = max(window, FUSION_DEPTH)
         found = self._passes(opened, plan, filters, window, wanted, facets, deadline)
@@ -256,7 +257,7 @@ class SearchService:
         hits = [format_hit(plan, stored, score, boost, matched[docnum]) for (score, stored, docnum), boost in page]
         for hit, ((_, _, docnum), _) in zip(hits, page):
             if docnum in similarity:
-                meaning = {"query_term": meant_text(plan), "matched": "", "how": "meaning"}
+                meaning = {"query_term": meant, "matched": "", "how": "meaning"}
                 hit["matches"].append({**meaning, "similarity": round(similarity[docnum], 3)})
         for hit in hits:
             if hit["product"].casefold() in products:
@@ -276,11 +277,12 @@ class SearchService:
             postings_total=found.postings[1],
         )
 
-    def _query_vector(self, plan):
-        """The vector of what the agent meant, or None when ranking by meaning is off or has no model."""
+    def _query_vector(self, plan, meant):
+        """The vector of what the agent meant (``meant``: :func:`engine.semantic.meant_text`), or None when ranking
+        by meaning is off or has no model."""
         if self.semantic is None or not plan.words:
             return None
-        return self.semantic.query_vector(meant_text(plan))
+        return self.semantic.query_vector(meant)
 
     def _fused(self, opened, found, vector, filters, depth, word_count):
         """The words' hits fused with the calls closest in meaning: by the re-ranker when the model has one and

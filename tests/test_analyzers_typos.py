@@ -147,3 +147,19 @@ def test_a_word_typed_again_gets_the_same_corrections_whatever_the_caller_did_wi
     first.append("changed by the caller")
     assert corrector.corrections("pasword") == ["password"]
     assert corrector.corrections("pasword", limit=0) == []
+
+
+def test_a_rare_corpus_word_a_letter_off_a_far_commoner_one_is_likelier_that_one():
+    typos = TypoCorrector({"address": 400, "adress": 3, "recieve": 1, "receive": 120, "book": 90})
+    assert typos.likelier_spelling("adress") == "address"
+    assert typos.likelier_spelling("recieve") == "receive"  # letters swapped
+    assert typos.likelier_spelling("address") == ""
+    assert typos.likelier_spelling("book") == ""
+
+
+def test_a_corpus_word_is_left_alone_unless_the_other_is_far_commoner_english_or_begins_alike():
+    assert TypoCorrector({"address": 400, "adress": 30}).likelier_spelling("adress") == ""  # not 50 times as common
+    assert TypoCorrector({"which": 900, "witch": 2}).likelier_spelling("witch") == ""  # an English word
+    assert TypoCorrector({"cloud": 900, "icloud": 2}).likelier_spelling("icloud") == ""  # a product, not a typo
+    assert TypoCorrector({"address": 400, "adress": 3}).likelier_spelling("ADRESS") == ""  # typed as an acronym
+    assert TypoCorrector({"printer": 400, "printr": 1}).likelier_spelling("0x80070005") == ""

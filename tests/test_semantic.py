@@ -103,6 +103,16 @@ def test_meant_text_takes_the_closest_word_as_sounded_then_the_commonest():
     assert meant_text(plan) == "phone keeps ringing"  # "ph" sounds as "f": no edit as sounded
 
 
+def test_meant_text_given_the_vocabulary_puts_the_commoner_spelling_of_a_rare_misspelt_corpus_word_in():
+    corpus = {"address": 400, "adress": 3, "book": 90, "missing": 70}
+    vocabulary = Vocabulary(corpus)
+    terms = {term for word in corpus for term in index_terms(word)}
+    plan = plan_query("adress book missing", lambda term: term in terms, vocabulary)
+    assert plan.words[0].known and plan.words[0].alternatives[0].word == "adress"  # words still search as typed
+    assert meant_text(plan) == "adress book missing"
+    assert meant_text(plan, vocabulary) == "address book missing"
+
+
 def test_sound_alikes_equally_close_come_commonest_first():
     # "fite" is no edit from either as sounded ("fight" loses its "gh", "fite" its final "e").
     assert Vocabulary({"fight": 5, "fit": 50}).phonetic.candidates("fite") == ["fit", "fight"]
