@@ -20,6 +20,7 @@ A search here:
 """
 
 import logging
+import re
 import threading
 from collections import OrderedDict
 
@@ -69,9 +70,10 @@ def meant_text(plan, vocabulary=None):
     """
     replaced = {word.typed: word.meant for word in plan.words if not word.known and word.meant}
     if vocabulary is not None:
+        in_capitals = {token.lower() for token in re.findall(r"\w+", plan.text) if token.isupper()}  # acronyms
         for word in plan.words:
             likelier = vocabulary.typos.likelier_spelling(word.typed) if word.known else ""
-            if likelier:
+            if likelier and word.typed not in in_capitals:
                 replaced[word.typed] = likelier
     if not replaced:
         return plan.text

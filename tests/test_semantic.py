@@ -111,6 +111,8 @@ def test_meant_text_given_the_vocabulary_puts_the_commoner_spelling_of_a_rare_mi
     assert plan.words[0].known and plan.words[0].alternatives[0].word == "adress"  # words still search as typed
     assert meant_text(plan) == "adress book missing"
     assert meant_text(plan, vocabulary) == "address book missing"
+    typed_as_acronym = plan_query("ADRESS, book missing", lambda term: term in terms, vocabulary)
+    assert meant_text(typed_as_acronym, vocabulary) == "ADRESS, book missing"
 
 
 def test_sound_alikes_equally_close_come_commonest_first():
