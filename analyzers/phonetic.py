@@ -17,6 +17,7 @@ SHORT_WORD = 4  # words this short may differ by one edit only ("vbnm" is not "v
 # Spellings that sound the same, rewritten before measuring edits, so "nite"/"night" and
 # "fone"/"phone" are close while "rowter"/"reader" stay three edits apart.
 _SOUND_REWRITES = (
+    (re.compile(r"(?<=.)(?:ss|s|t|c)ion"), "shun"),
     (re.compile(r"ph"), "f"),
     (re.compile(r"gh"), ""),
     (re.compile(r"ck"), "k"),
@@ -111,7 +112,8 @@ class PhoneticLookup:
             if word in self._order or len(word) < MIN_LETTERS or not _codable(word):
                 continue
             self._order[word] = len(self._order)
-            self._by_metaphone[metaphone_code(word)].append(word)
+            for code in {metaphone_code(word), metaphone_code(sound_skeleton(word))}:
+                self._by_metaphone[code].append(word)
             self._by_soundex[soundex_code(word)].append(word)
 
     def __len__(self):
@@ -128,7 +130,9 @@ class PhoneticLookup:
         typed = word.lower()
         if not _codable(typed):
             return []
+        # By the Metaphone code of the word and of its sound skeleton: "kweries" and "queries" share only the latter.
         pool = set(self._by_metaphone.get(metaphone_code(typed), ()))
+        pool.update(self._by_metaphone.get(metaphone_code(sound_skeleton(typed)), ()))
         pool.update(self._by_soundex.get(soundex_code(typed), ()))
         scored = [
             (sound_distance(typed, other), self._order[other], other) for other in pool if sounds_alike(typed, other)

@@ -35,6 +35,8 @@ def test_codes(word, metaphone, soundex):
         ("outlok", "outlook", True),
         ("blutooth", "bluetooth", True),
         ("kwick", "quick", True),
+        ("menshun", "mention", True),
+        ("seshun", "session", True),
         ("router", "router", False),
         ("ip", "up", False),
         ("win10", "win11", False),
@@ -49,6 +51,8 @@ def test_codes(word, metaphone, soundex):
         "outlok",
         "blutooth",
         "kw-qu",
+        "shun-tion",
+        "shun-ssion",
         "same-word",
         "too-short",
         "digits",
@@ -76,6 +80,12 @@ VOCABULARY = ["writer", "reader", "rider", "router", "rotor", "phone", "night", 
 )
 def test_lookup_candidates(typed, expected):
     assert PhoneticLookup(VOCABULARY).candidates(typed) == expected
+
+
+def test_lookup_finds_a_word_whose_codes_differ_only_as_spelt_by_its_sound_skeleton():
+    vocabulary = ["queries", "quarry", "transition", "mention"]
+    assert PhoneticLookup(vocabulary).candidates("kweries") == ["queries"]  # Metaphone KWRS against KRS
+    assert PhoneticLookup(vocabulary).candidates("transishun") == ["transition"]
 
 
 def test_lookup_respects_limit():
