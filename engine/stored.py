@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 ID_FIELD = "id"
 PASSAGE_FIELD = "passage"
+_MISSING = object()
 
 
 class HitFields(Mapping):
@@ -27,11 +28,12 @@ class HitFields(Mapping):
         self._searcher, self._docnum, self._id, self._passages, self._all = searcher, docnum, call_id, passages, None
 
     def __getitem__(self, key):
-        if key == ID_FIELD:
+        if key == ID_FIELD:  # asked of every hit ordered, so answered first
             return self._id
-        if key == PASSAGE_FIELD and self._passages is not None and self._all is None:
-            return self._passages[self._docnum]
-        return self._fields()[key]
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            raise KeyError(key)
+        return value
 
     def get(self, key, default=None):
         """A field's value, or ``default`` (as ``dict.get``, without ``Mapping.get``'s exception on a miss)."""
