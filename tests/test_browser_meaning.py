@@ -72,7 +72,7 @@ def widget_search(page, url, text):
     page.locator("#kb-search .kb-input").press_sequentially(text)
     page.wait_for_function(
         "q => { const r = document.querySelector('#kb-search').shadowRoot;"
-        " return r.querySelector('#kb-q').value === q && r.querySelector('.kb-status').textContent; }",
+        " return r.querySelector('#kb-q').value === q && r.querySelector('.results').dataset.query === q; }",
         arg=text,
     )
     return page.locator("#kb-search")

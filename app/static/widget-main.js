@@ -81,6 +81,7 @@ function mount(host) {
     ui.message.textContent = "";
     ui.dym.textContent = "";
     ui.results.textContent = "";
+    delete ui.results.dataset.query;  // an empty list shows no search: a tool waiting for the next one must wait
   }
 
   function run() {
@@ -146,8 +147,9 @@ function mount(host) {
     ui.message.appendChild(box);
   }
 
-  function onResult(data) {
+  function onResult(data, params) {
     clear();
+    ui.results.dataset.query = params.q;  // which search the list shows (tests and host tools wait for it)
     searchId = data.search_id || "";
     ui.status.textContent = data.total ? K.summaryText(data) : "No past call matches \u201c" + data.query + "\u201d. Try fewer words.";
     if (data.did_you_mean) {
