@@ -4,6 +4,12 @@ import os
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threaded workers: a browser opens connections it sends nothing on yet (preconnects). A thread waits on such a
+# socket at most 5 s, then hands it back to the worker's poller, so idle sockets never stall the searches; a sync
+# worker sat on one until `timeout`, and two of them stopped a two-worker server. Kept-alive connections wait in
+# the poller too.
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "4"))
 # The app (store migration, index check, word lists) is loaded once, before the workers fork.
 preload_app = True
 timeout = 60
@@ -23,3 +29,11 @@ def when_ready(server):
         f"\n  Agents' page: http://{shown}:{port}/\n  Search API:   http://{shown}:{port}/api/v1/search?q=printer+offline\n",
         flush=True,
     )
+
+
+def post_worker_init(worker):
+    """Load the embedding model in each worker before it serves: never in the master, which forks the workers
+    (``app.services.Services.warm_up_worker``)."""
+    services = getattr(worker.wsgi, "extensions", {}).get("kb")
+    if services is not None:
+        services.warm_up_worker()

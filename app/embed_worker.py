@@ -38,7 +38,7 @@ class EmbedWorker(BackgroundThread):
     def run(self):
         """Embed the backlog while this process holds the vector store's writer lock, until stopped."""
         stage = self.search.semantic
-        if stage.store() is None:
+        if stage.loaded_store() is None:
             return  # no model: said once in the log by the stage
         while not self.stopped.is_set():
             try:

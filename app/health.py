@@ -46,7 +46,7 @@ def semantic_state(kb):
     stage = kb.search.semantic
     if stage is None:
         return {"on": False, "reason": "turned off (KB_SEMANTIC)"}
-    store = stage.store()
+    store = stage.loaded_store()
     if store is None:
         return {
             "on": False,

@@ -102,16 +102,25 @@ class Services:
 
         Under gunicorn the app is preloaded, so the workers fork with all of it in memory, the search's compiled
         loops included (``engine.kernels.warm_up``, ``engine.nearest.warm_up``, and ``index.grouping.warm_up`` for the
-        follower's writes).
+        follower's writes). The embedding model is not among it: see :meth:`warm_up_worker`.
         """
         kernels.warm_up()
         nearest.warm_up()
         grouping.warm_up()
         try:
-            self.search.search("printer offline")
+            self.search.warm_up("printer offline")
         except IndexMissingError:
             return
         self.search.close()
+
+    def warm_up_worker(self):
+        """Load the embedding model in this process, before its first search (gunicorn's ``post_worker_init``).
+
+        Each worker loads its own after the fork: the model's threads do not survive one
+        (``engine.embedding.vectors_name``).
+        """
+        if self.search.semantic is not None:
+            self.search.semantic.query_vector("printer offline")
 
     def write(self, records, actor, expected=None):
         """The one write path of the web service: service rules, then the store, whose commit acknowledges it

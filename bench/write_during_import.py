@@ -75,8 +75,10 @@ class Searchers:
                 status, body = request(connection, "GET", search_path(text))
                 why = "" if status == 200 else f"{status} {(body or {}).get('error', body)}"
             except OSError as error:
+                connection.close()
                 status, why, connection = 0, repr(error), self.server.connection()
             self.answers.append((started, time.perf_counter() - started, status, why))
+        connection.close()
 
     def between(self, start, end):
         """The answers to searches sent between two ``perf_counter`` times."""
@@ -120,6 +122,7 @@ class Agent:
             )
             number += 1
             self._stop.wait(max(0.0, self.interval - seconds))
+        connection.close()
 
     def _watch(self):
         """Search for each write's word until found (the write's ``found_after``, seconds after its answer)."""
@@ -135,6 +138,7 @@ class Agent:
                 elif stopped is not None and time.perf_counter() - stopped > FOUND_WITHIN_S:
                     write["found_after"] = None
             time.sleep(0.05)
+        connection.close()
 
 
 def watch_store(server, calls, started, seen):
@@ -145,6 +149,7 @@ def watch_store(server, calls, started, seen):
         if (body or {}).get("store", {}).get("calls", 0) >= calls:
             seen["stored_at_s"] = round(time.perf_counter() - started, 2)
         time.sleep(0.1)
+    connection.close()
 
 
 def search_figures(answers):

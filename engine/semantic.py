@@ -26,7 +26,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from engine.embedding import DEFAULT_MODEL, load_embedder
+from engine.embedding import DEFAULT_MODEL, EMBEDDER_CLASSES, load_embedder, vectors_name
 from engine.nearest import closest_rows
 from engine.passages import PassageTables, digest_prefix_keys, whole_digests
 from engine.postings import live_mask
@@ -120,13 +120,25 @@ class SemanticStage:
         return self._embedder
 
     def store(self):
-        """The :class:`index.vectors.VectorStore` of the model, or None without a model."""
-        embedder = self.embedder()
-        if embedder is None:
+        """The :class:`index.vectors.VectorStore` of the model, or None when its packages are not installed or it
+        failed to load. Does not load the model (``engine.embedding.vectors_name``): a process may count and read
+        vectors before it forks."""
+        if self._loaded and self._embedder is None:
             return None
         if self._store is None:
-            self._store = VectorStore(self.index_root, embedder.name, embedder.dimension)
+            if self._embedder is not None:
+                name, dimension = self._embedder.name, self._embedder.dimension
+            else:
+                name, dimension = vectors_name(self.model_name), EMBEDDER_CLASSES[self.model_name].dimension
+            if name is None:
+                return None
+            self._store = VectorStore(self.index_root, name, dimension)
         return self._store
+
+    def loaded_store(self):
+        """:meth:`store` with the model loaded first, so that a model file that is missing or not the pinned one
+        counts as no model: for processes that embed (never gunicorn's master, which forks the workers)."""
+        return self.store() if self.embedder() is not None else None
 
     def query_vector(self, text):
         """The vector of a query, from the cache when it was asked recently.

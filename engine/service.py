@@ -233,15 +233,29 @@ class SearchService:
             self.results.put(key, sources, result)
         return result
 
-    def _search(self, opened, sources, text, filters, limit, offset, facets, caller, deadline):
+    def warm_up(self, text):
+        """Search ``text`` once by words only, keeping no result: the word lists, the vocabulary and the index's
+        first pages are in this process's memory afterwards.
+
+        The model is left unloaded: under gunicorn this runs in the master before it forks the workers, and a
+        model's threads do not survive a fork (``engine.embedding.vectors_name``). Each worker loads its own.
+        """
+        with self.lease() as opened:
+            sources = self.sources(opened)
+            filters = dict.fromkeys(FILTER_FIELDS)
+            deadline = time.monotonic() + self.time_limit_s
+            self._search(opened, sources, text, filters, 10, 0, False, (None, frozenset()), deadline, by_meaning=False)
+
+    def _search(self, opened, sources, text, filters, limit, offset, facets, caller, deadline, by_meaning=True):
         caller, owned = caller
         plan = self.plan(text, opened, sources=sources)
         wanted = offset + limit
         boosts = sources[2].boosts(plan.term_sources.keys()) if sources[2] else {}
         # With feedback to apply, rank a wider window so a boosted call can move up into view.
         window = max(wanted * 3, 30) if boosts else wanted + TIE_MARGIN
-        meant = meant_text(plan, sources[0]) if self.semantic is not None else plan.text
-        vector = self._query_vector(plan, meant)
+        by_meaning = by_meaning and self.semantic is not None
+        meant = meant_text(plan, sources[0]) if by_meaning else plan.text
+        vector = self._query_vector(plan, meant) if by_meaning else None
         if vector is not None:
             window = max(window, FUSION_DEPTH)
         found = self._passes(opened, plan, filters, window, wanted, facets, deadline)

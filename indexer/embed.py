@@ -14,7 +14,7 @@ def semantic_store(kb):
     if not kb.settings["KB_SEMANTIC"]:
         raise click.ClickException("ranking by meaning is turned off (KB_SEMANTIC=false): nothing to embed")
     stage = SemanticStage(kb.home.root, kb.settings["KB_EMBEDDING_MODEL"])
-    if stage.store() is None:
+    if stage.loaded_store() is None:
         raise click.ClickException(
             f"the embedding model {kb.settings['KB_EMBEDDING_MODEL']} cannot be loaded (see the log line above); "
             "install the packages of requirements.txt (pip install -r requirements.txt)"
@@ -27,7 +27,7 @@ def backlog_line(kb):
     if not kb.settings["KB_SEMANTIC"]:
         return "meaning: off (KB_SEMANTIC=false)"
     stage = SemanticStage(kb.home.root, kb.settings["KB_EMBEDDING_MODEL"])
-    if stage.store() is None:
+    if stage.loaded_store() is None:
         return f"meaning: off (the embedding model {stage.model_name} is not installed or not the pinned file)"
     ix = kb.home.open_index()
     with ix.searcher() as searcher:

