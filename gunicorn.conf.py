@@ -6,10 +6,13 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threaded workers: a browser opens connections it sends nothing on yet (preconnects). A thread waits on such a
 # socket at most 5 s, then hands it back to the worker's poller, so idle sockets never stall the searches; a sync
-# worker sat on one until `timeout`, and two of them stopped a two-worker server. Kept-alive connections wait in
-# the poller too.
+# worker sat on one until `timeout`, and two of them stopped a two-worker server.
 worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS", "4"))
+# Each connection closed after its answer, as the sync workers did: a kept-alive connection stays with the worker
+# that accepted it, and at 4 clients that cost 7 % of the searches a second (bench.side_by_side); closed, the
+# next request goes to whichever worker is free.
+keepalive = 0
 # The app (store migration, index check, word lists) is loaded once, before the workers fork.
 preload_app = True
 timeout = 60
