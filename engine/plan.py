@@ -100,7 +100,8 @@ class WordPlan:
     known: bool = True
     correction: str = ""
     # The word most likely meant, for ranking by meaning: of an unknown word's typo corrections and sound-alikes,
-    # the closest as spelt or as sounded, then the most common in the calls ("fone": "phone", not "one").
+    # the closest as spelt or as sounded, then one that only adds letters, then the most common in the calls
+    # ("fone": "phone", not "one"; "printr": "printer", not "print").
     meant: str = ""
 
 
@@ -133,11 +134,23 @@ class QueryPlan:
 
 
 def _likeliest(typed, alternatives, frequencies):
-    """Of the alternatives, the word closest to ``typed`` as spelt or as sounded, then the commonest ('' if none)."""
+    """Of the alternatives, the word closest to ``typed`` as spelt or as sounded; of those equally close, one that
+    only adds letters to it (a typist drops letters: "printr" is "printer" before "print"); then the commonest
+    ('' if none)."""
+    typed = typed.lower()
     words = [alternative.word for alternative in alternatives]
     if not words:
         return ""
-    return min(words, key=lambda word: (sound_distance(typed.lower(), word), -frequencies.get(word, 0)))
+    return min(
+        words,
+        key=lambda word: (sound_distance(typed, word), not _letters_in_order(typed, word), -frequencies.get(word, 0)),
+    )
+
+
+def _letters_in_order(letters, word):
+    """Whether ``word`` holds every one of ``letters`` in order (``word`` is ``letters`` with letters added)."""
+    rest = iter(word)
+    return all(letter in rest for letter in letters)
 
 
 def _alternatives_from(words, how, already):

@@ -103,6 +103,14 @@ def test_meant_text_takes_the_closest_word_as_sounded_then_the_commonest():
     assert meant_text(plan) == "phone keeps ringing"  # "ph" sounds as "f": no edit as sounded
 
 
+def test_meant_text_takes_of_equally_close_words_the_one_that_only_adds_letters_to_the_typed_one():
+    corpus = {"print": 900, "printer": 40, "jams": 30}
+    terms = {term for word in corpus for term in index_terms(word)}
+    plan = plan_query("printr jams", lambda term: term in terms, Vocabulary(corpus))
+    assert {"print", "printer"} <= {alternative.word for alternative in plan.words[0].alternatives}
+    assert meant_text(plan) == "printer jams"  # a dropped letter, though "print" is commoner and as close
+
+
 def test_meant_text_given_the_vocabulary_puts_the_commoner_spelling_of_a_rare_misspelt_corpus_word_in():
     corpus = {"address": 400, "adress": 3, "book": 90, "missing": 70}
     vocabulary = Vocabulary(corpus)
