@@ -37,6 +37,19 @@ def when_ready(server):
 def post_worker_init(worker):
     """Load the embedding model in each worker before it serves: never in the master, which forks the workers
     (``app.services.Services.warm_up_worker``)."""
-    services = getattr(worker.wsgi, "extensions", {}).get("kb")
+    services = _services(worker)
     if services is not None:
         services.warm_up_worker()
+
+
+def worker_exit(server, worker):
+    """Stop the worker's background threads before it exits: the thread embedding the backlog must not be inside
+    the model when the interpreter shuts down (the model's runtime then aborts the process)."""
+    services = _services(worker)
+    if services is not None:
+        services.close()
+
+
+def _services(worker):
+    """The app's ``app.services.Services`` in a worker, or None before the worker has loaded the app."""
+    return getattr(getattr(worker, "wsgi", None), "extensions", {}).get("kb")

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import TEST_DATA
@@ -13,6 +14,7 @@ from servers import ROOT, Server, kb_environ, run_cli
 
 pytestmark = pytest.mark.slow
 
+SAMPLE_CALLS = ROOT / "sample" / "calls.jsonl"
 QUERY = "/api/v1/search?q=the+screen+goes+black&limit=5"
 
 
@@ -53,16 +55,37 @@ def test_a_server_ranking_by_meaning_stops_with_every_worker_ending_cleanly(embe
         assert answer.status == 200
         assert any(match["how"] == "meaning" for hit in answer.json()["results"] for match in hit["matches"])
     finally:
-        server.process.send_signal(signal.SIGTERM)  # to the master alone, as `kill <pid>` or a container stop
-        try:
-            server.process.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            pytest.fail("a worker hung on its way out; the log:\n" + server.log()[-3000:])
+        stop_as_kill_does(server)
+
+
+def test_a_server_stopped_while_it_embeds_its_backlog_ends_every_worker_cleanly(tmp_path):
+    folder = tmp_path / "var"
+    assert run_cli(folder, "import", SAMPLE_CALLS).returncode == 0  # 300 passages: seconds of embedding
+    server = Server(folder, workers=2, log_path=tmp_path / "gunicorn.log", KB_SEMANTIC="true").start()
+    try:
+        assert server.request("GET", QUERY).status == 200  # the first request starts the embedding thread
+        deadline = time.monotonic() + 60
+        while server.request("GET", "/healthz").json()["semantic"]["embedded"] == 0:
+            assert time.monotonic() < deadline, "the embedding thread never started"
+            time.sleep(0.05)
+        assert server.request("GET", "/healthz").json()["semantic"]["backlog"] > 0
+    finally:
+        stop_as_kill_does(server)
+
+
+def stop_as_kill_does(server):
+    """SIGTERM to gunicorn's master alone (as `kill <pid>` or a container stop): every worker must end cleanly
+    within 20 s, none hung, aborted or killed."""
+    server.process.send_signal(signal.SIGTERM)
+    try:
+        server.process.wait(20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        pytest.fail("a worker hung on its way out; the log:\n" + server.log()[-3000:])
     log = server.log()
     assert server.process.returncode == 0, log
-    assert log.count("Worker exiting") == 2
-    assert "SIGABRT" not in log and "terminate called" not in log
+    assert log.count("Worker exiting") == server.workers, log
+    assert "SIGABRT" not in log and "terminate called" not in log, log
 
 
 def test_connections_that_send_nothing_do_not_hold_up_a_search(embedded_calls, tmp_path):
