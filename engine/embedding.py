@@ -14,6 +14,7 @@ vectors so that a swap is noticed and they are rebuilt. ``docs/embedding-model-r
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -236,6 +237,7 @@ EMBEDDER_CLASSES = {"minilm-l6-int8": MiniLmOnnxEmbedder, "e5-small-q4": E5Small
 MODEL_NAMES = tuple(EMBEDDER_CLASSES)
 
 
+@functools.cache
 def vectors_name(name: str) -> str | None:
     """The :attr:`Embedder.name` a model's vectors are stored under, from its package's version, without loading
     the model or importing its packages.
