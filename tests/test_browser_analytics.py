@@ -42,9 +42,11 @@ def test_analytics_page_shows_totals_charts_and_tables(page, kb_server, some_sea
     page.locator("#key").fill(kb_server.write_key)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(kb_server.url + "/analytics/")
-    # The search log writes a search once it has settled (a few seconds): reload until it has.
-    for _ in range(20):
-        if "zzqx flurble" in page.locator(".tables").inner_text():
+    # Each worker writes its own searches once they have settled and its follower's interval comes round, so the
+    # three searches above land a few seconds apart, in any order: reload until all of them are counted.
+    for _ in range(30):
+        counted = page.locator(".totals strong").first.inner_text()
+        if "zzqx flurble" in page.locator(".tables").inner_text() and int(counted) >= 3:
             break
         page.wait_for_timeout(500)
         page.reload()
