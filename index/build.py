@@ -6,6 +6,8 @@ server or the command line land in order, and a write nobody applied is caught u
 the next one (or by the follower, or by ``check --repair``).
 """
 
+import logging
+import shutil
 import time
 from dataclasses import dataclass, field
 
@@ -19,6 +21,8 @@ WRITER_MEMORY_MB = 256
 # 10,000 files for a million calls, most of its own time.
 DOCUMENTS_PER_JOB = 1000
 _FETCH_CHUNK = 500
+
+log = logging.getLogger(__name__)
 
 
 def no_progress(done, total):
@@ -93,12 +97,22 @@ def write_documents(ix, documents, total, procs=1, progress=no_progress):
 
 
 def _cancel(writer):
-    """Abandon a writer's documents, its indexing processes included: Whoosh's ``cancel`` only marks them
-    cancelled in this process, so one waiting for work would wait for ever, and this process for it at exit."""
-    writer.cancel()
+    """Abandon a writer's documents, its indexing processes included, without hiding why they were abandoned.
+
+    Whoosh's ``cancel`` only marks the processes cancelled in this process, so one waiting for work would wait for
+    ever, and this process for it at exit; and it empties the writer's temporary folder while they may still write
+    to it. So the processes are stopped first, and a folder that still will not go is removed and only logged.
+    """
     for task in getattr(writer, "tasks", ()):
         task.terminate()
         task.join()
+    try:
+        writer.cancel()
+    except OSError as error:
+        log.warning("rebuild: could not clear the abandoned writer's temporary files (%s)", error)
+        shutil.rmtree(writer.temp_storage().folder, ignore_errors=True)
+        if writer.writelock:
+            writer.writelock.release()
 
 
 def open_folder(folder):
