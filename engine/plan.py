@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from analyzers.phonetic import sound_distance
+from analyzers.phonetic import metaphone_code, sound_distance, soundex_code
 from analyzers.pipeline import surface_pipeline, text_pipeline
 from analyzers.spelling import us_spelling
 
@@ -100,8 +100,8 @@ class WordPlan:
     known: bool = True
     correction: str = ""
     # The word most likely meant, for ranking by meaning: of an unknown word's typo corrections and sound-alikes,
-    # the closest as spelt or as sounded, then one that only adds letters, then the most common in the calls
-    # ("fone": "phone", not "one"; "printr": "printer", not "print").
+    # the closest as spelt or as sounded, then one that only adds letters, then one that sounds the same, then the
+    # most common in the calls ("fone": "phone", not "one"; "printr": "printer", not "print"; "werd": "word").
     meant: str = ""
 
 
@@ -135,16 +135,42 @@ class QueryPlan:
 
 def _likeliest(typed, alternatives, frequencies):
     """Of the alternatives, the word closest to ``typed`` as spelt or as sounded; of those equally close, one that
-    only adds letters to it (a typist drops letters: "printr" is "printer" before "print"); then the commonest
-    ('' if none)."""
+    only adds letters to it (a typist drops letters: "printr" is "printer" before "print"), then one that swaps two
+    neighbouring letters back ("lits": "list"), then one with its Metaphone or Soundex code ("werd" sounds as
+    "word", not "were"), then the commonest ('' if none)."""
     typed = typed.lower()
     words = [alternative.word for alternative in alternatives]
     if not words:
         return ""
+    codes = (metaphone_code(typed), soundex_code(typed))
     return min(
         words,
-        key=lambda word: (sound_distance(typed, word), not _letters_in_order(typed, word), -frequencies.get(word, 0)),
+        key=lambda word: (
+            sound_distance(typed, word),
+            not _letters_in_order(typed, word),
+            not _swaps_two_letters(typed, word),
+            not _same_code(codes, word),
+            -frequencies.get(word, 0),
+        ),
     )
+
+
+def _swaps_two_letters(typed, word):
+    """Whether ``word`` is ``typed`` with two neighbouring letters swapped back ("lits": "list")."""
+    if len(typed) != len(word):
+        return False
+    differ = [place for place, (a, b) in enumerate(zip(typed, word)) if a != b]
+    return (
+        len(differ) == 2
+        and differ[1] == differ[0] + 1
+        and typed[differ[0]] == word[differ[1]]
+        and typed[differ[1]] == word[differ[0]]
+    )
+
+
+def _same_code(codes, word):
+    metaphone, soundex = codes
+    return (metaphone and metaphone == metaphone_code(word)) or (soundex and soundex == soundex_code(word))
 
 
 def _letters_in_order(letters, word):

@@ -111,6 +111,20 @@ def test_meant_text_takes_of_equally_close_words_the_one_that_only_adds_letters_
     assert meant_text(plan) == "printer jams"  # a dropped letter, though "print" is commoner and as close
 
 
+def test_meant_text_takes_of_equally_close_words_the_one_that_sounds_as_typed():
+    corpus = {"wire": 800, "word": 30, "crashed": 20}
+    terms = {term for word in corpus for term in index_terms(word)}
+    plan = plan_query("wird crashed", lambda term: term in terms, Vocabulary(corpus))
+    assert {"wire", "word"} <= {alternative.word for alternative in plan.words[0].alternatives}
+    # One letter from either, neither only adds letters to it; "wird" has word's phonetic codes (Metaphone WRT,
+    # Soundex W630), not wire's (WR, W600), though "wire" is commoner.
+    assert meant_text(plan) == "word crashed"
+    # A slip of the keys is not of the ear: "lits" has the codes of "lots" (LTS, L320), but swapped back it is "list".
+    corpus = {"lots": 900, "list": 30, "emails": 20}
+    terms = {term for word in corpus for term in index_terms(word)}
+    assert meant_text(plan_query("lits emails", lambda term: term in terms, Vocabulary(corpus))) == "list emails"
+
+
 def test_meant_text_given_the_vocabulary_puts_the_commoner_spelling_of_a_rare_misspelt_corpus_word_in():
     corpus = {"address": 400, "adress": 3, "book": 90, "missing": 70}
     vocabulary = Vocabulary(corpus)
