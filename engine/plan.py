@@ -157,15 +157,8 @@ def _likeliest(typed, alternatives, frequencies):
 
 def _swaps_two_letters(typed, word):
     """Whether ``word`` is ``typed`` with two neighbouring letters swapped back ("lits": "list")."""
-    if len(typed) != len(word):
-        return False
-    differ = [place for place, (a, b) in enumerate(zip(typed, word)) if a != b]
-    return (
-        len(differ) == 2
-        and differ[1] == differ[0] + 1
-        and typed[differ[0]] == word[differ[1]]
-        and typed[differ[1]] == word[differ[0]]
-    )
+    swapped = (typed[:i] + typed[i + 1] + typed[i] + typed[i + 2 :] for i in range(len(typed) - 1))
+    return typed != word and word in swapped
 
 
 def _same_code(codes, word):
