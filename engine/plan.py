@@ -100,8 +100,9 @@ class WordPlan:
     known: bool = True
     correction: str = ""
     # The word most likely meant, for ranking by meaning: of an unknown word's typo corrections and sound-alikes,
-    # the closest as spelt or as sounded, then one that only adds letters, then one that sounds the same, then the
-    # most common in the calls ("fone": "phone", not "one"; "printr": "printer", not "print"; "werd": "word").
+    # the closest as spelt or as sounded, then one that only adds letters, one that swaps two letters back, one that
+    # sounds the same, then the most common in the calls ("fone": "phone", not "one"; "printr": "printer", not
+    # "print"; "werd": "word", not "were"). ``_likeliest`` chooses it.
     meant: str = ""
 
 
