@@ -99,7 +99,8 @@ class WordPlan:
     alternatives: list = field(default_factory=list)
     known: bool = True
     correction: str = ""
-    # The word most likely meant, for ranking by meaning: of an unknown word's typo corrections and sound-alikes,
+    # The word most likely meant, for ranking by meaning: of an unknown word's typo corrections and sound-alikes
+    # (of its typo corrections alone for a word known only by its stem, such as "pageing"),
     # the closest as spelt or as sounded, then one that only adds letters, one that swaps two letters back, one that
     # sounds the same, then the most common in the calls ("fone": "phone", not "one"; "printr": "printer", not
     # "print"; "werd": "word", not "were"). ``_likeliest`` chooses it.
@@ -213,6 +214,10 @@ def plan_query(text, is_indexed, vocabulary=None, synonyms=None, max_words=MAX_Q
             sounds = vocabulary.phonetic.candidates(us_spelling(word), limit=SOUND_ALIKE_SUGGESTIONS)
             word_plan.alternatives += _alternatives_from(sounds, "sounds-like", already)
             word_plan.meant = _likeliest(word, word_plan.alternatives[1:], vocabulary.word_frequencies)
+        elif vocabulary is not None and word not in typed_in_capitals and word not in vocabulary.word_frequencies:
+            # Known only by its stem ("instal", "replys"): search finds the stem, and the model reads the word meant.
+            corrections = _alternatives_from(vocabulary.typos.corrections(word, limit=TYPO_SUGGESTIONS), "typo", set())
+            word_plan.meant = _likeliest(word, corrections, vocabulary.word_frequencies)
         if synonyms:
             word_plan.alternatives += _alternatives_from(synonyms.get(word, ()), "synonym", already)
         plan.words.append(word_plan)

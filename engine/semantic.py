@@ -60,7 +60,8 @@ SCORE_DIGITS = 2
 def meant_text(plan, vocabulary=None):
     """The query as the agent meant it: each unknown word replaced by the word it most likely stands for
     (``WordPlan.meant``: of its typo corrections and sound-alikes, the closest, then the commonest), so the model
-    embeds "outlook" rather than "outlok", and "phone" rather than "fone"; and, given the vocabulary, each known
+    embeds "outlook" rather than "outlok", and "phone" rather than "fone" (likewise a word no call holds that is
+    known only by its stem: "paging" for "pageing"); and, given the vocabulary, each other known
     word that only a few calls misspell the same way replaced by the far commoner word one edit away
     (``TypoCorrector.likelier_spelling``: "adress" by "address"). Search by words still looks for the word typed.
 
@@ -68,11 +69,11 @@ def meant_text(plan, vocabulary=None):
     :param vocabulary: the ``engine.vocabulary.Vocabulary`` searched, or None to leave known words as typed.
     :returns: the text to embed (the cleaned query when nothing was corrected).
     """
-    replaced = {word.typed: word.meant for word in plan.words if not word.known and word.meant}
+    replaced = {word.typed: word.meant for word in plan.words if word.meant}
     if vocabulary is not None:
         in_capitals = {token.lower() for token in re.findall(r"\w+", plan.text) if token.isupper()}  # acronyms
         for word in plan.words:
-            likelier = vocabulary.typos.likelier_spelling(word.typed) if word.known else ""
+            likelier = vocabulary.typos.likelier_spelling(word.typed) if word.known and not word.meant else ""
             if likelier and word.typed not in in_capitals:
                 replaced[word.typed] = likelier
     if not replaced:

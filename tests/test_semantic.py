@@ -137,6 +137,22 @@ def test_meant_text_given_the_vocabulary_puts_the_commoner_spelling_of_a_rare_mi
     assert meant_text(typed_as_acronym, vocabulary) == "ADRESS, book missing"
 
 
+def test_meant_text_puts_the_corpus_word_in_for_a_word_known_only_by_its_stem():
+    corpus = {"paging": 40, "page": 300, "file": 500, "warning": 60, "small": 90}
+    terms = {term for word in corpus for term in index_terms(word)}
+    vocabulary = Vocabulary(corpus)
+    plan = plan_query("pageing file warning", lambda term: term in terms, vocabulary)
+    # "pageing" stems as "paging" does, so search finds it as typed; no call holds the word itself.
+    assert plan.words[0].known and plan.words[0].alternatives[0].word == "pageing"
+    assert [alternative.word for alternative in plan.words[0].alternatives] == ["pageing"]
+    assert meant_text(plan) == "paging file warning"
+    # A word the calls hold is the agent's word; an English word no call holds (UK "instal") is left as typed too.
+    assert meant_text(plan_query("paging file", lambda term: term in terms, vocabulary)) == "paging file"
+    corpus = {"install": 400, "fails": 50}
+    terms = {term for word in corpus for term in index_terms(word)}
+    assert meant_text(plan_query("instal fails", lambda term: term in terms, Vocabulary(corpus))) == "instal fails"
+
+
 def test_sound_alikes_equally_close_come_commonest_first():
     # "fite" is no edit from either as sounded ("fight" loses its "gh", "fite" its final "e").
     assert Vocabulary({"fight": 5, "fit": 50}).phonetic.candidates("fite") == ["fit", "fight"]
