@@ -215,7 +215,7 @@ def plan_query(text, is_indexed, vocabulary=None, synonyms=None, max_words=MAX_Q
             word_plan.alternatives += _alternatives_from(sounds, "sounds-like", already)
             word_plan.meant = _likeliest(word, word_plan.alternatives[1:], vocabulary.word_frequencies)
         elif vocabulary is not None and word not in typed_in_capitals and word not in vocabulary.word_frequencies:
-            # Known only by its stem ("instal", "replys"): search finds the stem, and the model reads the word meant.
+            # Known only by its stem ("pageing", "replys"): search finds the stem, and the model reads the word meant.
             corrections = _alternatives_from(vocabulary.typos.corrections(word, limit=TYPO_SUGGESTIONS), "typo", set())
             word_plan.meant = _likeliest(word, corrections, vocabulary.word_frequencies)
         if synonyms:
