@@ -50,9 +50,9 @@ class RecordingStage(semantic.SemanticStage):
         """Always set, so that the search service asks this stage to order its candidates."""
         return self
 
-    def reranked(self, lexical, dense, vector, word_count):
+    def reranked(self, lexical, dense, vector, word_count, coverage_of):
         """Record the candidates (ids and features), then fuse as the product does without a re-ranker."""
-        docnums, matrix, stored_of = self.candidates(lexical, dense, vector, word_count)
+        docnums, matrix, stored_of = self.candidates(lexical, dense, vector, word_count, coverage_of)
         self.recorded = ([stored_of[docnum]["id"] for docnum in docnums], matrix)
         return semantic.fuse(lexical, dense)
 

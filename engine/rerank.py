@@ -39,6 +39,8 @@ FEATURES = (
     "similarity_x_length",
     "words_score_x_words_margin",
     "similarity_x_best_similarity",
+    "words_held",
+    "title_words_held",
 )
 
 
@@ -64,7 +66,7 @@ def reciprocal_ranks(scores, digits):
     return ranks
 
 
-def candidate_features(words, meaning, similarity_of, word_count, digits=(2, 6)):
+def candidate_features(words, meaning, similarity_of, word_count, coverage_of, digits=(2, 6)):
     """The features of every call either ranking brought, one row per call.
 
     :param words: ``(docnum, score)`` of the words' ranking, best first.
@@ -72,6 +74,8 @@ def candidate_features(words, meaning, similarity_of, word_count, digits=(2, 6))
     :param similarity_of: docnum → the call's similarity to the query (None when it has no vector yet); asked
         only for calls the meaning did not rank.
     :param word_count: words in the query.
+    :param coverage_of: docnums → the share of the query's words each call holds, anywhere and in its title
+        (``engine.coverage.coverage``: an ``n × 2`` array).
     :param digits: decimals at which scores and similarities are equal (shared ranks).
     :returns: ``(docnums, matrix)``: the calls (words' ranking first, then the meaning's new ones) and a float64
         array of ``len(docnums) × len(FEATURES)``.
@@ -110,7 +114,8 @@ def candidate_features(words, meaning, similarity_of, word_count, digits=(2, 6))
                 sim * best_similarity,
             )
         )
-    return docnums, np.array(rows, dtype=np.float64).reshape(len(docnums), len(FEATURES))
+    matrix = np.array(rows, dtype=np.float64).reshape(len(docnums), len(FEATURES) - 2)
+    return docnums, np.hstack([matrix, np.asarray(coverage_of(docnums), dtype=np.float64).reshape(len(docnums), 2)])
 
 
 class LinearReranker:

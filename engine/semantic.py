@@ -220,22 +220,24 @@ class SemanticStage:
         """The learned re-ranker in use (``engine.rerank.LinearReranker``), or None: reciprocal rank fusion."""
         return self._reranker
 
-    def reranked(self, lexical, dense, vector, word_count):
+    def reranked(self, lexical, dense, vector, word_count, coverage_of):
         """Every call of either ranking, scored by the re-ranker (which must be set).
 
         :param lexical: ``(score, stored, docnum)`` best first.
         :param dense: ``(similarity, stored, docnum)`` best first.
         :param vector: the query vector (for the similarity of calls only the words found).
         :param word_count: words in the query.
+        :param coverage_of: ``(docnums, titles)`` → the share of the query's words each call holds, anywhere and
+            in its title (``engine.coverage.coverage`` over the search's plan).
         :returns: as :func:`fuse`: ``(score, stored, docnum)`` in any order, and ``{docnum: similarity}`` of the
             calls the meaning ranked.
         """
-        docnums, matrix, stored_of = self.candidates(lexical, dense, vector, word_count)
+        docnums, matrix, stored_of = self.candidates(lexical, dense, vector, word_count, coverage_of)
         scores = FUSED_SCALE / (1.0 + np.exp(-self._reranker.scores(matrix)))
         hits = [(float(score), stored_of[docnum], docnum) for score, docnum in zip(scores.tolist(), docnums)]
         return hits, {docnum: similarity for similarity, _, docnum in dense}
 
-    def candidates(self, lexical, dense, vector, word_count):
+    def candidates(self, lexical, dense, vector, word_count, coverage_of):
         """The calls of both rankings with the re-ranker's features (``engine.rerank.candidate_features``).
 
         :returns: ``(docnums, feature matrix, {docnum: stored fields})``.
@@ -250,6 +252,7 @@ class SemanticStage:
             # The index stores each call's passage digest, the key of its vector.
             lambda docnum: self.similarity_of(vector, stored_of[docnum]["passage"], snapshot),
             word_count,
+            lambda docnums: coverage_of(docnums, [stored_of[docnum]["title"] for docnum in docnums]),
             (SCORE_DIGITS, SIMILARITY_DIGITS),
         )
         return docnums, matrix, stored_of

@@ -14,9 +14,11 @@ posting lists, stored fields and Whoosh's own matchers read segment files withou
 
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 
 from engine import customers, rerank, suggest
 from engine.cache import ResultCache
+from engine.coverage import coverage
 from engine.evaluate import evaluate, terms_on_documents
 from engine.explain import did_you_mean, format_hit
 from engine.leases import SearcherLeases
@@ -262,7 +264,7 @@ class SearchService:
         similarity = {}
         if vector is not None:
             depth = max(wanted, FUSION_DEPTH)
-            found.hits, similarity, found.total = self._fused(opened, found, vector, filters, depth, len(plan.words))
+            found.hits, similarity, found.total = self._fused(opened, found, vector, filters, depth, plan)
         # The caller's products: those they called about and those their record says they own (issue #18).
         products = customers.products_of(opened.searcher, caller) | owned if caller else set()
         products = {product.casefold() for product in products}
@@ -298,7 +300,7 @@ class SearchService:
             return None
         return self.semantic.query_vector(meant)
 
-    def _fused(self, opened, found, vector, filters, depth, word_count):
+    def _fused(self, opened, found, vector, filters, depth, plan):
         """The words' hits fused with the calls closest in meaning: by the re-ranker when the model has one and
         the query is one it was fitted for (``rerank.fits``), else by reciprocal rank fusion (``semantic.fuse``).
 
@@ -306,8 +308,9 @@ class SearchService:
         """
         dense = self.semantic.dense_hits(opened.searcher, self.postings, vector, filters, depth, opened.fields.fields)
         lexical = sorted(found.hits, key=lambda hit: (-round(hit[0], SCORE_DIGITS), hit[1]["id"]))
-        if self.semantic.reranker is not None and rerank.fits(word_count, dense):
-            hits, similarity = self.semantic.reranked(lexical, dense, vector, word_count)
+        if self.semantic.reranker is not None and rerank.fits(len(plan.words), dense):
+            held = partial(coverage, opened.searcher, opened.stats, self.postings, plan)
+            hits, similarity = self.semantic.reranked(lexical, dense, vector, len(plan.words), held)
         else:
             hits, similarity = fuse(lexical, dense)
         lexical_docnums = {hit[2] for hit in found.hits}

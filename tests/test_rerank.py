@@ -19,6 +19,23 @@ def feature(matrix, row, name):
     return matrix[row, rerank.FEATURES.index(name)]
 
 
+def _no_words_held(docnums):
+    return np.zeros((len(docnums), 2))
+
+
+def test_the_share_of_the_query_each_call_holds_is_asked_for_every_candidate_in_their_order():
+    asked = []
+
+    def coverage_of(docnums):
+        asked.append(list(docnums))
+        return np.array([[docnum / 10, docnum / 100] for docnum in docnums])
+
+    docnums, matrix = rerank.candidate_features([(4, 3.0)], [(7, 0.8)], lambda docnum: 0.1, 2, coverage_of)
+    assert asked == [[4, 7]] and docnums == [4, 7]
+    assert feature(matrix, 1, "words_held") == 0.7
+    assert feature(matrix, 1, "title_words_held") == 0.07
+
+
 def test_a_call_only_the_words_found_gets_its_similarity_asked_and_no_meaning_rank():
     asked = []
 
@@ -26,7 +43,9 @@ def test_a_call_only_the_words_found_gets_its_similarity_asked_and_no_meaning_ra
         asked.append(docnum)
         return 0.25
 
-    docnums, matrix = rerank.candidate_features([(1, 8.0), (2, 4.0)], [(3, 0.9), (1, 0.5)], similarity_of, 3)
+    docnums, matrix = rerank.candidate_features(
+        [(1, 8.0), (2, 4.0)], [(3, 0.9), (1, 0.5)], similarity_of, 3, _no_words_held
+    )
     assert docnums == [1, 2, 3]
     assert asked == [2]
     assert feature(matrix, 1, "meaning_rank") == 0.0
@@ -39,7 +58,9 @@ def test_a_call_only_the_words_found_gets_its_similarity_asked_and_no_meaning_ra
 
 
 def test_equal_scores_share_a_rank_and_a_call_without_a_vector_counts_as_dissimilar():
-    docnums, matrix = rerank.candidate_features([(1, 5.004), (2, 5.001), (3, 2.0)], [], lambda docnum: None, 1)
+    docnums, matrix = rerank.candidate_features(
+        [(1, 5.004), (2, 5.001), (3, 2.0)], [], lambda docnum: None, 1, _no_words_held
+    )
     assert feature(matrix, 0, "words_rank") == feature(matrix, 1, "words_rank") == 60 / 61
     assert feature(matrix, 2, "words_rank") == 60 / 63
     assert set(matrix[:, rerank.FEATURES.index("similarity")]) == {0.0}
@@ -52,7 +73,8 @@ def test_query_length_grows_from_one_word_to_a_pasted_message():
 
 
 def test_the_file_round_trips_and_a_file_with_other_features_is_refused_with_a_log_line(tmp_path, caplog):
-    model = rerank.LinearReranker(np.arange(len(rerank.FEATURES)), np.zeros(len(rerank.FEATURES)), np.ones(12))
+    count = len(rerank.FEATURES)
+    model = rerank.LinearReranker(np.arange(count), np.zeros(count), np.ones(count))
     path = tmp_path / "rerank.json"
     path.write_text(json.dumps(model.to_json()), encoding="utf-8")
     loaded = rerank.load_reranker("any", path)

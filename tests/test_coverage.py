@@ -1,0 +1,106 @@
+"""How much of the query a call holds (``engine.coverage``), the re-ranker's two lexical features (issue #16):
+every typed word counted once, by any of its alternatives, in the whole call and in its title."""
+
+import random
+
+import numpy as np
+import pytest
+from sample_kb import edited_knowledge_base
+
+from analyzers.pipeline import text_pipeline
+from engine.coverage import coverage, words_held, words_in_title
+from engine.service import SearchService
+from engine.sources import SynonymsFile
+from engine.vocabulary import VocabularyCache
+from index.build import rebuild
+from index.schema import catch_all_text
+from indexer.context import open_knowledge_base
+from store.records import validate_record
+
+CALLS = [
+    {
+        "id": "C-1",
+        "title": "Brother printer prints with a green tint",
+        "problem": "Photos come out greenish.",
+        "resolution": "Ran colour calibration from the menu.",
+    },
+    {
+        "id": "C-2",
+        "title": "Epson lines across the page",
+        "problem": "White lines through the text.",
+        "resolution": "Nozzle check showed gaps; two head cleanings fixed the printer.",
+    },
+    {
+        "id": "C-3",
+        "title": "Outlook asks for the password again",
+        "problem": "Prompted every hour.",
+        "resolution": "Cleared the saved credentials.",
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("coverage")
+    kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(folder), "KB_DATABASE_URL": ""}, environ={})
+    kb.store.upsert([validate_record({**call, "created_at": "2025-01-01T00:00:00+00:00"}) for call in CALLS])
+    rebuild(kb.store, kb.home)
+    yield SearchService(kb.home, VocabularyCache(), SynonymsFile(), result_cache_size=0)
+    kb.close()
+
+
+def _shares(service, text):
+    """``{call id: (share anywhere, share in the title)}`` for every call of the index."""
+    opened = service.opened()
+    plan = service.plan(text, opened)
+    docnums = list(range(opened.searcher.doc_count_all()))
+    stored = [opened.fields.fields(docnum) for docnum in docnums]
+    shares = coverage(opened.searcher, opened.stats, service.postings, plan, docnums, [s["title"] for s in stored])
+    return {s["id"]: tuple(row) for s, row in zip(stored, shares.tolist())}
+
+
+def test_each_word_counts_once_anywhere_in_the_call_and_in_its_title(service):
+    shares = _shares(service, "printer nozzle tint")
+    assert shares["C-1"] == pytest.approx((2 / 3, 2 / 3))  # printer and tint, both in the title
+    assert shares["C-2"] == pytest.approx((2 / 3, 0.0))  # nozzle and printer, in the resolution only
+    assert shares["C-3"] == (0.0, 0.0)
+
+
+def test_a_misspelt_word_is_held_through_its_correction(service):
+    assert _shares(service, "printr tint")["C-1"] == pytest.approx((1.0, 1.0))
+
+
+def test_a_british_spelling_is_held_as_the_call_spells_it(service):
+    assert _shares(service, "colour calibration")["C-1"] == pytest.approx((1.0, 0.0))
+
+
+def test_a_title_holds_a_word_by_its_stem(service):
+    plan = service.plan("printing", service.opened())
+    assert words_in_title(plan, "Prints lines across the page") == 1
+    assert words_in_title(plan, "Scanner jams") == 0
+
+
+def test_calls_given_in_any_order_across_segments_get_their_own_counts(tmp_path):
+    kb = edited_knowledge_base(tmp_path, copies=2, edit_every=25)
+    try:
+        service = SearchService(kb.home, VocabularyCache(), SynonymsFile(), result_cache_size=0)
+        opened = service.opened()
+        assert len(opened.searcher.leaf_searchers()) > 1
+        plan = service.plan("printer offline after windows update", opened)
+        live = [
+            docnum
+            for docnum in range(opened.searcher.doc_count_all())
+            if not opened.searcher.reader().is_deleted(docnum)
+        ]
+        docnums = random.Random(3).sample(live, 80)
+        held = words_held(opened.searcher, opened.stats, service.postings, plan, docnums)
+        for docnum, count in zip(docnums, held.tolist()):
+            terms = set(text_pipeline().terms(catch_all_text(opened.fields.fields(docnum))))
+            expected = sum(
+                any(all(term in terms for term in alternative.terms) for alternative in word.alternatives)
+                for word in plan.words
+            )
+            assert count == expected, docnum
+        assert np.count_nonzero(held) > 10
+    finally:
+        kb.close()
