@@ -1,10 +1,11 @@
-"""How much of the query a call holds: the share of its typed words found in the call, and in its title.
+"""How much of the query a call holds: the share of the query's weight found in the call, and of its words in its
+title.
 
 The re-ranker (``engine.rerank``) weighs the words' ranking and the meaning's, but a rank says nothing of a call
 only the meaning ranked, and a BM25 score says little of how many of the agent's words a call holds: one rare word
 scores like three common ones. These shares do. A word counts as held when any of its alternatives is (its own
 term, a typo correction, a sound-alike, a synonym: every term of a phrase), looked up in the posting arrays of the
-``text`` field for the call, and in the analysed stored title for its title.
+``text`` field for the call, and in the analysed stored title for its title; in the call, each word weighs its idf.
 """
 
 from functools import lru_cache
@@ -15,24 +16,24 @@ from analyzers.pipeline import text_pipeline
 from engine.combine import positions
 from engine.evaluate import SegmentView
 from engine.query import AllTerms, BestOf, Term
-from engine.shape import word_node
+from engine.shape import TEXT_FIELD, word_node
 
 # Titles whose terms each process keeps (a few hundred bytes each).
 TITLES_KEPT = 4096
 
 
 def words_held(searcher, stats, postings, plan, docnums):
-    """How many of the plan's words each call holds anywhere in its ``text`` field.
+    """Which of the plan's words each call holds anywhere in its ``text`` field.
 
     :param searcher: the searcher the document numbers belong to.
     :param stats: its :class:`engine.scoring.IndexStatistics`.
     :param postings: the process's :class:`engine.postings.PostingArrays`.
     :param plan: the query's ``engine.plan.QueryPlan``.
     :param docnums: whole-index document numbers.
-    :returns: an ``int64`` array as long as ``docnums``, in their order.
+    :returns: a boolean array of ``len(docnums) × len(plan.words)``, the calls in their order.
     """
     docnums = np.asarray(docnums, dtype=np.int64)
-    held = np.zeros(len(docnums), dtype=np.int64)
+    held = np.zeros((len(docnums), len(plan.words)), dtype=bool)
     if not len(docnums) or not plan.words:
         return held
     nodes = [word_node(word) for word in plan.words]
@@ -45,10 +46,21 @@ def words_held(searcher, stats, postings, plan, docnums):
             continue
         local = wanted[inside] - offset
         segment = SegmentView(reader, offset, stats, postings, ())
-        for node in nodes:
+        for column, node in enumerate(nodes):
             found = held_at(node, segment, local)
-            held[order[inside[found]]] += 1
+            held[order[inside[found]], column] = True
     return held
+
+
+def word_weights(stats, plan):
+    """How much each of the plan's words weighs: the highest idf among its alternatives the calls hold (a rare
+    word says more of a call than a common one), 0 for a word no call holds in any way."""
+    weights = []
+    for word in plan.words:
+        held = [alternative.terms[0] for alternative in word.alternatives]
+        held = [term for term in held if stats.doc_frequency(TEXT_FIELD, term) > 0]
+        weights.append(max((stats.idf(TEXT_FIELD, term) for term in held), default=0.0))
+    return np.array(weights, dtype=np.float64)
 
 
 def held_at(node, segment, ids):
@@ -90,12 +102,15 @@ def title_terms(title):
 
 
 def coverage(searcher, stats, postings, plan, docnums, titles):
-    """Each call's share of the query's words held anywhere, and in its title: an ``n × 2`` float array.
+    """Each call's share of the query held anywhere (each word weighed by :func:`word_weights`) and the share of
+    its words held in its title: an ``n × 2`` float array.
 
     :param titles: the calls' stored titles, in the order of ``docnums``.
     """
-    count = max(1, len(plan.words))
     held = words_held(searcher, stats, postings, plan, docnums)
+    weights = word_weights(stats, plan)
+    anywhere = held @ weights / weights.sum() if weights.sum() > 0 else np.zeros(len(titles))
     # The title is part of the text: a call holding none of the words anywhere holds none in its title.
-    in_title = [words_in_title(plan, title) if anywhere else 0 for title, anywhere in zip(titles, held.tolist())]
-    return np.column_stack([held / count, np.array(in_title, dtype=np.float64) / count]).reshape(len(titles), 2)
+    in_title = [words_in_title(plan, title) if any(row) else 0 for title, row in zip(titles, held.tolist())]
+    in_title = np.array(in_title, dtype=np.float64) / max(1, len(plan.words))
+    return np.column_stack([anywhere, in_title]).reshape(len(titles), 2)

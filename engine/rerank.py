@@ -39,7 +39,7 @@ FEATURES = (
     "similarity_x_length",
     "words_score_x_words_margin",
     "similarity_x_best_similarity",
-    "words_held",
+    "query_weight_held",
     "title_words_held",
 )
 
@@ -74,8 +74,8 @@ def candidate_features(words, meaning, similarity_of, word_count, coverage_of, d
     :param similarity_of: docnum → the call's similarity to the query (None when it has no vector yet); asked
         only for calls the meaning did not rank.
     :param word_count: words in the query.
-    :param coverage_of: docnums → the share of the query's words each call holds, anywhere and in its title
-        (``engine.coverage.coverage``: an ``n × 2`` array).
+    :param coverage_of: docnums → the share of the query each call holds anywhere (by its words' weight) and of
+        its words in its title (``engine.coverage.coverage``: an ``n × 2`` array).
     :param digits: decimals at which scores and similarities are equal (shared ranks).
     :returns: ``(docnums, matrix)``: the calls (words' ranking first, then the meaning's new ones) and a float64
         array of ``len(docnums) × len(FEATURES)``.

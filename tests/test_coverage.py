@@ -1,5 +1,5 @@
 """How much of the query a call holds (``engine.coverage``), the re-ranker's two lexical features (issue #16):
-every typed word counted once, by any of its alternatives, in the whole call and in its title."""
+every typed word counted once, by any of its alternatives: in the whole call by its weight, in its title by number."""
 
 import random
 
@@ -8,7 +8,7 @@ import pytest
 from sample_kb import edited_knowledge_base
 
 from analyzers.pipeline import text_pipeline
-from engine.coverage import coverage, words_held, words_in_title
+from engine.coverage import coverage, word_weights, words_held, words_in_title
 from engine.service import SearchService
 from engine.sources import SynonymsFile
 from engine.vocabulary import VocabularyCache
@@ -59,11 +59,31 @@ def _shares(service, text):
     return {s["id"]: tuple(row) for s, row in zip(stored, shares.tolist())}
 
 
-def test_each_word_counts_once_anywhere_in_the_call_and_in_its_title(service):
+def test_each_word_counts_once_in_the_call_by_its_weight_and_in_its_title_by_number(service):
     shares = _shares(service, "printer nozzle tint")
-    assert shares["C-1"] == pytest.approx((2 / 3, 2 / 3))  # printer and tint, both in the title
-    assert shares["C-2"] == pytest.approx((2 / 3, 0.0))  # nozzle and printer, in the resolution only
+    # C-1 holds printer and tint (both in its title), C-2 nozzle and printer (in its resolution only): each holds the
+    # common word and one of the two rare ones.
+    assert shares["C-1"][0] == pytest.approx(shares["C-2"][0])
+    assert 0 < shares["C-1"][0] < 1
+    assert shares["C-1"][1] == pytest.approx(2 / 3)
+    assert shares["C-2"][1] == 0.0
     assert shares["C-3"] == (0.0, 0.0)
+
+
+def test_a_rare_word_weighs_more_than_a_common_one(service):
+    opened = service.opened()
+    plan = service.plan("printer tint", opened)
+    weights = word_weights(opened.stats, plan)
+    assert weights[1] > weights[0] > 0  # tint is in one call, printer in two
+    shares = _shares(service, "printer tint")
+    assert shares["C-1"][0] == pytest.approx(1.0)
+    assert shares["C-2"][0] == pytest.approx(weights[0] / weights.sum())
+
+
+def test_a_word_no_call_holds_weighs_nothing_but_counts_in_the_title_share(service):
+    shares = _shares(service, "printer zzqxv")
+    assert shares["C-1"] == pytest.approx((1.0, 0.5))
+    assert shares["C-2"] == pytest.approx((1.0, 0.0))
 
 
 def test_a_misspelt_word_is_held_through_its_correction(service):
@@ -94,13 +114,13 @@ def test_calls_given_in_any_order_across_segments_get_their_own_counts(tmp_path)
         ]
         docnums = random.Random(3).sample(live, 80)
         held = words_held(opened.searcher, opened.stats, service.postings, plan, docnums)
-        for docnum, count in zip(docnums, held.tolist()):
+        for docnum, row in zip(docnums, held.tolist()):
             terms = set(text_pipeline().terms(catch_all_text(opened.fields.fields(docnum))))
-            expected = sum(
+            expected = [
                 any(all(term in terms for term in alternative.terms) for alternative in word.alternatives)
                 for word in plan.words
-            )
-            assert count == expected, docnum
+            ]
+            assert row == expected, docnum
         assert np.count_nonzero(held) > 10
     finally:
         kb.close()

@@ -32,7 +32,7 @@ def test_the_share_of_the_query_each_call_holds_is_asked_for_every_candidate_in_
 
     docnums, matrix = rerank.candidate_features([(4, 3.0)], [(7, 0.8)], lambda docnum: 0.1, 2, coverage_of)
     assert asked == [[4, 7]] and docnums == [4, 7]
-    assert feature(matrix, 1, "words_held") == 0.7
+    assert feature(matrix, 1, "query_weight_held") == 0.7
     assert feature(matrix, 1, "title_words_held") == 0.07
 
 
