@@ -82,17 +82,35 @@ def held_at(node, segment, ids):
     raise TypeError(f"not a word of a query: {node!r}")
 
 
-def words_in_title(plan, title):
+def words_in_title(plan, title, held=None):
     """How many of the plan's words a title holds (a phrase alternative only when all its terms are there).
 
     :param plan: the query's ``engine.plan.QueryPlan``.
     :param title: a call's stored title.
+    :param held: which words the call holds anywhere (``words_held``'s row), the only ones its title can hold.
     """
+    return _title_count(word_options(plan), title, held if held is not None else [True] * len(plan.words))
+
+
+def _title_count(options, title, held):
     terms = title_terms(title or "")
-    return sum(
-        any(all(term in terms for term in alternative.terms) for alternative in word.alternatives)
+    return sum(_holds(word, terms) for word, anywhere in zip(options, held) if anywhere)
+
+
+def word_options(plan):
+    """Each of the plan's words as ``(its one-term alternatives, its phrases)``, for quick look-ups in a title."""
+    return [
+        (
+            frozenset(alternative.terms[0] for alternative in word.alternatives if len(alternative.terms) == 1),
+            [alternative.terms for alternative in word.alternatives if len(alternative.terms) > 1],
+        )
         for word in plan.words
-    )
+    ]
+
+
+def _holds(options, terms):
+    singles, phrases = options
+    return not singles.isdisjoint(terms) or any(all(term in terms for term in phrase) for phrase in phrases)
 
 
 @lru_cache(maxsize=TITLES_KEPT)
@@ -111,6 +129,7 @@ def coverage(searcher, stats, postings, plan, docnums, titles):
     weights = word_weights(stats, plan)
     anywhere = held @ weights / weights.sum() if weights.sum() > 0 else np.zeros(len(titles))
     # The title is part of the text: a call holding none of the words anywhere holds none in its title.
-    in_title = [words_in_title(plan, title) if any(row) else 0 for title, row in zip(titles, held.tolist())]
+    options = word_options(plan)
+    in_title = [_title_count(options, title, row) if any(row) else 0 for title, row in zip(titles, held.tolist())]
     in_title = np.array(in_title, dtype=np.float64) / max(1, len(plan.words))
     return np.column_stack([anywhere, in_title]).reshape(len(titles), 2)
