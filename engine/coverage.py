@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from analyzers.pipeline import text_pipeline
+from analyzers.pipeline import stem, words_pipeline
 from engine.combine import positions
 from engine.evaluate import SegmentView
 from engine.query import AllTerms, BestOf, Term
@@ -115,8 +115,12 @@ def _holds(options, terms):
 
 @lru_cache(maxsize=TITLES_KEPT)
 def title_terms(title):
-    """The index terms of a title, as a set (the titles of recent candidates are kept: they come back often)."""
-    return frozenset(text_pipeline().terms(title))
+    """The index terms of a title, as a set (the titles of recent candidates are kept: they come back often).
+
+    The ``text`` field's terms are the stems of the ``words`` field's (``Pipeline.terms``); asked for them
+    directly, a title skips the text pipeline's memory of recent texts, which titles would only churn.
+    """
+    return frozenset(map(stem, words_pipeline().terms(title)))
 
 
 def coverage(searcher, stats, postings, plan, docnums, titles):

@@ -5,10 +5,10 @@ import random
 
 import numpy as np
 import pytest
-from sample_kb import edited_knowledge_base
+from sample_kb import edited_knowledge_base, sample_records
 
 from analyzers.pipeline import text_pipeline
-from engine.coverage import coverage, word_weights, words_held, words_in_title
+from engine.coverage import coverage, title_terms, word_weights, words_held, words_in_title
 from engine.service import SearchService
 from engine.sources import SynonymsFile
 from engine.vocabulary import VocabularyCache
@@ -98,6 +98,11 @@ def test_a_title_holds_a_word_by_its_stem(service):
     plan = service.plan("printing", service.opened())
     assert words_in_title(plan, "Prints lines across the page") == 1
     assert words_in_title(plan, "Scanner jams") == 0
+
+
+def test_a_titles_terms_are_what_the_index_holds_for_it():
+    for record in sample_records():
+        assert title_terms(record["title"]) == frozenset(text_pipeline().terms(record["title"])), record["title"]
 
 
 def test_calls_given_in_any_order_across_segments_get_their_own_counts(tmp_path):
