@@ -57,9 +57,9 @@ def word_weights(stats, plan):
     word says more of a call than a common one), 0 for a word no call holds in any way."""
     weights = []
     for word in plan.words:
-        held = [alternative.terms[0] for alternative in word.alternatives]
-        held = [term for term in held if stats.doc_frequency(TEXT_FIELD, term) > 0]
-        weights.append(max((stats.idf(TEXT_FIELD, term) for term in held), default=0.0))
+        terms = [alternative.terms[0] for alternative in word.alternatives]
+        known = [term for term in terms if stats.doc_frequency(TEXT_FIELD, term) > 0]
+        weights.append(max((stats.idf(TEXT_FIELD, term) for term in known), default=0.0))
     return np.array(weights, dtype=np.float64)
 
 
