@@ -227,8 +227,8 @@ class SemanticStage:
         :param dense: ``(similarity, stored, docnum)`` best first.
         :param vector: the query vector (for the similarity of calls only the words found).
         :param word_count: words in the query.
-        :param coverage_of: ``(docnums, titles)`` → the share of the query's words each call holds, anywhere and
-            in its title (``engine.coverage.coverage`` over the search's plan).
+        :param coverage_of: ``(docnums, titles)`` → the share of the query each call holds anywhere (by its words'
+            weight) and of its words in its title (``engine.coverage.coverage`` over the search's plan).
         :returns: as :func:`fuse`: ``(score, stored, docnum)`` in any order, and ``{docnum: similarity}`` of the
             calls the meaning ranked.
         """

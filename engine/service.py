@@ -309,8 +309,8 @@ class SearchService:
         dense = self.semantic.dense_hits(opened.searcher, self.postings, vector, filters, depth, opened.fields.fields)
         lexical = sorted(found.hits, key=lambda hit: (-round(hit[0], SCORE_DIGITS), hit[1]["id"]))
         if self.semantic.reranker is not None and rerank.fits(len(plan.words), dense):
-            held = partial(coverage, opened.searcher, opened.stats, self.postings, plan)
-            hits, similarity = self.semantic.reranked(lexical, dense, vector, len(plan.words), held)
+            coverage_of = partial(coverage, opened.searcher, opened.stats, self.postings, plan)
+            hits, similarity = self.semantic.reranked(lexical, dense, vector, len(plan.words), coverage_of)
         else:
             hits, similarity = fuse(lexical, dense)
         lexical_docnums = {hit[2] for hit in found.hits}
