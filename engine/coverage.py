@@ -13,9 +13,8 @@ from functools import lru_cache
 import numpy as np
 
 from analyzers.pipeline import stem, words_pipeline
-from engine.combine import positions
+from engine.combine import score_at
 from engine.evaluate import SegmentView
-from engine.query import AllTerms, BestOf, Term
 from engine.shape import TEXT_FIELD, word_node
 
 # Titles whose terms each process keeps (a few hundred bytes each).
@@ -47,7 +46,7 @@ def words_held(searcher, stats, postings, plan, docnums):
         local = wanted[inside] - offset
         segment = SegmentView(reader, offset, stats, postings, ())
         for column, node in enumerate(nodes):
-            found = held_at(node, segment, local)
+            found = score_at(node, segment, local)[0]  # looked up on the calls: the lists are never walked
             held[order[inside[found]], column] = True
     return held
 
@@ -61,25 +60,6 @@ def word_weights(stats, plan):
         known = [term for term in terms if stats.doc_frequency(TEXT_FIELD, term) > 0]
         weights.append(max((stats.idf(TEXT_FIELD, term) for term in known), default=0.0))
     return np.array(weights, dtype=np.float64)
-
-
-def held_at(node, segment, ids):
-    """Which of some documents of one segment hold a word of a query tree (by any alternative; every term of a
-    phrase), looked up in its posting lists: a list is searched for the documents, never walked.
-
-    :param node: a :class:`~engine.query.Term`, :class:`~engine.query.AllTerms` or :class:`~engine.query.BestOf`.
-    :param segment: an :class:`engine.evaluate.SegmentView`.
-    :param ids: document numbers of the segment, ascending.
-    :returns: a boolean array as long as ``ids``.
-    """
-    if isinstance(node, Term):
-        postings = segment.postings_of(node)
-        return positions(ids, postings.ids)[0] if postings is not None else np.zeros(len(ids), dtype=bool)
-    if isinstance(node, AllTerms):
-        return np.logical_and.reduce([held_at(part, segment, ids) for part in node.parts])
-    if isinstance(node, BestOf):
-        return np.logical_or.reduce([held_at(option, segment, ids) for option in node.options])
-    raise TypeError(f"not a word of a query: {node!r}")
 
 
 def words_in_title(plan, title, held=None):
