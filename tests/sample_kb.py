@@ -16,6 +16,14 @@ def sample_records():
     return [validate_record(json.loads(line)) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
 
 
+def indexed_knowledge_base(folder, records):
+    """A knowledge base in ``folder`` holding ``records`` (validated here), indexed in one build."""
+    kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(folder), "KB_DATABASE_URL": ""}, environ={})
+    kb.store.upsert([validate_record(record) for record in records])
+    rebuild(kb.store, kb.home)
+    return kb
+
+
 def edited_knowledge_base(folder, copies=3, edit_every=40):
     """The sample ``copies`` times over in one build, then every ``edit_every``-th call edited, a commit each."""
     kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(folder), "KB_DATABASE_URL": ""}, environ={})

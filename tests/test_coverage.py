@@ -5,17 +5,14 @@ import random
 
 import numpy as np
 import pytest
-from sample_kb import edited_knowledge_base, sample_records
+from sample_kb import edited_knowledge_base, indexed_knowledge_base, sample_records
 
 from analyzers.pipeline import text_pipeline
 from engine.coverage import coverage, title_terms, word_weights, words_held, words_in_title
 from engine.service import SearchService
 from engine.sources import SynonymsFile
 from engine.vocabulary import VocabularyCache
-from index.build import rebuild
 from index.schema import catch_all_text
-from indexer.context import open_knowledge_base
-from store.records import validate_record
 
 CALLS = [
     {
@@ -41,10 +38,8 @@ CALLS = [
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("coverage")
-    kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(folder), "KB_DATABASE_URL": ""}, environ={})
-    kb.store.upsert([validate_record({**call, "created_at": "2025-01-01T00:00:00+00:00"}) for call in CALLS])
-    rebuild(kb.store, kb.home)
+    records = [{**call, "created_at": "2025-01-01T00:00:00+00:00"} for call in CALLS]
+    kb = indexed_knowledge_base(tmp_path_factory.mktemp("coverage"), records)
     yield SearchService(kb.home, VocabularyCache(), SynonymsFile(), result_cache_size=0)
     kb.close()
 

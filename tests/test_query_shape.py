@@ -5,14 +5,12 @@ A knowledge base of 1,500 calls where ``gadget`` is in every call (very common),
 """
 
 import pytest
+from sample_kb import indexed_knowledge_base
 
 from engine.plan import plan_query
 from engine.query import AnyOf
 from engine.service import SearchService
 from engine.shape import build_query, query_shape
-from index.build import rebuild
-from indexer.context import open_knowledge_base
-from store.records import validate_record
 
 CALLS = 1_500
 
@@ -40,10 +38,7 @@ def _record(number):
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("shape")
-    kb = open_knowledge_base(overrides={"KB_DATA_DIR": str(folder), "KB_DATABASE_URL": ""}, environ={})
-    kb.store.upsert([validate_record(_record(number)) for number in range(CALLS)])
-    rebuild(kb.store, kb.home)
+    kb = indexed_knowledge_base(tmp_path_factory.mktemp("shape"), [_record(number) for number in range(CALLS)])
     yield SearchService(kb.home)
     kb.close()
 
