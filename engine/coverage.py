@@ -62,18 +62,18 @@ def word_weights(stats, plan):
     return np.array(weights, dtype=np.float64)
 
 
-def words_in_title(plan, title, held=None):
+def words_in_title(plan, title):
     """How many of the plan's words a title holds (a phrase alternative only when all its terms are there).
 
     :param plan: the query's ``engine.plan.QueryPlan``.
     :param title: a call's stored title.
-    :param held: which words the call holds anywhere (``words_held``'s row), the only ones its title can hold.
     """
-    return _title_count(word_options(plan), title, held if held is not None else [True] * len(plan.words))
+    return _title_count(word_options(plan), title, [True] * len(plan.words))
 
 
 def _title_count(options, title, held):
-    terms = title_terms(title or "")
+    """How many words of ``options`` (:func:`word_options`) a title holds, asking only of those ``held`` marks."""
+    terms = title_terms(title)
     return sum(_holds(word, terms) for word, anywhere in zip(options, held) if anywhere)
 
 
