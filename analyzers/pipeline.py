@@ -167,4 +167,13 @@ def surface_pipeline():
     return Pipeline("surface", normalize=False)
 
 
+def text_terms(text):
+    """The distinct terms the ``text`` field holds for a text, as a set.
+
+    They are the stems of the ``words`` field's terms (as :meth:`Pipeline.terms` makes them); asked for directly,
+    a text skips the pipelines' memory of recent texts, which short texts asked for one by one would only churn.
+    """
+    return frozenset(map(stem, words_pipeline().terms(text)))
+
+
 PIPELINES = {"text": text_pipeline, "words": words_pipeline, "surface": surface_pipeline}

@@ -9,7 +9,9 @@ round), warms each with 100 queries, then sends ``--requests`` queries new to th
 clients at once. Every query is a fresh agent query (``bench.synthetic``), so no result cache answers it.
 
 ``--workdir`` is a folder an earlier ``python -m bench.speed --workdir DIR`` run left (its ``calls.jsonl`` and
-``kb/``). Results go to ``bench/results/side_by_side.json``.
+``kb/``). When the two versions write their indexes differently (an index of a newer schema cannot be opened by
+an earlier version, which rebuilds it), give the earlier one a copy of its own, rebuilt by it:
+``--before-workdir``. Results go to ``bench/results/side_by_side.json``.
 """
 
 import argparse
@@ -33,6 +35,9 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench.side_by_side", description=__doc__.split("\n\n")[0])
     parser.add_argument("--workdir", required=True, help="a folder bench.speed --workdir left (calls.jsonl, kb/)")
     parser.add_argument("--before", required=True, help="the earlier commit to compare this checkout with")
+    parser.add_argument(
+        "--before-workdir", help="the earlier commit's own copy of --workdir, its index rebuilt by that commit"
+    )
     parser.add_argument("--semantic", action="store_true", help="rank by meaning too (the kb must hold vectors)")
     parser.add_argument("--rounds", type=int, default=4, help="servers of each version, alternating (default 4)")
     parser.add_argument("--requests", type=int, default=2000, help="queries per server (default 2000)")
@@ -78,8 +83,9 @@ def main(argv=None):
                 round_number, second = divmod(number, 2)
                 label = ("before", "after")[(round_number + second) % 2]
                 root = before if label == "before" else here
+                workdir = args.before_workdir if label == "before" and args.before_workdir else args.workdir
                 batch = queries[number * per_server : (number + 1) * per_server]
-                result = one_server(root, Path(args.workdir) / "kb", batch, args.semantic, args.clients)
+                result = one_server(root, Path(workdir) / "kb", batch, args.semantic, args.clients)
                 runs.append({"round": round_number, "version": label, **result})
                 log(
                     f"round {round_number} {label}: {result['requests_per_s']} searches/s, "
@@ -91,7 +97,13 @@ def main(argv=None):
     for label in ("before", "after"):
         rates = sorted(run["requests_per_s"] for run in runs if run["version"] == label)
         log(f"{label} ({args.before if label == 'before' else 'this checkout'}): {rates} searches/s")
-    summary = {"before": args.before, "semantic": args.semantic, "clients": args.clients, "runs": runs}
+    summary = {
+        "before": args.before,
+        "before_workdir": args.before_workdir or args.workdir,
+        "semantic": args.semantic,
+        "clients": args.clients,
+        "runs": runs,
+    }
     write_json({**summary, "environment": environment()}, args.json)
     print(f"wrote {args.json}")
 

@@ -5,20 +5,17 @@ The re-ranker (``engine.rerank``) weighs the words' ranking and the meaning's, b
 only the meaning ranked, and a BM25 score says little of how many of the agent's words a call holds: one rare word
 scores like three common ones. These shares do. A word counts as held when any of its alternatives is (its own
 term, a typo correction, a sound-alike, a synonym: every term of a phrase), looked up in the posting arrays of the
-``text`` field for the call, and in the analysed stored title for its title; in the call, each word weighs its idf.
+``text`` field for the call, and in its title's terms for its title (``engine.stored.title_terms_of``: a column
+of the index); in the call, each word weighs its idf.
 """
-
-from functools import lru_cache
 
 import numpy as np
 
-from analyzers.pipeline import stem, words_pipeline
+from analyzers.pipeline import text_terms
 from engine.combine import score_at
 from engine.evaluate import SegmentView
 from engine.shape import TEXT_FIELD, word_node
-
-# Titles whose terms each process keeps (a few hundred bytes each).
-TITLES_KEPT = 4096
+from engine.stored import title_terms_of
 
 
 def words_held(searcher, stats, postings, plan, docnums):
@@ -66,14 +63,14 @@ def words_in_title(plan, title):
     """How many of the plan's words a title holds (a phrase alternative only when all its terms are there).
 
     :param plan: the query's ``engine.plan.QueryPlan``.
-    :param title: a call's stored title.
+    :param title: a title's text.
     """
-    return _title_count(word_options(plan), title, [True] * len(plan.words))
+    return _title_count(word_options(plan), text_terms(title), [True] * len(plan.words))
 
 
-def _title_count(options, title, held):
-    """How many words of ``options`` (:func:`word_options`) a title holds, asking only of those ``held`` marks."""
-    terms = title_terms(title)
+def _title_count(options, terms, held):
+    """How many words of ``options`` (:func:`word_options`) a title's ``terms`` hold, asking only of those ``held``
+    marks."""
     return sum(_holds(word, terms) for word, anywhere in zip(options, held) if anywhere)
 
 
@@ -93,27 +90,20 @@ def _holds(options, terms):
     return not singles.isdisjoint(terms) or any(all(term in terms for term in phrase) for phrase in phrases)
 
 
-@lru_cache(maxsize=TITLES_KEPT)
-def title_terms(title):
-    """The index terms of a title, as a set (the titles of recent candidates are kept: they come back often).
-
-    The ``text`` field's terms are the stems of the ``words`` field's (``Pipeline.terms``); asked for them
-    directly, a title skips the text pipeline's memory of recent texts, which titles would only churn.
-    """
-    return frozenset(map(stem, words_pipeline().terms(title)))
-
-
-def coverage(searcher, stats, postings, plan, docnums, titles):
+def coverage(searcher, stats, postings, plan, docnums, stored):
     """Each call's share of the query held anywhere (each word weighed by :func:`word_weights`) and the share of
     its words held in its title: an ``n × 2`` float array.
 
-    :param titles: the calls' stored titles, in the order of ``docnums``.
+    :param stored: the calls' stored fields (``engine.stored``), in the order of ``docnums``.
     """
     held = words_held(searcher, stats, postings, plan, docnums)
     weights = word_weights(stats, plan)
-    anywhere = held @ weights / weights.sum() if weights.sum() > 0 else np.zeros(len(titles))
+    anywhere = held @ weights / weights.sum() if weights.sum() > 0 else np.zeros(len(stored))
     # The title is part of the text: a call holding none of the words anywhere holds none in its title.
     options = word_options(plan)
-    in_title = [_title_count(options, title, row) if any(row) else 0 for title, row in zip(titles, held.tolist())]
+    in_title = [
+        _title_count(options, title_terms_of(fields), row) if any(row) else 0
+        for fields, row in zip(stored, held.tolist())
+    ]
     in_title = np.array(in_title, dtype=np.float64) / max(1, len(plan.words))
-    return np.column_stack([anywhere, in_title]).reshape(len(titles), 2)
+    return np.column_stack([anywhere, in_title]).reshape(len(stored), 2)

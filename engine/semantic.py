@@ -227,8 +227,9 @@ class SemanticStage:
         :param dense: ``(similarity, stored, docnum)`` best first.
         :param vector: the query vector (for the similarity of calls only the words found).
         :param word_count: words in the query.
-        :param coverage_of: ``(docnums, titles)`` → the share of the query each call holds anywhere (by its words'
-            weight) and of its words in its title (``engine.coverage.coverage`` over the search's plan).
+        :param coverage_of: ``(docnums, their stored fields)`` → the share of the query each call holds anywhere
+            (by its words' weight) and of its words in its title (``engine.coverage.coverage`` over the search's
+            plan).
         :returns: as :func:`fuse`: ``(score, stored, docnum)`` in any order, and ``{docnum: similarity}`` of the
             calls the meaning ranked.
         """
@@ -252,7 +253,7 @@ class SemanticStage:
             # The index stores each call's passage digest, the key of its vector.
             lambda docnum: self.similarity_of(vector, stored_of[docnum]["passage"], snapshot),
             word_count,
-            lambda docnums: coverage_of(docnums, [stored_of[docnum]["title"] for docnum in docnums]),
+            lambda docnums: coverage_of(docnums, [stored_of[docnum] for docnum in docnums]),
             (SCORE_DIGITS, SIMILARITY_DIGITS),
         )
         return docnums, matrix, stored_of

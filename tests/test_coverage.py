@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from sample_kb import edited_knowledge_base, indexed_knowledge_base, sample_records
 
-from analyzers.pipeline import text_pipeline
-from engine.coverage import coverage, title_terms, word_weights, words_held, words_in_title
+from analyzers.pipeline import text_pipeline, text_terms
+from engine.coverage import coverage, word_weights, words_held, words_in_title
 from engine.service import SearchService
 from engine.sources import SynonymsFile
 from engine.vocabulary import VocabularyCache
@@ -50,7 +50,7 @@ def _shares(service, text):
     plan = service.plan(text, opened)
     docnums = list(range(opened.searcher.doc_count_all()))
     stored = [opened.fields.fields(docnum) for docnum in docnums]
-    shares = coverage(opened.searcher, opened.stats, service.postings, plan, docnums, [s["title"] for s in stored])
+    shares = coverage(opened.searcher, opened.stats, service.postings, plan, docnums, stored)
     return {s["id"]: tuple(row) for s, row in zip(stored, shares.tolist())}
 
 
@@ -97,7 +97,7 @@ def test_a_title_holds_a_word_by_its_stem(service):
 
 def test_a_titles_terms_are_what_the_index_holds_for_it():
     for record in sample_records():
-        assert title_terms(record["title"]) == frozenset(text_pipeline().terms(record["title"])), record["title"]
+        assert text_terms(record["title"]) == frozenset(text_pipeline().terms(record["title"])), record["title"]
 
 
 def test_calls_given_in_any_order_across_segments_get_their_own_counts(tmp_path):

@@ -1,12 +1,19 @@
-"""A hit's stored fields (``engine.stored``): its id and passage digest from the index's columns, the rest read
-when first asked for, and an index written before the columns existed read as before."""
+"""A hit's stored fields (``engine.stored``): its id, passage digest and title terms from the index's columns, the
+rest read when first asked for, and an index written before the columns existed read as before."""
 
-from sample_kb import edited_knowledge_base
+import numpy as np
+from sample_kb import edited_knowledge_base, indexed_knowledge_base, sample_records
 from whoosh import fields
 from whoosh.filedb.filestore import RamStorage
 
+from analyzers.pipeline import text_pipeline
+from engine.coverage import coverage
 from engine.service import SearchService
-from engine.stored import HitFields, StoredFieldReader
+from engine.sources import SynonymsFile
+from engine.stored import HitFields, StoredFieldReader, title_terms_of
+from engine.vocabulary import VocabularyCache
+from index import generations
+from index.schema import call_schema, matches_call_schema
 
 
 def _knowledge_base(folder, copies=3):
@@ -43,6 +50,61 @@ def test_a_hits_other_fields_are_read_only_when_asked_for(tmp_path):
             assert hit._all is not None
     finally:
         kb.close()
+
+
+def test_every_calls_title_terms_come_from_the_column_without_reading_its_record(tmp_path):
+    kb = _knowledge_base(tmp_path, copies=2)
+    try:
+        with kb.home.open_index().searcher() as searcher:
+            assert len(searcher.leaf_searchers()) > 1
+            reader = StoredFieldReader(searcher)
+            live = [docnum for docnum in range(searcher.doc_count_all()) if not searcher.reader().is_deleted(docnum)]
+            for docnum in live:
+                hit = reader.fields(docnum)
+                terms = title_terms_of(hit)
+                assert hit._all is None
+                assert terms == frozenset(text_pipeline().terms(searcher.stored_fields(docnum)["title"])), docnum
+    finally:
+        kb.close()
+
+
+def _earlier_schema():
+    """Today's schema with the title as an earlier version wrote it: stored only, no column."""
+    schema = call_schema()
+    schema.remove("title")
+    schema.add("title", fields.STORED())
+    return schema
+
+
+def test_an_index_written_before_the_title_column_is_kept_and_holds_the_same_titles_as_today(tmp_path, monkeypatch):
+    records = sample_records()
+    today = indexed_knowledge_base(tmp_path / "today", records)
+    with monkeypatch.context() as patched:
+        patched.setattr(generations, "call_schema", _earlier_schema)
+        earlier = indexed_knowledge_base(tmp_path / "earlier", records)
+    try:
+        assert type(earlier.home.open_index().schema["title"]) is fields.STORED
+        assert matches_call_schema(earlier.home.open_index().schema)
+        for kb, with_column in ((today, True), (earlier, False)):
+            with kb.home.open_index().searcher() as searcher:
+                columns = [bool(leaf.reader().has_column("title")) for leaf, _ in searcher.leaf_searchers()]
+                assert columns == [with_column]
+        shares = {}
+        for name, kb in (("today", today), ("earlier", earlier)):
+            service = SearchService(kb.home, VocabularyCache(), SynonymsFile(), result_cache_size=0)
+            opened = service.opened()
+            docnums = list(range(opened.searcher.doc_count_all()))
+            stored = [opened.fields.fields(docnum) for docnum in docnums]
+            terms = {hit["id"]: title_terms_of(hit) for hit in stored}
+            plan = service.plan("printer offline after update", opened)
+            found = coverage(opened.searcher, opened.stats, service.postings, plan, docnums, stored)
+            shares[name] = (terms, {hit["id"]: tuple(row) for hit, row in zip(stored, found.tolist())})
+            service.close()
+        assert shares["earlier"] == shares["today"]
+        assert np.count_nonzero([row[1] for row in shares["today"][1].values()]) > 5
+    finally:
+        today.close()
+        earlier.close()
 
 
 def test_an_index_without_the_id_column_gives_the_stored_fields_as_before():
