@@ -24,6 +24,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from index.schema import call_schema
+from index.small_files import ReplacedFile, write_atomically
 
 CURRENT_FILE = "CURRENT"
 REBUILDING_FILE = "REBUILDING"
@@ -40,20 +41,6 @@ class IndexMissingError(RuntimeError):
 
 class IndexBusyError(TimeoutError):
     """Another process held the index writer for longer than the timeout."""
-
-
-def _write_atomically(path, text):
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 @contextmanager
@@ -80,6 +67,7 @@ class IndexHome:
     def __init__(self, data_folder):
         self.root = Path(data_folder) / "index"
         self.root.mkdir(parents=True, exist_ok=True)
+        self._current = ReplacedFile(self.root / CURRENT_FILE)
 
     def current_dir(self):
         """The generation folder in use, or None when no index was ever built."""
@@ -92,11 +80,8 @@ class IndexHome:
         return folder if name and folder.is_dir() else None
 
     def current_name(self):
-        """The name of the generation in use ('' when none); cheap enough to call per search."""
-        try:
-            return (self.root / CURRENT_FILE).read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            return ""
+        """The name of the generation in use ('' when none); cheap enough to call per search (a stat)."""
+        return (self._current.read() or "").strip()
 
     def open_index(self):
         """Open the Whoosh index in use.
@@ -130,7 +115,7 @@ class IndexHome:
 
     def swap_to(self, folder):
         """Put a generation in use in one atomic rename, then remove unused generations."""
-        _write_atomically(self.root / CURRENT_FILE, folder.name + "\n")
+        write_atomically(self.root / CURRENT_FILE, folder.name + "\n")
         self.remove_unused_generations()
 
     def remove_unused_generations(self):
@@ -156,7 +141,7 @@ class IndexHome:
     @staticmethod
     def write_applied_seq(folder, seq):
         """Record, atomically, that store changes up to ``seq`` are in the index in ``folder``."""
-        _write_atomically(Path(folder) / APPLIED_SEQ_FILE, f"{seq}\n")
+        write_atomically(Path(folder) / APPLIED_SEQ_FILE, f"{seq}\n")
 
     @contextmanager
     def rebuilding(self, snapshot_seq):
@@ -169,7 +154,7 @@ class IndexHome:
         """
         marker = self.root / REBUILDING_FILE
         mine = f"{os.getpid()} {UNTIL_THE_END if snapshot_seq is None else snapshot_seq}\n"
-        _write_atomically(marker, mine)
+        write_atomically(marker, mine)
         try:
             yield
         finally:

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.generations import IndexBusyError, _write_atomically
+from index.generations import IndexBusyError
+from index.small_files import ReplacedFile, write_atomically
 
 VECTORS_DIR = "vectors"
 DIGEST_BYTES = 32
@@ -77,6 +78,7 @@ class VectorStore:
             raise ValueError(f"vectors of {dimension} dimensions: a multiple of 64 is needed for their sign codes")
         self.folder = Path(index_root) / VECTORS_DIR / model_folder_name(model_name)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._count = ReplacedFile(self.folder / "count")
         self.model_name = model_name
         self.dimension = dimension
         self._words = dimension // 64
@@ -88,10 +90,10 @@ class VectorStore:
     # Reading
 
     def committed_count(self):
-        """How many rows are complete on disk (0 before the first)."""
+        """How many rows are complete on disk (0 before the first); cheap enough to call per search (a stat)."""
         try:
-            return int((self.folder / "count").read_text(encoding="ascii").strip() or 0)
-        except (FileNotFoundError, ValueError):
+            return int((self._count.read() or "").strip() or 0)
+        except ValueError:
             return 0
 
     def snapshot(self):
@@ -181,5 +183,5 @@ class VectorStore:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-        _write_atomically(self.folder / "count", f"{count + len(digests_hex)}\n")
+        write_atomically(self.folder / "count", f"{count + len(digests_hex)}\n")
         return count + len(digests_hex)
