@@ -167,13 +167,18 @@ def surface_pipeline():
     return Pipeline("surface", normalize=False)
 
 
-def text_terms(text):
-    """The distinct terms the ``text`` field holds for a text, as a set.
+def text_term_sequence(text):
+    """The terms the ``text`` field holds for a text, in order (stop words left out), as a tuple.
 
-    They are the stems of the ``words`` field's terms (as :meth:`Pipeline.terms` makes them); asked for directly,
-    a text skips the pipelines' memory of recent texts, which short texts asked for one by one would only churn.
+    They are the stems of the ``words`` field's terms, as :meth:`Pipeline.terms` makes them for the ``text``
+    pipeline, without that pipeline's memory of recent texts, which texts asked for one by one would only churn.
     """
-    return frozenset(map(stem, words_pipeline().terms(text)))
+    return tuple(map(stem, words_pipeline().terms(text)))
+
+
+def text_terms(text):
+    """The distinct terms the ``text`` field holds for a text, as a set (see :func:`text_term_sequence`)."""
+    return frozenset(text_term_sequence(text))
 
 
 PIPELINES = {"text": text_pipeline, "words": words_pipeline, "surface": surface_pipeline}

@@ -39,9 +39,10 @@ FEATURES = (
     "similarity_x_length",
     "words_score_x_words_margin",
     "similarity_x_best_similarity",
-    "query_weight_held",
-    "title_words_held",
 )
+# What ``engine.coverage.coverage`` tells of each candidate, in its columns' order.
+COVERAGE_FEATURES = ("query_weight_held", "title_words_held", "word_pairs_held")
+FEATURES = FEATURES + COVERAGE_FEATURES
 
 
 def fits(word_count, meaning):
@@ -74,8 +75,9 @@ def candidate_features(words, meaning, similarity_of, word_count, coverage_of, d
     :param similarity_of: docnum → the call's similarity to the query (None when it has no vector yet); asked
         only for calls the meaning did not rank.
     :param word_count: words in the query.
-    :param coverage_of: docnums → the share of the query each call holds anywhere (by its words' weight) and of
-        its words in its title (``engine.coverage.coverage``: an ``n × 2`` array).
+    :param coverage_of: docnums → the share of the query each call holds anywhere (by its words' weight), of its
+        words in its title, and of its pairs of adjacent words side by side in its title or problem
+        (``engine.coverage.coverage``: an ``n × 3`` array).
     :param digits: decimals at which scores and similarities are equal (shared ranks).
     :returns: ``(docnums, matrix)``: the calls (words' ranking first, then the meaning's new ones) and a float64
         array of ``len(docnums) × len(FEATURES)``.
@@ -114,8 +116,10 @@ def candidate_features(words, meaning, similarity_of, word_count, coverage_of, d
                 sim * best_similarity,
             )
         )
-    matrix = np.array(rows, dtype=np.float64).reshape(len(docnums), len(FEATURES) - 2)
-    return docnums, np.hstack([matrix, np.asarray(coverage_of(docnums), dtype=np.float64).reshape(len(docnums), 2)])
+    width = len(COVERAGE_FEATURES)
+    matrix = np.array(rows, dtype=np.float64).reshape(len(docnums), len(FEATURES) - width)
+    shares = np.asarray(coverage_of(docnums), dtype=np.float64).reshape(len(docnums), width)
+    return docnums, np.hstack([matrix, shares])
 
 
 class LinearReranker:

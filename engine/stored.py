@@ -5,37 +5,44 @@ of calls past the page's edge, and reading each one's stored fields (a decompres
 of milliseconds at a million calls. The index keeps the id in a column too (``index.schema``: ``id`` is
 sortable), read in microseconds, and so the passage digest, which ranking by meaning asks of every candidate;
 the rest of a call's fields are read when first asked for, which is for the page's hits only. Ranking by meaning
-also asks each candidate's title terms (``engine.coverage``): the index keeps them in a column of the title
-(``index.schema.TitleField``). An index written before a column existed (or any segment of it) is read as before,
-its titles analysed again (the terms of recent titles are kept).
+also asks each candidate's title terms and the pairs of words side by side in its problem (``engine.coverage``):
+the index keeps them in columns of those fields (``index.schema.TitleField``, ``ProblemField``). An index written
+before a column existed (or any segment of it) is read as before, the text analysed again (recent titles' terms are
+kept).
 """
 
 import threading
 from collections.abc import Mapping
 from functools import lru_cache
 
-from analyzers.pipeline import text_terms
+from analyzers.pipeline import text_term_sequence
+from index.schema import pair_keys
 
 ID_FIELD = "id"
 PASSAGE_FIELD = "passage"
 TITLE_FIELD = "title"
-# Titles whose terms each process keeps when its index has no title column (a few hundred bytes each).
+PROBLEM_FIELD = "problem"
+# Fields whose column is read instead of the stored fields, when every segment has it.
+COLUMN_FIELDS = (PASSAGE_FIELD, TITLE_FIELD, PROBLEM_FIELD)
+# Titles whose terms each process keeps when its index has no title column (a few hundred bytes each), and
+# problems whose pair keys it keeps when its index has no problem column (up to 4 KB each).
 TITLES_KEPT = 4096
+PROBLEMS_KEPT = 256
 _MISSING = object()
 
 
 class HitFields(Mapping):
     """The stored fields of one call, its id from the column and the rest read on first use."""
 
-    __slots__ = ("_searcher", "_docnum", "_id", "_passages", "_titles", "_all")
+    __slots__ = ("_searcher", "_docnum", "_id", "_columns", "_all")
 
-    def __init__(self, searcher, docnum, call_id, passages=None, titles=None):
+    def __init__(self, searcher, docnum, call_id, columns=None):
         """
-        :param passages: the index's passage column (digests by docnum), or None when a segment lacks it.
-        :param titles: the index's title column (title terms by docnum), or None when a segment lacks it.
+        :param columns: ``{field: the index's column of it}`` for the fields of ``COLUMN_FIELDS`` every segment
+            has a column of.
         """
         self._searcher, self._docnum, self._id, self._all = searcher, docnum, call_id, None
-        self._passages, self._titles = passages, titles
+        self._columns = columns or {}
 
     def __getitem__(self, key):
         if key == ID_FIELD:  # asked of every hit ordered, so answered first
@@ -49,15 +56,15 @@ class HitFields(Mapping):
         """A field's value, or ``default`` (as ``dict.get``, without ``Mapping.get``'s exception on a miss)."""
         if key == ID_FIELD:
             return self._id
-        if key == PASSAGE_FIELD and self._passages is not None and self._all is None:
-            return self._passages[self._docnum]
+        if key == PASSAGE_FIELD and PASSAGE_FIELD in self._columns and self._all is None:
+            return self._columns[PASSAGE_FIELD][self._docnum]
         return self._fields().get(key, default)
 
-    def title_terms(self):
-        """The ``text`` terms of the call's title, as a set."""
-        if self._titles is not None and self._all is None:
-            return self._titles[self._docnum]
-        return analysed_title_terms(self.get(TITLE_FIELD, ""))
+    def column_value(self, name):
+        """The call's value in the index's column of a field (what that field's kind makes of it), or None when
+        the index has no such column."""
+        column = self._columns.get(name)
+        return None if column is None else column[self._docnum]
 
     def __iter__(self):
         return iter(self._fields())
@@ -81,8 +88,7 @@ class StoredFieldReader:
         self.searcher = searcher
         self._lock = threading.Lock()
         self._ids = None
-        self._passages = None
-        self._titles = None
+        self._columns = {}
         self._checked = False
 
     def fields(self, docnum):
@@ -90,7 +96,7 @@ class StoredFieldReader:
         ids = self._id_column()
         if ids is None:
             return self.searcher.stored_fields(docnum)
-        return HitFields(self.searcher, docnum, ids[docnum], self._passages, self._titles)
+        return HitFields(self.searcher, docnum, ids[docnum], self._columns)
 
     def _id_column(self):
         if not self._checked:
@@ -99,8 +105,8 @@ class StoredFieldReader:
                     leaves = [leaf.reader() for leaf, _ in self.searcher.leaf_searchers()]
                     if leaves and all(reader.has_column(ID_FIELD) for reader in leaves):
                         self._ids = self.searcher.reader().column_reader(ID_FIELD)
-                    self._passages = self._column(leaves, PASSAGE_FIELD)
-                    self._titles = self._column(leaves, TITLE_FIELD)
+                    columns = {name: self._column(leaves, name) for name in COLUMN_FIELDS}
+                    self._columns = {name: column for name, column in columns.items() if column is not None}
                     self._checked = True
         return self._ids
 
@@ -112,16 +118,33 @@ class StoredFieldReader:
 
 
 @lru_cache(maxsize=TITLES_KEPT)
-def analysed_title_terms(title):
-    """The ``text`` terms of a title, analysed again (for an index without the title column)."""
-    return text_terms(title)
+def analysed_title(title):
+    """The ``text`` terms of a title in order, analysed again (for an index without the title column)."""
+    return text_term_sequence(title)
 
 
-def title_terms_of(stored):
-    """A call's title terms: from the index's column when it has one, else its stored title analysed again.
+@lru_cache(maxsize=PROBLEMS_KEPT)
+def analysed_problem_pairs(problem):
+    """The pair keys of a problem (``index.schema.pair_keys``), analysed again (for an index without its column)."""
+    return pair_keys(problem)
+
+
+def title_sequence_of(stored):
+    """A call's title terms in order: from the index's column when it has one, else its stored title analysed.
 
     :param stored: a call's stored fields (a :class:`HitFields`, or the plain dict of an index without columns).
     """
-    if isinstance(stored, HitFields):
-        return stored.title_terms()
-    return analysed_title_terms(stored.get(TITLE_FIELD, ""))
+    found = stored.column_value(TITLE_FIELD) if isinstance(stored, HitFields) else None
+    return found if found is not None else analysed_title(stored.get(TITLE_FIELD, ""))
+
+
+def title_terms_of(stored):
+    """A call's title terms, as a set (see :func:`title_sequence_of`)."""
+    return frozenset(title_sequence_of(stored))
+
+
+def problem_pairs_of(stored):
+    """The sorted keys of the pairs of terms side by side in a call's problem (``index.schema.pair_keys``): from
+    the index's column when it has one, else its stored problem analysed."""
+    found = stored.column_value(PROBLEM_FIELD) if isinstance(stored, HitFields) else None
+    return found if found is not None else analysed_problem_pairs(stored.get(PROBLEM_FIELD, ""))

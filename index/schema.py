@@ -7,28 +7,33 @@ server can answer from its own index even when the central store is away.
 """
 
 import hashlib
+import zlib
 
+import numpy as np
 from whoosh.columns import FixedBytesColumn, VarBytesColumn
 from whoosh.fields import BOOLEAN, ID, STORED, TEXT, Schema
 
 from analyzers.analyzer import text_analyzer, words_analyzer
-from analyzers.pipeline import text_terms
+from analyzers.pipeline import text_term_sequence
 from store.records import status_of
 
 # A passage digest (sha256) as hex characters.
 PASSAGE_DIGEST_HEX_LENGTH = 64
 # ID fields cannot hold an empty value; calls without a product or category get this one.
 NO_VALUE = "(none)"
+# How much of a call's problem its pairs of adjacent words are read from (as much as snippets read).
+PAIR_TEXT_CHARS = 4_000
 # Fields an index written by an earlier version may hold as a plainer kind, searched as before (engine.stored).
-EARLIER_KINDS = {"title": STORED}
+EARLIER_KINDS = {"title": STORED, "problem": STORED}
 
 
 class TitleField(STORED):
-    """A call's title: stored as given, and its ``text`` terms in a column of their own.
+    """A call's title: stored as given, and its ``text`` terms, in order, in a column of their own.
 
-    Ranking by meaning asks how many of the query's words each candidate's title holds (``engine.coverage``), for
-    some twenty calls a search that are not on the page. The column answers from the index's terms, written once
-    here, without reading (decompressing, unpickling) the call's stored fields or analysing its title again.
+    Ranking by meaning asks which of the query's words each candidate's title holds, and which stand side by side
+    (``engine.coverage``), for some twenty calls a search that are not on the page. The column answers from the
+    index's terms, written once here, without reading (decompressing, unpickling) the call's stored fields or
+    analysing its title again.
     """
 
     def __init__(self):
@@ -36,12 +41,46 @@ class TitleField(STORED):
         self.column_type = VarBytesColumn()
 
     def to_column_value(self, value):
-        """The title's distinct terms, sorted and space-separated (no term holds a space)."""
-        return " ".join(sorted(text_terms(value))).encode("utf-8")
+        """The title's terms in order, space-separated (no term holds a space)."""
+        return " ".join(text_term_sequence(value)).encode("utf-8")
 
     def from_column_value(self, value):
-        """The set of terms in a column value."""
-        return frozenset(value.decode("utf-8").split())
+        """The terms of a column value, in order."""
+        return tuple(value.decode("utf-8").split())
+
+
+class ProblemField(STORED):
+    """A call's problem: stored as given, and the keys of its pairs of adjacent terms in a column of their own
+    (:func:`pair_keys`), for the re-ranker's look at which of the query's words stand side by side in a call."""
+
+    def __init__(self):
+        super().__init__()
+        self.column_type = VarBytesColumn()
+
+    def to_column_value(self, value):
+        """The problem's pair keys as little-endian 32-bit numbers."""
+        return pair_keys(value).astype("<u4").tobytes()
+
+    def from_column_value(self, value):
+        """The sorted pair keys of a column value."""
+        return np.frombuffer(value, dtype="<u4")
+
+
+def pair_key(first, second):
+    """Two adjacent terms as one 32-bit number, the same on every server (their CRC-32)."""
+    return zlib.crc32(f"{first} {second}".encode("utf-8"))
+
+
+def pair_keys(text):
+    """The sorted distinct keys (:func:`pair_key`) of the pairs of terms side by side in the start of a text (its
+    first ``PAIR_TEXT_CHARS`` characters), as the ``text`` field reads it: a stop word between two words leaves
+    them side by side.
+
+    :returns: a ``uint32`` array.
+    """
+    terms = text_term_sequence(text[:PAIR_TEXT_CHARS])
+    keys = np.fromiter((pair_key(first, second) for first, second in zip(terms, terms[1:])), dtype=np.uint32)
+    return np.unique(keys)
 
 
 def call_schema():
@@ -56,7 +95,7 @@ def call_schema():
         text=TEXT(analyzer=text_analyzer(), phrase=False),
         words=TEXT(analyzer=words_analyzer(), phrase=False),
         title=TitleField(),
-        problem=STORED(),
+        problem=ProblemField(),
         resolution=STORED(),
         product=ID(stored=True, sortable=True),
         category=ID(stored=True, sortable=True),

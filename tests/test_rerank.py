@@ -20,7 +20,7 @@ def feature(matrix, row, name):
 
 
 def _no_words_held(docnums):
-    return np.zeros((len(docnums), 2))
+    return np.zeros((len(docnums), len(rerank.COVERAGE_FEATURES)))
 
 
 def test_the_share_of_the_query_each_call_holds_is_asked_for_every_candidate_in_their_order():
@@ -28,12 +28,13 @@ def test_the_share_of_the_query_each_call_holds_is_asked_for_every_candidate_in_
 
     def coverage_of(docnums):
         asked.append(list(docnums))
-        return np.array([[docnum / 10, docnum / 100] for docnum in docnums])
+        return np.array([[docnum / 10, docnum / 100, docnum / 1000] for docnum in docnums])
 
     docnums, matrix = rerank.candidate_features([(4, 3.0)], [(7, 0.8)], lambda docnum: 0.1, 2, coverage_of)
     assert asked == [[4, 7]] and docnums == [4, 7]
     assert feature(matrix, 1, "query_weight_held") == 0.7
     assert feature(matrix, 1, "title_words_held") == 0.07
+    assert feature(matrix, 1, "word_pairs_held") == 0.007
 
 
 def test_a_call_only_the_words_found_gets_its_similarity_asked_and_no_meaning_rank():

@@ -10,10 +10,10 @@ from analyzers.pipeline import text_pipeline
 from engine.coverage import coverage
 from engine.service import SearchService
 from engine.sources import SynonymsFile
-from engine.stored import HitFields, StoredFieldReader, title_terms_of
+from engine.stored import HitFields, StoredFieldReader, problem_pairs_of, title_sequence_of, title_terms_of
 from engine.vocabulary import VocabularyCache
 from index import generations
-from index.schema import call_schema, matches_call_schema
+from index.schema import call_schema, matches_call_schema, pair_key, pair_keys
 
 
 def _knowledge_base(folder, copies=3):
@@ -52,7 +52,7 @@ def test_a_hits_other_fields_are_read_only_when_asked_for(tmp_path):
         kb.close()
 
 
-def test_every_calls_title_terms_come_from_the_column_without_reading_its_record(tmp_path):
+def test_every_calls_title_terms_and_problem_pairs_come_from_the_columns_without_reading_its_record(tmp_path):
     kb = _knowledge_base(tmp_path, copies=2)
     try:
         with kb.home.open_index().searcher() as searcher:
@@ -61,22 +61,26 @@ def test_every_calls_title_terms_come_from_the_column_without_reading_its_record
             live = [docnum for docnum in range(searcher.doc_count_all()) if not searcher.reader().is_deleted(docnum)]
             for docnum in live:
                 hit = reader.fields(docnum)
-                terms = title_terms_of(hit)
+                terms, sequence, pairs = title_terms_of(hit), title_sequence_of(hit), problem_pairs_of(hit)
                 assert hit._all is None
-                assert terms == frozenset(text_pipeline().terms(searcher.stored_fields(docnum)["title"])), docnum
+                stored = searcher.stored_fields(docnum)
+                assert sequence == text_pipeline().terms(stored["title"]), docnum
+                assert terms == frozenset(sequence)
+                assert pairs.tolist() == pair_keys(stored["problem"]).tolist(), docnum
     finally:
         kb.close()
 
 
 def _earlier_schema():
-    """Today's schema with the title as an earlier version wrote it: stored only, no column."""
+    """Today's schema with the title and problem as an earlier version wrote them: stored only, no column."""
     schema = call_schema()
-    schema.remove("title")
-    schema.add("title", fields.STORED())
+    for name in ("title", "problem"):
+        schema.remove(name)
+        schema.add(name, fields.STORED())
     return schema
 
 
-def test_an_index_written_before_the_title_column_is_kept_and_holds_the_same_titles_as_today(tmp_path, monkeypatch):
+def test_an_index_written_before_the_title_and_problem_columns_is_kept_and_holds_the_same(tmp_path, monkeypatch):
     records = sample_records()
     today = indexed_knowledge_base(tmp_path / "today", records)
     with monkeypatch.context() as patched:
@@ -87,8 +91,9 @@ def test_an_index_written_before_the_title_column_is_kept_and_holds_the_same_tit
         assert matches_call_schema(earlier.home.open_index().schema)
         for kb, with_column in ((today, True), (earlier, False)):
             with kb.home.open_index().searcher() as searcher:
-                columns = [bool(leaf.reader().has_column("title")) for leaf, _ in searcher.leaf_searchers()]
-                assert columns == [with_column]
+                for name in ("title", "problem"):
+                    columns = [bool(leaf.reader().has_column(name)) for leaf, _ in searcher.leaf_searchers()]
+                    assert columns == [with_column]
         shares = {}
         for name, kb in (("today", today), ("earlier", earlier)):
             service = SearchService(kb.home, VocabularyCache(), SynonymsFile(), result_cache_size=0)
@@ -96,12 +101,13 @@ def test_an_index_written_before_the_title_column_is_kept_and_holds_the_same_tit
             docnums = list(range(opened.searcher.doc_count_all()))
             stored = [opened.fields.fields(docnum) for docnum in docnums]
             terms = {hit["id"]: title_terms_of(hit) for hit in stored}
-            plan = service.plan("printer offline after update", opened)
+            plan = service.plan("printer offline after windows update", opened)
             found = coverage(opened.searcher, opened.stats, service.postings, plan, docnums, stored)
             shares[name] = (terms, {hit["id"]: tuple(row) for hit, row in zip(stored, found.tolist())})
             service.close()
         assert shares["earlier"] == shares["today"]
         assert np.count_nonzero([row[1] for row in shares["today"][1].values()]) > 5
+        assert np.count_nonzero([row[2] for row in shares["today"][1].values()]) > 5
     finally:
         today.close()
         earlier.close()
@@ -131,3 +137,9 @@ def test_equal_scores_past_the_page_edge_are_ordered_by_id(tmp_path):
     finally:
         service.close()
         kb.close()
+
+
+def test_a_problems_pair_keys_are_its_adjacent_terms_stop_words_left_out():
+    keys = pair_keys("The printer is offline, again").tolist()
+    assert keys == sorted({pair_key("printer", "offlin"), pair_key("offlin", "again")})
+    assert pair_keys("").tolist() == [] and pair_keys("printer").tolist() == []
