@@ -5,8 +5,8 @@ The re-ranker (``engine.rerank``) weighs the words' ranking and the meaning's, b
 only the meaning ranked, and a BM25 score says little of how many of the agent's words a call holds: one rare word
 scores like three common ones. These shares do. A word counts as held when any of its alternatives is (its own
 term, a typo correction, a sound-alike, a synonym: every term of a phrase), looked up in the posting arrays of the
-``text`` field for the call, and in its title's terms for its title (``engine.stored.title_terms_of``: a column
-of the index); in the call, each word weighs its idf. Words held side by side say more than words held apart (an
+``text`` field for the call, and in its title's terms for its title (``engine.stored.title_sequence_of``: a
+column of the index); in the call, each word weighs its idf. Words held side by side say more than words held apart (an
 error message quoted whole, a symptom described in the same words): each pair of adjacent typed words counts as
 held when any of their alternatives stand next to each other in the call's title or problem, read as the index
 reads them (stop words left out), for the calls holding both words: from the index's columns of the title's terms
