@@ -34,3 +34,9 @@ def edited_knowledge_base(folder, copies=3, edit_every=40):
         kb.store.upsert([{**record, "resolution": record["resolution"] + " Checked again by phone."}])
         apply_changes(kb.store, kb.home)
     return kb
+
+
+def live_docnums(searcher):
+    """The document numbers of a searcher's calls that are not deleted, in order."""
+    reader = searcher.reader()
+    return [docnum for docnum in range(searcher.doc_count_all()) if not reader.is_deleted(docnum)]

@@ -5,7 +5,7 @@ import random
 
 import numpy as np
 import pytest
-from sample_kb import edited_knowledge_base, indexed_knowledge_base, sample_records
+from sample_kb import edited_knowledge_base, indexed_knowledge_base, live_docnums, sample_records
 
 from analyzers.pipeline import text_pipeline, text_terms
 from engine.coverage import coverage, pair_options, pairs_held, word_weights, words_held, words_in_title
@@ -135,11 +135,7 @@ def test_looking_for_pairs_only_in_calls_holding_both_words_misses_none(tmp_path
     try:
         service = SearchService(kb.home, VocabularyCache(), SynonymsFile(), result_cache_size=0)
         opened = service.opened()
-        live = [
-            docnum
-            for docnum in range(opened.searcher.doc_count_all())
-            if not opened.searcher.reader().is_deleted(docnum)
-        ]
+        live = live_docnums(opened.searcher)
         found = 0
         for text in ("printer offline after windows update", "outlook password prompt", "wifi keeps dropping"):
             plan = service.plan(text, opened)
@@ -166,11 +162,7 @@ def test_calls_given_in_any_order_across_segments_get_their_own_counts(tmp_path)
         opened = service.opened()
         assert len(opened.searcher.leaf_searchers()) > 1
         plan = service.plan("printer offline after windows update", opened)
-        live = [
-            docnum
-            for docnum in range(opened.searcher.doc_count_all())
-            if not opened.searcher.reader().is_deleted(docnum)
-        ]
+        live = live_docnums(opened.searcher)
         docnums = random.Random(3).sample(live, 80)
         held = words_held(opened.searcher, opened.stats, service.postings, plan, docnums)
         for docnum, row in zip(docnums, held.tolist()):

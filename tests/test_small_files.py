@@ -13,6 +13,15 @@ def _age(path, seconds):
     os.utime(path, ns=(then, then))
 
 
+def _read_long_after_writing(path, text):
+    """Write ``path`` as an hour-old file holding ``text`` and read it once: the reader it was read by."""
+    write_atomically(path, text)
+    _age(path, 3600)
+    pointer = ReplacedFile(path)
+    assert pointer.read() == text
+    return pointer
+
+
 def test_a_missing_file_reads_as_none_until_it_is_written(tmp_path):
     pointer = ReplacedFile(tmp_path / "count")
     assert pointer.read() is None
@@ -22,10 +31,7 @@ def test_a_missing_file_reads_as_none_until_it_is_written(tmp_path):
 
 def test_a_replacement_is_read_at_once_however_old_the_text_it_replaces(tmp_path):
     path = tmp_path / "CURRENT"
-    write_atomically(path, "gen-a\n")
-    _age(path, 3600)
-    pointer = ReplacedFile(path)
-    assert pointer.read() == "gen-a\n"
+    pointer = _read_long_after_writing(path, "gen-a\n")
     write_atomically(path, "gen-b\n")
     assert pointer.read() == "gen-b\n"
     write_atomically(path, "gen-a\n")
@@ -34,10 +40,7 @@ def test_a_replacement_is_read_at_once_however_old_the_text_it_replaces(tmp_path
 
 def test_a_settled_file_is_answered_from_its_stat_without_reading_it_again(tmp_path):
     path = tmp_path / "count"
-    path.write_text("10\n")
-    _age(path, 3600)
-    pointer = ReplacedFile(path)
-    assert pointer.read() == "10\n"
+    pointer = _read_long_after_writing(path, "10\n")
     status = os.stat(path)
     # Changed in place with its size and time put back, the file looks unchanged to a stat: the kept text answers.
     path.write_text("99\n")
@@ -60,9 +63,6 @@ def test_a_file_changed_within_the_clock_tick_of_its_reading_is_read_again(tmp_p
 
 def test_a_file_removed_after_it_was_read_reads_as_none(tmp_path):
     path = tmp_path / "CURRENT"
-    write_atomically(path, "gen-a\n")
-    _age(path, 3600)
-    pointer = ReplacedFile(path)
-    assert pointer.read() == "gen-a\n"
+    pointer = _read_long_after_writing(path, "gen-a\n")
     path.unlink()
     assert pointer.read() is None

@@ -2,7 +2,7 @@
 rest read when first asked for, and an index written before the columns existed read as before."""
 
 import numpy as np
-from sample_kb import edited_knowledge_base, indexed_knowledge_base, sample_records
+from sample_kb import edited_knowledge_base, indexed_knowledge_base, live_docnums, sample_records
 from whoosh import fields
 from whoosh.filedb.filestore import RamStorage
 
@@ -27,7 +27,7 @@ def test_every_calls_id_from_the_column_is_its_stored_id_across_segments_and_edi
         with kb.home.open_index().searcher() as searcher:
             assert len(searcher.leaf_searchers()) > 1
             reader = StoredFieldReader(searcher)
-            live = [docnum for docnum in range(searcher.doc_count_all()) if not searcher.reader().is_deleted(docnum)]
+            live = live_docnums(searcher)
             for docnum in live:
                 hit = reader.fields(docnum)
                 assert isinstance(hit, HitFields)
@@ -58,7 +58,7 @@ def test_every_calls_title_terms_and_problem_pairs_come_from_the_columns_without
         with kb.home.open_index().searcher() as searcher:
             assert len(searcher.leaf_searchers()) > 1
             reader = StoredFieldReader(searcher)
-            live = [docnum for docnum in range(searcher.doc_count_all()) if not searcher.reader().is_deleted(docnum)]
+            live = live_docnums(searcher)
             for docnum in live:
                 hit = reader.fields(docnum)
                 terms, sequence, pairs = title_terms_of(hit), title_sequence_of(hit), problem_pairs_of(hit)
