@@ -26,7 +26,8 @@ RANK_K = 60
 MIN_QUERY_WORDS = 2
 # Query length is counted in words up to this many (an error message pasted whole is about as long).
 LONG_QUERY_WORDS = 20
-FEATURES = (
+# What the two rankings say of each candidate, in the order candidate_features builds them.
+RANKING_FEATURES = (
     "words_rank",
     "meaning_rank",
     "words_score",
@@ -42,7 +43,7 @@ FEATURES = (
 )
 # What ``engine.coverage.coverage`` tells of each candidate, in its columns' order.
 COVERAGE_FEATURES = ("query_weight_held", "title_words_held", "word_pairs_held")
-FEATURES = FEATURES + COVERAGE_FEATURES
+FEATURES = RANKING_FEATURES + COVERAGE_FEATURES
 
 
 def fits(word_count, meaning):
@@ -116,9 +117,8 @@ def candidate_features(words, meaning, similarity_of, word_count, coverage_of, d
                 sim * best_similarity,
             )
         )
-    width = len(COVERAGE_FEATURES)
-    matrix = np.array(rows, dtype=np.float64).reshape(len(docnums), len(FEATURES) - width)
-    shares = np.asarray(coverage_of(docnums), dtype=np.float64).reshape(len(docnums), width)
+    matrix = np.array(rows, dtype=np.float64).reshape(len(docnums), len(RANKING_FEATURES))
+    shares = np.asarray(coverage_of(docnums), dtype=np.float64).reshape(len(docnums), len(COVERAGE_FEATURES))
     return docnums, np.hstack([matrix, shares])
 
 

@@ -228,8 +228,8 @@ class SemanticStage:
         :param vector: the query vector (for the similarity of calls only the words found).
         :param word_count: words in the query.
         :param coverage_of: ``(docnums, their stored fields)`` → the share of the query each call holds anywhere
-            (by its words' weight) and of its words in its title (``engine.coverage.coverage`` over the search's
-            plan).
+            (by its words' weight), of its words in its title, and of its pairs of adjacent words side by side
+            (``engine.coverage.coverage`` over the search's plan).
         :returns: as :func:`fuse`: ``(score, stored, docnum)`` in any order, and ``{docnum: similarity}`` of the
             calls the meaning ranked.
         """

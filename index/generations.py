@@ -71,11 +71,7 @@ class IndexHome:
 
     def current_dir(self):
         """The generation folder in use, or None when no index was ever built."""
-        pointer = self.root / CURRENT_FILE
-        try:
-            name = pointer.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            return None
+        name = self.current_name()
         folder = self.root / name
         return folder if name and folder.is_dir() else None
 
