@@ -35,6 +35,11 @@ def english_words():
     return frozenset(SpellChecker(language="en").word_frequency.keys())
 
 
+def is_english(word):
+    """Tell whether a lowercase word is English: in pyspellchecker's list (:func:`english_words`) or a UK spelling."""
+    return word in english_words() or is_spelling_variant(word)
+
+
 def _deletes(word):
     """Return ``word`` and every string made by deleting one character from it."""
     return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
@@ -163,7 +168,7 @@ class TypoCorrector:
         if not MIN_LETTERS < len(word) <= MAX_LETTERS or not word.isalpha() or word.isupper():
             return ""
         typed = word.lower()
-        if typed in self._english or is_spelling_variant(typed):
+        if is_english(typed):
             return ""
         floor = COMMONER_BY * max(self._frequencies.get(typed, 0), 1)
         found = [

@@ -6,14 +6,19 @@ in them, and synonyms from the editable synonyms file. Alternatives carry a weig
 that an exact match always outranks a guessed one, and a ``how`` for "why it matched".
 """
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from jellyfish import damerau_levenshtein_distance
+from whoosh.analysis import STOP_WORDS
+
 from analyzers.phonetic import metaphone_code, sound_distance, soundex_code
 from analyzers.pipeline import surface_pipeline, text_pipeline
 from analyzers.spelling import us_spelling
+from analyzers.typos import COMMONER_BY, is_english
 
 MAX_QUERY_WORDS = 32
 WEIGHTS = {"exact": 1.0, "synonym": 0.8, "typo": 0.7, "sounds-like": 0.45}
@@ -103,7 +108,9 @@ class WordPlan:
     # (of its typo corrections alone for a word known only by its stem, such as "pageing"),
     # the closest as spelt or as sounded, then one that only adds letters, one that swaps two letters back, one that
     # sounds the same, then the most common in the calls ("fone": "phone", not "one"; "printr": "printer", not
-    # "print"; "werd": "word", not "were"). ``_likeliest`` chooses it.
+    # "print"; "werd": "word", not "were"); a rare non-English one gives way to a far commoner one a single edit
+    # further ("arkive": "archive", not "arxiv"). ``_likeliest`` chooses it, of the stop words one edit away too
+    # ("thhis": "this", ``_stop_words_near``).
     meant: str = ""
 
 
@@ -135,26 +142,54 @@ class QueryPlan:
         return " ".join(corrections.get(word, word) for word in typed_words(self.text, len(self.words) * 4 + 8))
 
 
-def _likeliest(typed, alternatives, frequencies):
-    """Of the alternatives, the word closest to ``typed`` as spelt or as sounded; of those equally close, one that
-    only adds letters to it (a typist drops letters: "printr" is "printer" before "print"), then one that swaps two
-    neighbouring letters back ("lits": "list"), then one with its Metaphone or Soundex code ("werd" sounds as
-    "word", not "were"), then the commonest ('' if none)."""
+def _likeliest(typed, words, frequencies):
+    """Of ``words`` (what a typed word may stand for), the one closest to ``typed`` as spelt or as sounded; of those
+    equally close, one that only adds letters to it (a typist drops letters: "printr" is "printer" before "print"),
+    then one that swaps two neighbouring letters back ("lits": "list"), then one with its Metaphone or Soundex code
+    ("werd" sounds as "word", not "were"), then the commonest (a stop word first; '' if no words). That word gives
+    way to the commonest one a single edit further when it is no English word and that one is in at least
+    ``COMMONER_BY`` times as many calls: so close to what was typed and so rare, it is likelier a misspelling or a
+    name in the calls than what the agent meant ("arkive": "archive", in 124 calls, not "arxiv", in one;
+    "dirctroy": "directory", not "directroy")."""
     typed = typed.lower()
-    words = [alternative.word for alternative in alternatives]
     if not words:
         return ""
     codes = (metaphone_code(typed), soundex_code(typed))
-    return min(
+    closest = min(
         words,
         key=lambda word: (
             sound_distance(typed, word),
             not _letters_in_order(typed, word),
             not _swaps_two_letters(typed, word),
             not _same_code(codes, word),
-            -frequencies.get(word, 0),
+            -_commonness(word, frequencies),
         ),
     )
+    if is_english(closest):
+        return closest
+    further = sound_distance(typed, closest) + 1
+    commoner = max(
+        (word for word in words if sound_distance(typed, word) == further),
+        key=lambda word: frequencies.get(word, 0),
+        default="",
+    )
+    if commoner and frequencies.get(commoner, 0) >= COMMONER_BY * max(frequencies.get(closest, 0), 1):
+        return commoner
+    return closest
+
+
+def _commonness(word, frequencies):
+    """How many calls hold a word; a stop word, in no index, counts as commoner than any."""
+    return math.inf if word in STOP_WORDS else frequencies.get(word, 0)
+
+
+def _stop_words_near(typed):
+    """The stop words one edit from a typed word of 3 letters or more (letters only: "th3" may be a code) that is
+    no English word, in a fixed order: words the agent may have meant ("thhis": "this", "wiht": "with") that no
+    correction offers, as stop words are in no index."""
+    if len(typed) < 3 or not typed.isalpha() or is_english(typed):
+        return []
+    return [stop for stop in sorted(STOP_WORDS) if len(stop) > 1 and damerau_levenshtein_distance(typed, stop) == 1]
 
 
 def _swaps_two_letters(typed, word):
@@ -213,11 +248,14 @@ def plan_query(text, is_indexed, vocabulary=None, synonyms=None, max_words=MAX_Q
                 word_plan.correction = typos[0].word
             sounds = vocabulary.phonetic.candidates(us_spelling(word), limit=SOUND_ALIKE_SUGGESTIONS)
             word_plan.alternatives += _alternatives_from(sounds, "sounds-like", already)
-            word_plan.meant = _likeliest(word, word_plan.alternatives[1:], vocabulary.word_frequencies)
+            corrected = [alternative.word for alternative in word_plan.alternatives[1:]] + _stop_words_near(word)
+            word_plan.meant = _likeliest(word, corrected, vocabulary.word_frequencies)
         elif vocabulary is not None and word not in typed_in_capitals and word not in vocabulary.word_frequencies:
             # Known only by its stem ("pageing", "replys"): search finds the stem, and the model reads the word meant.
             corrections = _alternatives_from(vocabulary.typos.corrections(word, limit=TYPO_SUGGESTIONS), "typo", set())
-            word_plan.meant = _likeliest(word, corrections, vocabulary.word_frequencies)
+            word_plan.meant = _likeliest(
+                word, [alternative.word for alternative in corrections], vocabulary.word_frequencies
+            )
         if synonyms:
             word_plan.alternatives += _alternatives_from(synonyms.get(word, ()), "synonym", already)
         plan.words.append(word_plan)

@@ -125,6 +125,39 @@ def test_meant_text_takes_of_equally_close_words_the_one_that_sounds_as_typed():
     assert meant_text(plan_query("lits emails", lambda term: term in terms, Vocabulary(corpus))) == "list emails"
 
 
+def test_meant_text_takes_a_far_commoner_word_one_edit_further_over_a_rare_non_english_closest_one():
+    def meant(query, corpus):
+        terms = {term for word in corpus for term in index_terms(word)}
+        return meant_text(plan_query(query, lambda term: term in terms, Vocabulary(corpus)))
+
+    # "arkive" is one edit from "arxiv" as sounded and two from "archive"; a name in one call is not what was meant.
+    assert meant("online arkive missing", {"arxiv": 1, "archive": 124, "online": 90, "missing": 70}) == (
+        "online archive missing"
+    )
+    # Not far enough commoner, the closest stays; nor does an English word give way, however common the other.
+    assert meant("online arkive missing", {"arxiv": 3, "archive": 124, "online": 90, "missing": 70}) == (
+        "online arxiv missing"
+    )
+    assert meant("misake in title", {"mistake": 10, "message": 900, "title": 90}) == "mistake in title"
+
+
+def test_meant_text_weighs_the_stop_words_one_edit_away_with_the_corrections():
+    corpus = {"thiss": 1, "these": 300, "file": 500, "locked": 40, "over": 200, "into": 150}
+    terms = {term for word in corpus for term in index_terms(word)}
+
+    def meant(query):
+        return meant_text(plan_query(query, lambda term: term in terms, Vocabulary(corpus)))
+
+    # No index holds "this", so no correction offers it; "thiss", a misspelling in one call, is as close.
+    assert meant("thhis file locked") == "this file locked"
+    # A correction that only adds letters ("over" for "ovr", not "or") or swaps two back ("into", not "not") wins.
+    assert meant("ovr file locked") == "over file locked"
+    assert meant("inot file locked") == "into file locked"
+    # An English word is read as typed ("wen" is one, though one edit from "when"), and so is a code.
+    assert meant("wen file locked") == "wen file locked"
+    assert meant("th3 file locked") == "th3 file locked"
+
+
 def test_meant_text_given_the_vocabulary_puts_the_commoner_spelling_of_a_rare_misspelt_corpus_word_in():
     corpus = {"address": 400, "adress": 3, "book": 90, "missing": 70}
     vocabulary = Vocabulary(corpus)
