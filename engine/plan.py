@@ -110,7 +110,7 @@ class WordPlan:
     # sounds the same, then the most common in the calls ("fone": "phone", not "one"; "printr": "printer", not
     # "print"; "werd": "word", not "were"); a rare non-English one gives way to a far commoner one a single edit
     # further ("arkive": "archive", not "arxiv"). ``_likeliest`` chooses it, of the stop words one edit away too
-    # ("thhis": "this", ``_stop_words_near``).
+    # ("thhis": "this", "wen": "when"; ``_stop_words_near``).
     meant: str = ""
 
 
@@ -147,35 +147,31 @@ def _likeliest(typed, words, frequencies):
     equally close, one that only adds letters to it (a typist drops letters: "printr" is "printer" before "print"),
     then one that swaps two neighbouring letters back ("lits": "list"), then one with its Metaphone or Soundex code
     ("werd" sounds as "word", not "were"), then the commonest (a stop word first; '' if no words). That word gives
-    way to the commonest one a single edit further when it is no English word and that one is in at least
-    ``COMMONER_BY`` times as many calls: so close to what was typed and so rare, it is likelier a misspelling or a
-    name in the calls than what the agent meant ("arkive": "archive", in 124 calls, not "arxiv", in one;
-    "dirctroy": "directory", not "directroy")."""
+    way when it is no English word and some are a single edit further and in at least ``COMMONER_BY`` times as many
+    calls (a stop word always is), to the first of those in the same order: so close to what was typed and so
+    rare, it is likelier a misspelling or a name in the calls than what the agent meant ("arkive": "archive", in
+    124 calls, not "arxiv", in one; "dirctroy": "directory", not "directroy"; "wen": "when", not "wenn")."""
     typed = typed.lower()
     if not words:
         return ""
     codes = (metaphone_code(typed), soundex_code(typed))
-    closest = min(
-        words,
-        key=lambda word: (
-            sound_distance(typed, word),
+
+    def reading_order(word):
+        return (
             not _letters_in_order(typed, word),
             not _swaps_two_letters(typed, word),
             not _same_code(codes, word),
             -_commonness(word, frequencies),
-        ),
-    )
+        )
+
+    closest = min(words, key=lambda word: (sound_distance(typed, word), *reading_order(word)))
     if is_english(closest):
         return closest
-    further = sound_distance(typed, closest) + 1
-    commoner = max(
-        (word for word in words if sound_distance(typed, word) == further),
-        key=lambda word: frequencies.get(word, 0),
-        default="",
-    )
-    if commoner and frequencies.get(commoner, 0) >= COMMONER_BY * max(frequencies.get(closest, 0), 1):
-        return commoner
-    return closest
+    further, floor = sound_distance(typed, closest) + 1, COMMONER_BY * max(frequencies.get(closest, 0), 1)
+    commoner = [
+        word for word in words if sound_distance(typed, word) == further and _commonness(word, frequencies) >= floor
+    ]
+    return min(commoner, key=reading_order) if commoner else closest
 
 
 def _commonness(word, frequencies):
@@ -184,10 +180,10 @@ def _commonness(word, frequencies):
 
 
 def _stop_words_near(typed):
-    """The stop words one edit from a typed word of 3 letters or more (letters only: "th3" may be a code) that is
-    no English word, in a fixed order: words the agent may have meant ("thhis": "this", "wiht": "with") that no
-    correction offers, as stop words are in no index."""
-    if len(typed) < 3 or not typed.isalpha() or is_english(typed):
+    """The stop words one edit from a typed word of 3 letters or more (letters only: "th3" may be a code), in a
+    fixed order: words the agent may have meant ("thhis": "this", "wiht": "with") that no correction offers, as
+    stop words are in no index."""
+    if len(typed) < 3 or not typed.isalpha():
         return []
     return [stop for stop in sorted(STOP_WORDS) if len(stop) > 1 and damerau_levenshtein_distance(typed, stop) == 1]
 
