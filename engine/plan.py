@@ -110,7 +110,8 @@ class WordPlan:
     # sounds the same, then the most common in the calls ("fone": "phone", not "one"; "printr": "printer", not
     # "print"; "werd": "word", not "were"); a rare non-English one gives way to a far commoner one a single edit
     # further ("arkive": "archive", not "arxiv"). ``_likeliest`` chooses it, of the stop words one edit away too
-    # ("thhis": "this", "wen": "when"; ``_stop_words_near``).
+    # ("thhis": "this", "wen": "when"; ``_stop_words_near``); an English word stays as typed unless that word is a
+    # single edit from it and in more than one call ("beach" is not "batch"; ``_english_or_likeliest``).
     meant: str = ""
 
 
@@ -172,6 +173,17 @@ def _likeliest(typed, words, frequencies):
         word for word in words if sound_distance(typed, word) == further and _commonness(word, frequencies) >= floor
     ]
     return min(commoner, key=reading_order) if commoner else closest
+
+
+def _english_or_likeliest(typed, words, frequencies):
+    """The likeliest of ``words`` (:func:`_likeliest`), or '' for an English word the agent likelier typed as meant:
+    one whose likeliest correction is more than a single edit away or in a single call at most ("beach" is no
+    misspelling of "batch", nor "squiggle" of the calls' "squigly"; "teems" stands for "teams", in 169 calls)."""
+    likeliest = _likeliest(typed, words, frequencies)
+    if not likeliest or not is_english(typed.lower()):
+        return likeliest
+    close = sound_distance(typed.lower(), likeliest) <= 1 and _commonness(likeliest, frequencies) > 1
+    return likeliest if close else ""
 
 
 def _commonness(word, frequencies):
@@ -245,7 +257,7 @@ def plan_query(text, is_indexed, vocabulary=None, synonyms=None, max_words=MAX_Q
             sounds = vocabulary.phonetic.candidates(us_spelling(word), limit=SOUND_ALIKE_SUGGESTIONS)
             word_plan.alternatives += _alternatives_from(sounds, "sounds-like", already)
             corrected = [alternative.word for alternative in word_plan.alternatives[1:]] + _stop_words_near(word)
-            word_plan.meant = _likeliest(word, corrected, vocabulary.word_frequencies)
+            word_plan.meant = _english_or_likeliest(word, corrected, vocabulary.word_frequencies)
         elif vocabulary is not None and word not in typed_in_capitals and word not in vocabulary.word_frequencies:
             # Known only by its stem ("pageing", "replys"): search finds the stem, and the model reads the word meant.
             corrections = _alternatives_from(vocabulary.typos.corrections(word, limit=TYPO_SUGGESTIONS), "typo", set())

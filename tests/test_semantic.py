@@ -141,6 +141,18 @@ def test_meant_text_takes_a_far_commoner_word_one_edit_further_over_a_rare_non_e
     assert meant("misake in title", {"mistake": 10, "message": 900, "title": 90}) == "mistake in title"
 
 
+def test_meant_text_reads_an_english_word_no_call_holds_as_typed_unless_a_common_word_is_a_single_edit_away():
+    corpus = {"batch": 42, "teams": 169, "squigly": 1, "meeting": 300, "trip": 30, "lines": 80}
+    terms = {term for word in corpus for term in index_terms(word)}
+
+    def meant(query):
+        return meant_text(plan_query(query, lambda term: term in terms, Vocabulary(corpus)))
+
+    assert meant("beach trip") == "beach trip"  # "batch" is two edits away
+    assert meant("squiggle lines") == "squiggle lines"  # "squigly", one edit away, is in a single call
+    assert meant("teems meeting") == "teams meeting"  # an English word, but likelier a slip for the calls' "teams"
+
+
 def test_meant_text_weighs_the_stop_words_one_edit_away_with_the_corrections():
     corpus = {"thiss": 1, "these": 300, "file": 500, "locked": 40, "over": 200, "into": 150}
     terms = {term for word in corpus for term in index_terms(word)}

@@ -11,6 +11,7 @@ to show within seconds.
 import sys
 import threading
 import time
+import traceback
 
 import pytest
 
@@ -79,7 +80,7 @@ def test_many_threads_sharing_one_service_while_writes_add_segments_get_every_an
                 apply_changes(store, home, timeout=30)
                 written.append(n)
         except Exception as error:  # collected, so the assert below names it
-            errors.append(f"writer: {error!r}")
+            errors.append(f"writer: {error!r}\n{traceback.format_exc()}")
         finally:
             done.set()
 
@@ -91,7 +92,7 @@ def test_many_threads_sharing_one_service_while_writes_add_segments_get_every_an
                 check_one_answer(reader, turn)
                 answers[0] += 1
             except Exception as error:  # collected, so the assert below names it
-                errors.append(f"reader {reader}: {error!r}")
+                errors.append(f"reader {reader}: {error!r}\n{traceback.format_exc()}")
                 return
 
     def check_one_answer(reader, turn):
@@ -113,7 +114,7 @@ def test_many_threads_sharing_one_service_while_writes_add_segments_get_every_an
         thread.start()
     for thread in threads:
         thread.join(300)
-    assert (errors, wrong[:5]) == ([], [])
+    assert (errors, wrong[:5]) == ([], []), "\n".join(errors + wrong[:5])
     assert len(written) == WRITES
     assert answers[0] >= READERS * 20
     # Searchers replaced while searches ran on them were closed once those searches ended, none before.
