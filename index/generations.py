@@ -33,6 +33,10 @@ BUILDING_LOCK_FILE = ".building"
 GENERATION_PREFIX = "gen-"
 # In the REBUILDING file, in place of a change number: the rebuild takes in every change until it ends.
 UNTIL_THE_END = "end"
+# Opening an index lists its tables of contents, then reads the newest; a writer's commit in between replaces that
+# one and deletes it. Whoosh opens a reader again when that happens, but not the index itself: this does, as often.
+OPEN_TRIES = 10
+OPEN_RETRY_SECONDS = 0.05
 
 
 class IndexMissingError(RuntimeError):
@@ -80,16 +84,23 @@ class IndexHome:
         return (self._current.read() or "").strip()
 
     def open_index(self):
-        """Open the Whoosh index in use.
+        """Open the Whoosh index in use; again, up to ``OPEN_TRIES`` times, when a commit deleted the table of
+        contents it was reading (or a swap the generation).
 
         :raises IndexMissingError: when no index was built yet.
         """
-        folder = self.current_dir()
-        if folder is None or not whoosh_index.exists_in(str(folder)):
-            raise IndexMissingError(
-                f"no index in {self.root}: run 'python -m indexer rebuild' to build it from the store"
-            )
-        return whoosh_index.open_dir(str(folder))
+        for tries_left in range(OPEN_TRIES - 1, -1, -1):
+            folder = self.current_dir()
+            try:
+                if folder is None or not whoosh_index.exists_in(str(folder)):
+                    raise IndexMissingError(
+                        f"no index in {self.root}: run 'python -m indexer rebuild' to build it from the store"
+                    )
+                return whoosh_index.open_dir(str(folder))
+            except FileNotFoundError:
+                if not tries_left:
+                    raise
+                time.sleep(OPEN_RETRY_SECONDS)
 
     def new_generation(self):
         """Create an empty index in a new generation folder (not yet in use).
