@@ -26,6 +26,8 @@ TYPO_SUGGESTIONS = 2
 SOUND_ALIKE_SUGGESTIONS = 2
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CAPITALS = re.compile(r"\b[A-Z][A-Z0-9]+\b")
+# The stop words a typed word may have meant (``_stop_words_near``), in a fixed order whatever the hash seed.
+_STOP_WORDS_IN_ORDER = tuple(sorted(stop for stop in STOP_WORDS if len(stop) > 1))
 
 
 # Blank means only the white space JSON Schema's \s knows (ECMA-262), so the API and its OpenAPI
@@ -157,6 +159,8 @@ def _likeliest(typed, words, frequencies):
         return ""
     codes = (metaphone_code(typed), soundex_code(typed))
 
+    distance = {word: sound_distance(typed, word) for word in words}
+
     def reading_order(word):
         return (
             not _letters_in_order(typed, word),
@@ -165,12 +169,12 @@ def _likeliest(typed, words, frequencies):
             -_commonness(word, frequencies),
         )
 
-    closest = min(words, key=lambda word: (sound_distance(typed, word), *reading_order(word)))
+    closest = min(words, key=lambda word: (distance[word], *reading_order(word)))
     if is_english(closest):
         return closest
-    further, floor = sound_distance(typed, closest) + 1, COMMONER_BY * max(frequencies.get(closest, 0), 1)
+    floor = COMMONER_BY * max(frequencies.get(closest, 0), 1)
     commoner = [
-        word for word in words if sound_distance(typed, word) == further and _commonness(word, frequencies) >= floor
+        word for word in words if distance[word] == distance[closest] + 1 and _commonness(word, frequencies) >= floor
     ]
     return min(commoner, key=reading_order) if commoner else closest
 
@@ -180,9 +184,9 @@ def _english_or_likeliest(typed, words, frequencies):
     one whose likeliest correction is more than a single edit away or in a single call at most ("beach" is no
     misspelling of "batch", nor "squiggle" of the calls' "squigly"; "teems" stands for "teams", in 169 calls)."""
     likeliest = _likeliest(typed, words, frequencies)
-    if not likeliest or not is_english(typed.lower()):
+    if not likeliest or not is_english(typed):
         return likeliest
-    close = sound_distance(typed.lower(), likeliest) <= 1 and _commonness(likeliest, frequencies) > 1
+    close = sound_distance(typed, likeliest) <= 1 and _commonness(likeliest, frequencies) > 1
     return likeliest if close else ""
 
 
@@ -197,7 +201,7 @@ def _stop_words_near(typed):
     stop words are in no index."""
     if len(typed) < 3 or not typed.isalpha():
         return []
-    return [stop for stop in sorted(STOP_WORDS) if len(stop) > 1 and damerau_levenshtein_distance(typed, stop) == 1]
+    return [stop for stop in _STOP_WORDS_IN_ORDER if damerau_levenshtein_distance(typed, stop) == 1]
 
 
 def _swaps_two_letters(typed, word):

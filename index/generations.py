@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.index import EmptyIndexError
 
 from index.schema import call_schema
 from index.small_files import ReplacedFile, write_atomically
@@ -89,14 +90,15 @@ class IndexHome:
 
         :raises IndexMissingError: when no index was built yet.
         """
+        missing = f"no index in {self.root}: run 'python -m indexer rebuild' to build it from the store"
         for tries_left in range(OPEN_TRIES - 1, -1, -1):
             folder = self.current_dir()
+            if folder is None:
+                raise IndexMissingError(missing)
             try:
-                if folder is None or not whoosh_index.exists_in(str(folder)):
-                    raise IndexMissingError(
-                        f"no index in {self.root}: run 'python -m indexer rebuild' to build it from the store"
-                    )
                 return whoosh_index.open_dir(str(folder))
+            except EmptyIndexError:
+                raise IndexMissingError(missing) from None
             except FileNotFoundError:
                 if not tries_left:
                     raise

@@ -48,4 +48,4 @@ def test_an_index_that_keeps_vanishing_is_not_tried_forever(home, monkeypatch):
     reads = _table_of_contents_gone(10 * OPEN_TRIES, monkeypatch)
     with pytest.raises(FileNotFoundError):
         home.open_index()
-    assert len(reads) <= 2 * OPEN_TRIES  # each try reads it once to check it exists and once to open it
+    assert len(reads) <= 2 * OPEN_TRIES  # each try reads it once

@@ -125,51 +125,44 @@ def test_meant_text_takes_of_equally_close_words_the_one_that_sounds_as_typed():
     assert meant_text(plan_query("lits emails", lambda term: term in terms, Vocabulary(corpus))) == "list emails"
 
 
-def test_meant_text_takes_a_far_commoner_word_one_edit_further_over_a_rare_non_english_closest_one():
-    def meant(query, corpus):
-        terms = {term for word in corpus for term in index_terms(word)}
-        return meant_text(plan_query(query, lambda term: term in terms, Vocabulary(corpus)))
+def _meant(query, corpus):
+    """The text the model reads for ``query`` over calls holding ``corpus`` (word: how many calls)."""
+    terms = {term for word in corpus for term in index_terms(word)}
+    return meant_text(plan_query(query, lambda term: term in terms, Vocabulary(corpus)))
 
+
+def test_meant_text_takes_a_far_commoner_word_one_edit_further_over_a_rare_non_english_closest_one():
     # "arkive" is one edit from "arxiv" as sounded and two from "archive"; a name in one call is not what was meant.
-    assert meant("online arkive missing", {"arxiv": 1, "archive": 124, "online": 90, "missing": 70}) == (
+    assert _meant("online arkive missing", {"arxiv": 1, "archive": 124, "online": 90, "missing": 70}) == (
         "online archive missing"
     )
     # Not far enough commoner, the closest stays; nor does an English word give way, however common the other.
-    assert meant("online arkive missing", {"arxiv": 3, "archive": 124, "online": 90, "missing": 70}) == (
+    assert _meant("online arkive missing", {"arxiv": 3, "archive": 124, "online": 90, "missing": 70}) == (
         "online arxiv missing"
     )
-    assert meant("misake in title", {"mistake": 10, "message": 900, "title": 90}) == "mistake in title"
+    assert _meant("misake in title", {"mistake": 10, "message": 900, "title": 90}) == "mistake in title"
 
 
 def test_meant_text_reads_an_english_word_no_call_holds_as_typed_unless_a_common_word_is_a_single_edit_away():
     corpus = {"batch": 42, "teams": 169, "squigly": 1, "meeting": 300, "trip": 30, "lines": 80}
-    terms = {term for word in corpus for term in index_terms(word)}
-
-    def meant(query):
-        return meant_text(plan_query(query, lambda term: term in terms, Vocabulary(corpus)))
-
-    assert meant("beach trip") == "beach trip"  # "batch" is two edits away
-    assert meant("squiggle lines") == "squiggle lines"  # "squigly", one edit away, is in a single call
-    assert meant("teems meeting") == "teams meeting"  # an English word, but likelier a slip for the calls' "teams"
+    assert _meant("beach trip", corpus) == "beach trip"  # "batch" is two edits away
+    assert _meant("squiggle lines", corpus) == "squiggle lines"  # "squigly", one edit away, is in a single call
+    # An English word, but likelier a slip for the calls' "teams".
+    assert _meant("teems meeting", corpus) == "teams meeting"
 
 
 def test_meant_text_weighs_the_stop_words_one_edit_away_with_the_corrections():
     corpus = {"thiss": 1, "these": 300, "file": 500, "locked": 40, "over": 200, "into": 150}
-    terms = {term for word in corpus for term in index_terms(word)}
-
-    def meant(query):
-        return meant_text(plan_query(query, lambda term: term in terms, Vocabulary(corpus)))
-
     # No index holds "this", so no correction offers it; "thiss", a misspelling in one call, is as close.
-    assert meant("thhis file locked") == "this file locked"
+    assert _meant("thhis file locked", corpus) == "this file locked"
     # A correction that only adds letters ("over" for "ovr", not "or") or swaps two back ("into", not "not") wins.
-    assert meant("ovr file locked") == "over file locked"
-    assert meant("inot file locked") == "into file locked"
+    assert _meant("ovr file locked", corpus) == "over file locked"
+    assert _meant("inot file locked", corpus) == "into file locked"
     # "wenn", a word of a few calls as close as sounded, gives way to a stop word one edit further; a code is read
     # as typed.
     corpus["wenn"] = 4
-    assert meant("wen file locked") == "when file locked"
-    assert meant("th3 file locked") == "th3 file locked"
+    assert _meant("wen file locked", corpus) == "when file locked"
+    assert _meant("th3 file locked", corpus) == "th3 file locked"
 
 
 def test_meant_text_given_the_vocabulary_puts_the_commoner_spelling_of_a_rare_misspelt_corpus_word_in():
