@@ -9,7 +9,7 @@ that an exact match always outranks a guessed one, and a ``how`` for "why it mat
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from jellyfish import damerau_levenshtein_distance
@@ -87,15 +87,18 @@ class Alternative:
     terms: tuple
     word: str
     how: str
+    # The word the agent most likely meant by an unknown word (``WordPlan.meant``): it counts as if typed.
+    meant: bool = False
 
     @property
     def weight(self):
         """How much a match through this alternative counts against an exact one.
 
-        A phrase alternative ("blue screen" for "bsod") scores the sum of its terms, so each
-        term gets its share of the weight and the phrase cannot outrank the word typed.
+        The word meant counts as much as an exact match; the other guesses less, by how they were found. A phrase
+        alternative ("blue screen" for "bsod") scores the sum of its terms, so each term gets its share of the
+        weight and the phrase cannot outrank the word typed.
         """
-        return WEIGHTS[self.how] / len(self.terms)
+        return WEIGHTS["exact" if self.meant else self.how] / len(self.terms)
 
 
 @dataclass
@@ -221,6 +224,16 @@ def _letters_in_order(letters, word):
     return all(letter in rest for letter in letters)
 
 
+def _lead_with_meant(word_plan):
+    """Mark the guess that is the word meant and put it first of the guesses: the agent likeliest typed that word
+    ("fone": "phone" counts as if typed, "one" as a guess)."""
+    for position, alternative in enumerate(word_plan.alternatives[1:], start=1):
+        if alternative.word == word_plan.meant:
+            del word_plan.alternatives[position]
+            word_plan.alternatives.insert(1, replace(alternative, meant=True))
+            return
+
+
 def _alternatives_from(words, how, already):
     found = []
     for word in words:
@@ -262,6 +275,7 @@ def plan_query(text, is_indexed, vocabulary=None, synonyms=None, max_words=MAX_Q
             word_plan.alternatives += _alternatives_from(sounds, "sounds-like", already)
             corrected = [alternative.word for alternative in word_plan.alternatives[1:]] + _stop_words_near(word)
             word_plan.meant = _english_or_likeliest(word, corrected, vocabulary.word_frequencies)
+            _lead_with_meant(word_plan)
         elif vocabulary is not None and word not in typed_in_capitals and word not in vocabulary.word_frequencies:
             # Known only by its stem ("pageing", "replys"): search finds the stem, and the model reads the word meant.
             corrections = _alternatives_from(vocabulary.typos.corrections(word, limit=TYPO_SUGGESTIONS), "typo", set())

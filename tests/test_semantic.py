@@ -98,7 +98,10 @@ def test_meant_text_takes_the_closest_word_as_sounded_then_the_commonest():
     vocabulary = Vocabulary(corpus)
     terms = {term for word in corpus for term in index_terms(word)}
     plan = plan_query("fone keeps ringing", lambda term: term in terms, vocabulary)
-    assert [alternative.word for alternative in plan.words[0].alternatives][1:3] == ["one", "hone"]  # typos
+    assert [alternative.word for alternative in plan.words[0].alternatives if alternative.how == "typo"] == [
+        "one",
+        "hone",
+    ]
     assert plan.words[0].correction == "one"  # "did you mean" stays the typo corrector's
     assert meant_text(plan) == "phone keeps ringing"  # "ph" sounds as "f": no edit as sounded
 
