@@ -26,13 +26,30 @@ REMEMBERED_WORDS = 20_000
 COMMONER_BY = 50
 
 
+# How often pyspellchecker's sources must use an English word for it to be a common one: "buy", "thin" and "beach"
+# are; "wen", "teems" and the surname "weill" are not.
+COMMON_ENGLISH_COUNT = 1000
+
+
+@lru_cache(maxsize=1)
+def _english_counts():
+    """pyspellchecker's bundled English words with how often its sources use each, loaded once (about 0.15 s)."""
+    return dict(SpellChecker(language="en").word_frequency.dictionary)
+
+
 @lru_cache(maxsize=1)
 def english_words():
-    """Load pyspellchecker's bundled English word list once per process (about 0.15 s).
+    """pyspellchecker's bundled English word list.
 
     :returns: a frozenset of lowercase English words.
     """
-    return frozenset(SpellChecker(language="en").word_frequency.keys())
+    return frozenset(_english_counts())
+
+
+def is_common_english(word):
+    """Tell whether a lowercase word is a common English one: used at least ``COMMON_ENGLISH_COUNT`` times in
+    pyspellchecker's sources."""
+    return _english_counts().get(word, 0) >= COMMON_ENGLISH_COUNT
 
 
 def is_english(word):

@@ -15,10 +15,11 @@ from functools import cached_property
 from jellyfish import damerau_levenshtein_distance
 from whoosh.analysis import STOP_WORDS
 
+from analyzers.homophones import homophones
 from analyzers.phonetic import metaphone_code, sound_distance, soundex_code
 from analyzers.pipeline import surface_pipeline, text_pipeline
 from analyzers.spelling import us_spelling
-from analyzers.typos import COMMONER_BY, is_english
+from analyzers.typos import COMMONER_BY, is_common_english, is_english
 
 MAX_QUERY_WORDS = 32
 WEIGHTS = {"exact": 1.0, "synonym": 0.8, "typo": 0.7, "sounds-like": 0.45}
@@ -115,8 +116,9 @@ class WordPlan:
     # sounds the same, then the most common in the calls ("fone": "phone", not "one"; "printr": "printer", not
     # "print"; "werd": "word", not "were"); a rare non-English one gives way to a far commoner one a single edit
     # further ("arkive": "archive", not "arxiv"). ``_likeliest`` chooses it, of the stop words one edit away too
-    # ("thhis": "this", "wen": "when"; ``_stop_words_near``); an English word stays as typed unless that word is a
-    # single edit from it and in more than one call ("beach" is not "batch"; ``_english_or_likeliest``).
+    # ("thhis": "this", "wen": "when"; ``_stop_words_near``). An English word reads as its commonest homophone in
+    # more than one call ("male": "mail"), else stays as typed unless that word is a single edit from it and in
+    # more than one call ("beach" is not "batch"; ``_english_or_likeliest``).
     meant: str = ""
 
 
@@ -183,9 +185,16 @@ def _likeliest(typed, words, frequencies):
 
 
 def _english_or_likeliest(typed, words, frequencies):
-    """The likeliest of ``words`` (:func:`_likeliest`), or '' for an English word the agent likelier typed as meant:
-    one whose likeliest correction is more than a single edit away or in a single call at most ("beach" is no
-    misspelling of "batch", nor "squiggle" of the calls' "squigly"; "teems" stands for "teams", in 169 calls)."""
+    """The likeliest of ``words`` (:func:`_likeliest`), or for an English word: the commonest of its homophones in
+    more than one call, stop words aside (typed by ear: "male" for "mail", "witch" for "which"), else '' when the
+    agent likelier typed it as meant: its likeliest correction is more than a single edit away or in a single call
+    at most ("beach" is no misspelling of "batch", nor "squiggle" of the calls' "squigly"; "teems" stands for
+    "teams", in 169 calls)."""
+    if is_english(typed):
+        # A stop word is no reading of a word typed by ear: "two" for "to", "buy" for "by" would lose the word.
+        held = [word for word in homophones(typed) if frequencies.get(word, 0) > 1 and word not in STOP_WORDS]
+        if held:
+            return max(held, key=frequencies.get)
     likeliest = _likeliest(typed, words, frequencies)
     if not likeliest or not is_english(typed):
         return likeliest
@@ -199,10 +208,10 @@ def _commonness(word, frequencies):
 
 
 def _stop_words_near(typed):
-    """The stop words one edit from a typed word of 3 letters or more (letters only: "th3" may be a code), in a
-    fixed order: words the agent may have meant ("thhis": "this", "wiht": "with") that no correction offers, as
-    stop words are in no index."""
-    if len(typed) < 3 or not typed.isalpha():
+    """The stop words one edit from a typed word of 3 letters or more (letters only: "th3" may be a code; no common
+    English word: "buy" is no slip for "by"), in a fixed order: words the agent may have meant ("thhis": "this",
+    "wiht": "with", "wen": "when") that no correction offers, as stop words are in no index."""
+    if len(typed) < 3 or not typed.isalpha() or is_common_english(typed):
         return []
     return [stop for stop in _STOP_WORDS_IN_ORDER if damerau_levenshtein_distance(typed, stop) == 1]
 

@@ -154,6 +154,17 @@ def test_meant_text_reads_an_english_word_no_call_holds_as_typed_unless_a_common
     assert _meant("teems meeting", corpus) == "teams meeting"
 
 
+def test_meant_text_reads_an_english_word_no_call_holds_as_its_commonest_homophone_that_calls_hold():
+    corpus = {"mail": 400, "site": 60, "cite": 5, "team": 90, "meant": 30, "lookup": 20, "which": 500, "reply": 80}
+    assert _meant("male meant for someone else", corpus) == "mail meant for someone else"
+    assert _meant("team sight lookup", corpus) == "team site lookup"  # "site" and "cite" sound as "sight"
+    assert _meant("reply from witch address", corpus) == "reply from which address"
+    # A stop word is no such reading: "buy" stays "buy", not "by".
+    assert _meant("buy licence", {"licence": 40}) == "buy licence"
+    # A homophone in a single call is no reading of the word typed.
+    assert _meant("male meant", {"mail": 1, "meant": 30}) == "male meant"
+
+
 def test_meant_text_weighs_the_stop_words_one_edit_away_with_the_corrections():
     corpus = {"thiss": 1, "these": 300, "file": 500, "locked": 40, "over": 200, "into": 150}
     # No index holds "this", so no correction offers it; "thiss", a misspelling in one call, is as close.
