@@ -8,8 +8,9 @@ The pairs come from the CMU Pronouncing Dictionary through ``tools/build_homopho
 from functools import lru_cache
 from pathlib import Path
 
+from analyzers.word_lists import word_pairs
+
 DATA_PATH = Path(__file__).parent / "data" / "homophones.tsv"
-_HEADER = "word\thomophone"
 
 
 class HomophoneListError(Exception):
@@ -23,18 +24,9 @@ def homophone_table():
     :returns: a dict of lowercase word → tuple of its homophones, in the file's (alphabetical) order.
     :raises HomophoneListError: when the TSV is missing or a line lacks two columns.
     """
-    try:
-        lines = DATA_PATH.read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise HomophoneListError(f"cannot read {DATA_PATH}: {error}; run tools/build_homophones.py") from error
     table = {}
-    for number, line in enumerate(lines, start=1):
-        if not line or line.startswith("#") or line == _HEADER:
-            continue
-        columns = line.split("\t")
-        if len(columns) != 2:
-            raise HomophoneListError(f"{DATA_PATH}, line {number}: expected 'word<TAB>homophone'")
-        table.setdefault(columns[0], []).append(columns[1])
+    for word, other in word_pairs(DATA_PATH, "word\thomophone", HomophoneListError, "tools/build_homophones.py"):
+        table.setdefault(word, []).append(other)
     return {word: tuple(others) for word, others in table.items()}
 
 

@@ -8,6 +8,8 @@ The index and the query both pass through :func:`us_spelling`, so "colour" meets
 from functools import lru_cache
 from pathlib import Path
 
+from analyzers.word_lists import word_pairs
+
 DATA_PATH = Path(__file__).parent / "data" / "uk_to_us.tsv"
 
 
@@ -22,19 +24,7 @@ def uk_to_us_pairs():
     :returns: a dict of lowercase variant form → lowercase US form.
     :raises SpellingListError: when the TSV is missing or a line lacks two columns.
     """
-    try:
-        lines = DATA_PATH.read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise SpellingListError(f"cannot read {DATA_PATH}: {error}; run tools/build_uk_us_list.py") from error
-    pairs = {}
-    for number, line in enumerate(lines, start=1):
-        if not line or line.startswith("#") or line == "variant\tus":
-            continue
-        columns = line.split("\t")
-        if len(columns) != 2:
-            raise SpellingListError(f"{DATA_PATH}, line {number}: expected 'variant<TAB>us'")
-        pairs[columns[0]] = columns[1]
-    return pairs
+    return dict(word_pairs(DATA_PATH, "variant\tus", SpellingListError, "tools/build_uk_us_list.py"))
 
 
 def us_spelling(word):

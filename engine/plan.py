@@ -190,13 +190,14 @@ def _english_or_likeliest(typed, words, frequencies):
     agent likelier typed it as meant: its likeliest correction is more than a single edit away or in a single call
     at most ("beach" is no misspelling of "batch", nor "squiggle" of the calls' "squigly"; "teems" stands for
     "teams", in 169 calls)."""
-    if is_english(typed):
+    english = is_english(typed)
+    if english:
         # A stop word is no reading of a word typed by ear: "two" for "to", "buy" for "by" would lose the word.
         held = [word for word in homophones(typed) if frequencies.get(word, 0) > 1 and word not in STOP_WORDS]
         if held:
             return max(held, key=frequencies.get)
     likeliest = _likeliest(typed, words, frequencies)
-    if not likeliest or not is_english(typed):
+    if not likeliest or not english:
         return likeliest
     close = sound_distance(typed, likeliest) <= 1 and _commonness(likeliest, frequencies) > 1
     return likeliest if close else ""

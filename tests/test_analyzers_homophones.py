@@ -39,3 +39,13 @@ def test_a_malformed_list_names_its_line(tmp_path, monkeypatch):
             homophone_table()
     finally:
         homophone_table.cache_clear()
+
+
+def test_a_missing_list_names_the_script_that_builds_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(homophone_list, "DATA_PATH", tmp_path / "homophones.tsv")
+    homophone_table.cache_clear()
+    try:
+        with pytest.raises(HomophoneListError, match="run tools/build_homophones.py"):
+            homophone_table()
+    finally:
+        homophone_table.cache_clear()
